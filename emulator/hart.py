@@ -1,0 +1,271 @@
+"""One hart: a unicorn RV64GC CPU that runs user code and reports clean traps.
+
+Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
+- synchronous exceptions call UC_HOOK_INTR with the cause and the PC already advanced by 4,
+  whatever the instruction length; sepc/stval are not written;
+- the fault address is not reported: it is recovered by decoding the instruction at epc;
+- `ebreak` makes emu_start fail with UC_ERR_INSN_INVALID, PC at the ebreak;
+- `rdtime` raises illegal instruction: it is emulated here from virtual time;
+- CSR access through reg_read/reg_write needs PRIV raised (else silently wrong);
+- writing satp does not flush the TLB; FP is off until mstatus.FS is set.
+The hart never calls into the kernel: it returns a Trap and the kernel acts on it.
+"""
+import ctypes
+from typing import NamedTuple
+
+import unicorn
+import unicorn.riscv_const as rc
+from unicorn.unicorn_py3 import unicorn as _ucmod
+
+from . import decode, mmu
+
+# Trap causes (scause values, RISC-V privileged spec) and the budget pseudo-cause.
+CAUSE_BUDGET = -1
+CAUSE_INSN_ACCESS = 1
+CAUSE_ILLEGAL = 2
+CAUSE_BREAKPOINT = 3
+CAUSE_LOAD_ACCESS = 5
+CAUSE_STORE_ACCESS = 7
+CAUSE_ECALL_U = 8
+CAUSE_INSN_PAGE = 12
+CAUSE_LOAD_PAGE = 13
+CAUSE_STORE_PAGE = 15
+_LOAD_TO_STORE = {CAUSE_LOAD_PAGE: CAUSE_STORE_PAGE, CAUSE_LOAD_ACCESS: CAUSE_STORE_ACCESS}
+_FAULTS_WITH_ADDRESS = (CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS)
+
+NREGS = 66                      # x0..x31, f0..f31, pc, fcsr: one saved user context
+REG_PC = 64
+REG_FCSR = 65
+_UNTIL = (1 << 64) - 1          # never reached: PCs are 2-byte aligned
+_MSTATUS_FS_DIRTY = 3 << 13
+_PRIV_U, _PRIV_M = 0, 3
+
+_lib = _ucmod.uclib
+_lib.uc_reg_read_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+_lib.uc_reg_write_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+
+
+class EmulatorError(Exception):
+    """The emulator itself failed (not the guest): wraps the unicorn error as its cause."""
+
+
+class Trap(NamedTuple):
+    cause: int          # CAUSE_* value
+    epc: int            # address of the trapping instruction (resume address for BUDGET)
+    tval: int           # fault address for memory faults, else 0
+    executed: int       # instructions retired by this run (a trapping ecall counts)
+
+
+class _RegBlock:
+    """Preallocated ctypes arrays for one raw uc_reg_{read,write}_batch call (the Python
+    binding's batch call costs ~40x more)."""
+
+    def __init__(self, ids):
+        n = len(ids)
+        self.n = n
+        self.ids = (ctypes.c_int * n)(*ids)
+        self.vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self.vals)
+        self.ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+
+
+_CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
+            + [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_FCSR])
+_ARG_IDS = [rc.UC_RISCV_REG_A7, rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1, rc.UC_RISCV_REG_A2,
+            rc.UC_RISCV_REG_A3, rc.UC_RISCV_REG_A4, rc.UC_RISCV_REG_A5]
+
+
+def _counter_offset() -> int:
+    """Find where unicorn keeps its executed-instruction counter inside uc_struct.
+
+    unicorn counts instructions for emu_start(count=N) in a private field (emu_counter,
+    followed by emu_count) that no API exposes. Measured once per process: run a known
+    number of instructions ending in an ecall and locate the (counter, count) pair.
+    """
+    uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
+    uc.mem_map(0x1000, 0x1000)
+    nop, ecall = (0x00000013).to_bytes(4, "little"), (0x00000073).to_bytes(4, "little")
+    uc.hook_add(unicorn.UC_HOOK_INTR, lambda u, i, d: u.emu_stop())
+    words = (ctypes.c_uint64 * 512).from_address(uc._uch.value)
+    found = None
+    for start, n_nops, budget in ((0x1000, 5, 777), (0x1800, 9, 555)):
+        uc.mem_write(start, nop * n_nops + ecall)
+        uc.emu_start(start, _UNTIL, 0, budget)
+        hits = {i for i in range(511) if words[i] == n_nops + 1 and words[i + 1] == budget}
+        found = hits if found is None else found & hits
+    if not found or len(found) != 1:
+        raise EmulatorError("cannot locate unicorn's instruction counter (unicorn version?)")
+    return 8 * found.pop()
+
+
+_COUNTER_OFFSET = None
+
+
+class Hart:
+    """Hart `hid` of a machine. Not thread-safe: the machine drives all harts from one thread."""
+
+    def __init__(self, hid: int, mem):
+        global _COUNTER_OFFSET
+        if _COUNTER_OFFSET is None:
+            _COUNTER_OFFSET = _counter_offset()
+        self.hid = hid
+        self.mem = mem
+        self.uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
+        self.uc.mem_map_ptr(mem.base, mem.size, unicorn.UC_PROT_ALL, mem.ptr)
+        self._h = self.uc._uch
+        self._counter = ctypes.c_uint64.from_address(self._h.value + _COUNTER_OFFSET)
+        self._ctx = _RegBlock(_CTX_IDS)
+        self._args = _RegBlock(_ARG_IDS)
+        self._cause = None
+        self.satp = 0
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
+        self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
+
+    # ---- CSRs: only correct with PRIV raised to M ----
+    def _csr_read(self, reg):
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)
+        v = self.uc.reg_read(reg)
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
+        return v
+
+    def _csr_write(self, reg, value):
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)
+        self.uc.reg_write(reg, value)
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
+
+    def set_satp(self, satp: int) -> None:
+        """Switch address space; the TLB is flushed (unicorn keeps stale entries otherwise)."""
+        self.satp = satp
+        self._csr_write(rc.UC_RISCV_REG_SATP, satp)
+        self.flush_tlb()
+
+    def flush_tlb(self) -> None:
+        self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
+
+    def flush_code(self, pa: int, length: int) -> None:
+        """Drop translated code for physical range [pa, pa+length) (unicorn keeps it even
+        when RAM is rewritten behind its back). With PRIV=M the MMU is off, so unicorn's
+        virtual-to-physical lookup of the range is the identity."""
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)
+        self.uc.ctl_remove_cache(pa, pa + length)
+        self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
+
+    # ---- registers ----
+    def save(self) -> list:
+        """The running user context as NREGS integers (x0..x31, f0..f31, pc, fcsr)."""
+        b = self._ctx
+        _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
+        return b.vals[:]
+
+    def load(self, regs: list) -> None:
+        b = self._ctx
+        b.vals[:] = regs
+        _lib.uc_reg_write_batch(self._h, b.ids, b.ptrs, b.n)
+
+    def syscall_args(self) -> list:
+        """[a7, a0, a1, a2, a3, a4, a5] of the running context."""
+        b = self._args
+        _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
+        return b.vals[:]
+
+    def get_x(self, n: int) -> int:
+        return self.uc.reg_read(rc.UC_RISCV_REG_X0 + n) if n else 0
+
+    def set_x(self, n: int, value: int) -> None:
+        if n:
+            self.uc.reg_write(rc.UC_RISCV_REG_X0 + n, value & 0xFFFFFFFFFFFFFFFF)
+
+    def get_pc(self) -> int:
+        return self.uc.reg_read(rc.UC_RISCV_REG_PC)
+
+    def set_pc(self, pc: int) -> None:
+        self.uc.reg_write(rc.UC_RISCV_REG_PC, pc)
+
+    # ---- running ----
+    def _on_intr(self, uc, intno, _data):
+        self._cause = intno
+        uc.emu_stop()
+
+    def fetch(self, va: int, n: int = 4):
+        """Bytes at user virtual address va through the current page table, or None."""
+        out = b""
+        while len(out) < n:
+            pa = mmu.translate(self.mem, self.satp, va + len(out))
+            if pa is None:
+                return out or None
+            chunk = min(n - len(out), mmu.PAGE_SIZE - (pa & (mmu.PAGE_SIZE - 1)))
+            out += self.mem.read(pa, chunk)
+        return out
+
+    def run(self, budget: int, now: int) -> Trap:
+        """Run user code from the loaded PC for at most `budget` instructions.
+
+        `now` is the virtual time (ns) at the start of the run, for rdtime. Returns the
+        first trap, or a CAUSE_BUDGET trap whose epc is the resume PC.
+        """
+        executed = 0
+        while True:
+            pc = self.get_pc()
+            trap = self._run_once(pc, budget - executed)
+            executed += trap.executed
+            if trap.cause == CAUSE_ILLEGAL:
+                code = self.fetch(trap.epc, 4)
+                rd = decode.rdtime_dest(code) if code and len(code) == 4 else None
+                if rd is not None:
+                    self.set_x(rd, now + executed)
+                    self.set_pc(trap.epc + 4)
+                    if executed < budget:
+                        continue
+                    return Trap(CAUSE_BUDGET, trap.epc + 4, 0, executed)
+            return trap._replace(executed=executed)
+
+    def _run_once(self, pc: int, budget: int) -> Trap:
+        if budget <= 0:
+            return Trap(CAUSE_BUDGET, pc, 0, 0)
+        self._cause = None
+        self._counter.value = 0
+        try:
+            self.uc.emu_start(pc, _UNTIL, 0, budget)
+        except unicorn.UcError as e:
+            return self._uc_error(e, budget)
+        executed = min(self._counter.value, budget)
+        cause = self._cause
+        if cause is None:
+            return Trap(CAUSE_BUDGET, self.get_pc(), 0, executed)
+        if cause == CAUSE_ECALL_U:
+            return Trap(cause, self.get_pc() - 4, 0, executed)
+        epc = self.get_pc() - 4             # unicorn advanced PC by 4 whatever the length
+        self.set_pc(epc)
+        if cause == CAUSE_INSN_PAGE or cause == CAUSE_INSN_ACCESS:
+            return Trap(cause, epc, epc, executed)
+        tval = 0
+        if cause in _FAULTS_WITH_ADDRESS:
+            code = self.fetch(epc, 4)
+            acc = decode.memory_access(code, epc, self.get_x) if code else None
+            if acc is not None:
+                tval = acc.addr
+                if acc.is_store and cause in _LOAD_TO_STORE:   # unicorn reports AMOs as loads
+                    cause = _LOAD_TO_STORE[cause]
+        return Trap(cause, epc, tval, executed)
+
+    def _uc_error(self, e, budget) -> Trap:
+        pc = self.get_pc()
+        executed = min(self._counter.value, budget)
+        if e.errno == unicorn.UC_ERR_INSN_INVALID:
+            code = self.fetch(pc, 2)
+            if code is not None and self._is_ebreak(pc):
+                return Trap(CAUSE_BREAKPOINT, pc, 0, executed)
+            return Trap(CAUSE_ILLEGAL, pc, 0, executed)
+        if e.errno in (unicorn.UC_ERR_FETCH_UNMAPPED, unicorn.UC_ERR_FETCH_PROT):
+            return Trap(CAUSE_INSN_ACCESS, pc, pc, executed)
+        if e.errno in (unicorn.UC_ERR_READ_UNMAPPED, unicorn.UC_ERR_READ_PROT):
+            return Trap(CAUSE_LOAD_ACCESS, pc, 0, executed)
+        if e.errno in (unicorn.UC_ERR_WRITE_UNMAPPED, unicorn.UC_ERR_WRITE_PROT):
+            return Trap(CAUSE_STORE_ACCESS, pc, 0, executed)
+        raise EmulatorError(f"hart {self.hid}: unicorn failed at pc {pc:#x}") from e
+
+    def _is_ebreak(self, pc: int) -> bool:
+        code = self.fetch(pc, 4) or self.fetch(pc, 2) or b""
+        if len(code) >= 2 and int.from_bytes(code[:2], "little") == 0x9002:        # c.ebreak
+            return True
+        return len(code) >= 4 and int.from_bytes(code[:4], "little") == 0x00100073  # ebreak

@@ -1,0 +1,13 @@
+"""Linux errno values (the guest ABI): syscalls return -E*."""
+EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, ECHILD = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR = 11, 12, 13, 14, 16, 17, 18, 19, 20, 21
+EINVAL, ENFILE, EMFILE, ENOTTY, EFBIG, ENOSPC, ESPIPE, EROFS, EPIPE, ERANGE = 22, 23, 24, 25, 27, 28, 29, 30, 32, 34
+ENAMETOOLONG, ENOSYS, ENOTEMPTY, ELOOP = 36, 38, 39, 40
+
+
+class SysError(Exception):
+    """Raised inside a syscall to return -errno to the user."""
+
+    def __init__(self, errno: int):
+        super().__init__(errno)
+        self.errno = errno

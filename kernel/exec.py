@@ -1,0 +1,143 @@
+"""exec: replace a process's image with an ELF program, Linux riscv64 stack layout.
+
+The new address space is built completely before the old one is dropped, so a failed
+exec (bad file, ENOEXEC, ENOMEM, EFAULT) leaves the caller running its old program.
+"""
+import struct
+
+from emulator.hart import NREGS, REG_PC
+from emulator.mmu import PAGE_SIZE
+
+from . import cost, params
+from .elf import ElfError, load_image
+from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOEXEC, ENOMEM, SysError
+from .kalloc import OutOfMemory
+from .ramfs import FILE
+from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, page_down, page_up
+
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_EXECFN = 0, 3, 4, 5, 6, 9, 25, 31
+
+
+def read_string_array(aspace, va: int, budget: list) -> list:
+    """NULL-terminated array of string pointers at va (argv/envp); budget = [count, bytes]."""
+    out = []
+    if va == 0:
+        return out
+    while True:
+        ptr = struct.unpack("<Q", aspace.copyin(va + 8 * len(out), 8))[0]
+        if ptr == 0:
+            return out
+        if len(out) >= budget[0]:
+            raise SysError(E2BIG)
+        s = aspace.copyinstr(ptr, budget[1])
+        if s is None:
+            raise SysError(E2BIG)
+        budget[1] -= len(s) + 1
+        out.append(s)
+
+
+def _map_image(aspace, img) -> int:
+    """Map every PT_LOAD page (eagerly), permissions merged where segments share a page;
+    returns the initial program break."""
+    prot = {}
+    for seg in img.segments:
+        p = (PROT_R if seg.readable else 0) | (PROT_W if seg.writable else 0) | (PROT_X if seg.executable else 0)
+        for va in range(page_down(seg.vaddr), page_up(seg.vaddr + seg.memsz), PAGE_SIZE):
+            prot[va] = prot.get(va, 0) | p
+    pages = sorted(prot)
+    run_start = pages[0]
+    for i, va in enumerate(pages):
+        nxt = pages[i + 1] if i + 1 < len(pages) else None
+        if nxt != va + PAGE_SIZE or prot[nxt] != prot[va]:
+            kind = "text" if prot[va] & PROT_X else "data"
+            aspace.add_region(run_start, va + PAGE_SIZE, prot[va], kind)
+            run_start = nxt
+    for va in pages:
+        aspace.map_page(va, aspace.kalloc.alloc(), prot[va])
+    for seg in img.segments:
+        done = 0
+        while done < len(seg.data):
+            va = seg.vaddr + done
+            pa = aspace.resolve_present(va)
+            chunk = min(len(seg.data) - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
+            aspace.mem.write(pa, seg.data[done:done + chunk])
+            done += chunk
+    return pages[-1] + PAGE_SIZE
+
+
+def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int:
+    aspace.add_region(params.STACK_TOP - params.STACK_MAX, params.STACK_TOP, PROT_R | PROT_W, "stack")
+    sp = params.STACK_TOP
+
+    def push(data: bytes) -> int:
+        nonlocal sp
+        sp -= len(data)
+        aspace.copyout(sp, data)
+        return sp
+
+    execfn_ptr = push(execfn + b"\0")
+    envp_ptrs = [push(s + b"\0") for s in reversed(envp)][::-1]
+    argv_ptrs = [push(s + b"\0") for s in reversed(argv)][::-1]
+    sp &= ~15
+    rand_ptr = push(random16)
+    auxv = [AT_PHDR, img.phdr_vaddr, AT_PHENT, img.phent, AT_PHNUM, img.phnum, AT_PAGESZ, PAGE_SIZE,
+            AT_ENTRY, img.entry, AT_RANDOM, rand_ptr, AT_EXECFN, execfn_ptr, AT_NULL, 0]
+    words = [len(argv)] + argv_ptrs + [0] + envp_ptrs + [0] + auxv
+    sp = (sp - 8 * len(words)) & ~15
+    aspace.copyout(sp, struct.pack(f"<{len(words)}Q", *words))
+    return sp
+
+
+def load(k, p, path: bytes, argv: list, envp: list):
+    """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
+    installing it. Raises SysError."""
+    ino = k.fsys.namei(path, p.cwd)
+    if ino.kind != FILE:
+        raise SysError(EACCES)
+    try:
+        img = load_image(bytes(ino.data))
+    except ElfError as e:
+        k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
+        raise SysError(ENOEXEC) from None
+    k.charge(cost.EXEC_BASE)
+    try:
+        aspace = AddressSpace(k)
+    except OutOfMemory:
+        raise SysError(ENOMEM) from None
+    try:
+        aspace.brk_start = aspace.brk = _map_image(aspace, img)
+        sp = _build_stack(aspace, img, argv, envp, path, k.random_bytes(16))
+    except OutOfMemory:
+        aspace.destroy()
+        raise SysError(ENOMEM) from None
+    except Fault:
+        aspace.destroy()
+        raise SysError(EFAULT) from None
+    return aspace, img.entry, sp, img.symbols
+
+
+def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
+    p = t.proc
+    old = p.aspace
+    path = old.copyinstr(path_va, params.MAXPATH)
+    if path is None:
+        raise SysError(ENAMETOOLONG)
+    budget = [params.MAXARG, params.MAXARGLEN]
+    argv = read_string_array(old, argv_va, budget)
+    envp = read_string_array(old, envp_va, budget)
+    aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    p.aspace = aspace
+    old.destroy()
+    p.symbols = symbols
+    p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
+    t.name = p.name
+    for fd in sorted(p.cloexec):
+        if p.files[fd] is not None:
+            p.files[fd].close()
+            p.files[fd] = None
+    p.cloexec.clear()
+    k.signals.exec_reset(p)
+    regs = [0] * NREGS
+    regs[2] = sp
+    regs[REG_PC] = entry
+    k.sched.set_regs(t, regs)

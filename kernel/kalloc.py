@@ -1,0 +1,69 @@
+"""Physical frame allocator with exact accounting and reference counts (for COW).
+
+Invariants: a frame is either on the free list with refcount 0, or allocated with
+refcount >= 1; nfree == len(free list). A frame that was ever mapped executable has its
+translated code dropped on every hart when it is freed, because unicorn does not notice
+when RAM that held code is rewritten.
+"""
+from emulator.mmu import PAGE_SIZE
+
+from . import cost
+from .panic import KernelPanic
+
+
+class OutOfMemory(Exception):
+    pass
+
+
+class FrameAllocator:
+    def __init__(self, kernel, start: int, end: int):
+        self.k = kernel
+        self.mem = kernel.machine.mem
+        self.base = start
+        self.total = (end - start) // PAGE_SIZE
+        self.refs = bytearray(self.total)        # refcount per frame (<= 255 sharers)
+        self.had_code = bytearray(self.total)
+        self.free = [start + i * PAGE_SIZE for i in reversed(range(self.total))]
+
+    @property
+    def nfree(self) -> int:
+        return len(self.free)
+
+    def _index(self, pa: int) -> int:
+        i = (pa - self.base) // PAGE_SIZE
+        if pa % PAGE_SIZE or not 0 <= i < self.total:
+            raise KernelPanic(f"kalloc: bad frame address {pa:#x}")
+        return i
+
+    def alloc(self) -> int:
+        """A zeroed frame with refcount 1; raises OutOfMemory when none is left."""
+        if not self.free:
+            raise OutOfMemory()
+        pa = self.free.pop()
+        self.refs[self._index(pa)] = 1
+        self.mem.zero(pa, PAGE_SIZE)
+        self.k.charge(cost.PAGE_ZERO)
+        return pa
+
+    def incref(self, pa: int) -> None:
+        i = self._index(pa)
+        if self.refs[i] == 0 or self.refs[i] == 255:
+            raise KernelPanic(f"kalloc: incref of frame {pa:#x} with refcount {self.refs[i]}")
+        self.refs[i] += 1
+
+    def refcount(self, pa: int) -> int:
+        return self.refs[self._index(pa)]
+
+    def mark_code(self, pa: int) -> None:
+        self.had_code[self._index(pa)] = 1
+
+    def decref(self, pa: int) -> None:
+        i = self._index(pa)
+        if self.refs[i] == 0:
+            raise KernelPanic(f"kalloc: double free of frame {pa:#x}")
+        self.refs[i] -= 1
+        if self.refs[i] == 0:
+            if self.had_code[i]:
+                self.had_code[i] = 0
+                self.k.machine.flush_code_all(pa, PAGE_SIZE)
+            self.free.append(pa)

@@ -1,0 +1,146 @@
+"""The kernel object: boots the machine, wires the subsystems, answers the machine loop.
+
+Subsystems reach each other through this object (k.sched, k.procs, k.kalloc, ...). The
+kernel touches the hardware only through the emulator's public API (Machine, Hart, PhysMem,
+Console) and never from inside a unicorn hook.
+"""
+import random
+
+from . import cost
+from . import exec as kexec
+from .file import O_RDWR
+from .fs import FS
+from .kalloc import FrameAllocator
+from .panic import KernelPanic, hart_dump
+from .proc import ProcTable
+from .ramfs import DEV, DIR, RamFS
+from .sched import Scheduler
+from .signal import Signals
+from .signal import name as signame
+from .syscall import Syscalls
+from .trap import CAUSE_NAMES, Trap
+from .tty import ConsoleFile, Tty
+
+VERSION = "0.1"
+
+
+class Kernel:
+    version = VERSION
+
+    def __init__(self, machine, files: dict, seed: int = 0, log_sink=None):
+        """files: path -> bytes, the initial contents of the in-memory file system."""
+        self.machine = machine
+        self.rng = random.Random(seed ^ 0x5EED)
+        self.log_sink = log_sink               # fn(str) or None: the console
+        self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
+        self.sched = Scheduler(self)
+        self.signals = Signals(self)
+        self.procs = ProcTable(self)
+        self.trap = Trap(self)
+        self.syscalls = Syscalls(self)
+        self.tty = Tty(self, machine.console)
+        root = RamFS().root
+        self.fsys = FS(root)
+        for path, data in sorted(files.items()):
+            self.fsys.populate(path, data)
+        dev = root.lookup("dev") or root.create("dev", DIR)
+        dev.create("console", DEV, dev=lambda k, flags: ConsoleFile(k, flags))
+        for d in ("tmp",):
+            root.lookup(d) or root.create(d, DIR)
+        self.free_at_boot = None
+        self.exit_status = None
+        self.events = None                     # list when the event log is on (trace())
+
+    def trace(self) -> list:
+        """Turn the event log on: (time, hart, kind, details...) tuples, in order."""
+        self.events = []
+        return self.events
+
+    def event(self, kind: str, *details) -> None:
+        cpu = self.sched.cur
+        self.events.append((self.sched.now(), cpu.hid if cpu else -1, kind) + details)
+
+    # ---- services for subsystems ----
+    def charge(self, cycles: int) -> None:
+        self.sched.charge(cycles)
+
+    def random_bytes(self, n: int) -> bytes:
+        return bytes(self.rng.getrandbits(8) for _ in range(n))
+
+    def log(self, msg: str) -> None:
+        t = self.sched.now()
+        line = f"[{t // 1_000_000_000:5d}.{t % 1_000_000_000 // 1000:06d}] {msg}\n"
+        if self.log_sink is not None:
+            self.log_sink(line)
+        else:
+            self.machine.console.write(line.encode())
+
+    def console_write(self, data: bytes) -> None:
+        self.charge(cost.CONSOLE_BYTE * len(data))
+        self.machine.console.write(data)
+
+    def report_kill(self, t, sig: int) -> None:
+        p = t.proc
+        msg = f"pid {p.pid} ({p.name}): killed by {signame(sig)}"
+        if t.fault is not None:
+            cause, pc, addr = t.fault
+            sym = p.symbols.lookup(pc) if p.symbols is not None else None
+            where = f"pc {pc:#x}" + (f" <{sym}>" if sym else "")
+            msg += f" ({CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
+            if p.aspace is not None and self._in_stack_guard(p, addr):
+                msg += " (stack overflow)"
+        self.log(msg)
+
+    def _in_stack_guard(self, p, addr) -> bool:
+        stack = next((r for r in p.aspace.regions if r.kind == "stack"), None)
+        return stack is not None and stack.start - 64 * 4096 <= addr < stack.start
+
+    # ---- boot and shutdown ----
+    def boot(self, init_argv: list) -> None:
+        m = self.machine
+        self.log(f"pvtos {VERSION}: {len(m.harts)} harts, {m.mem.size >> 20} MiB RAM, "
+                 f"{self.kalloc.nfree} free frames")
+        for h in m.harts:
+            self.log(f"hart {h.hid}: online")
+        self.free_at_boot = self.kalloc.nfree
+        p = self.procs.new_proc(None, "init")
+        self.procs.init = p
+        p.cwd = self.fsys.root
+        argv = [a.encode() for a in init_argv]
+        p.aspace, entry, sp, p.symbols = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])
+        p.name = argv[0].rsplit(b"/", 1)[-1].decode()
+        for fd in range(3):
+            p.files[fd] = ConsoleFile(self, O_RDWR)
+        regs = [0] * 66
+        regs[2], regs[64] = sp, entry
+        t = self.procs.new_lwp(p, regs)
+        self.sched.make_runnable(t)
+
+    def halt_init(self, status: int) -> None:
+        """init exited: the machine stops. Exit code: init's, or 128+signal."""
+        code = (status >> 8) & 0xFF if status & 0x7F == 0 else 128 + (status & 0x7F)
+        self.exit_status = code
+        self.machine.halt(code)
+
+    # ---- the machine loop's contract ----
+    def has_work(self, hid):
+        return self.sched.has_work(hid)
+
+    def run_hart(self, hid, until):
+        self.sched.run_hart(hid, until)
+
+    def timer_interrupt(self, hid):
+        self.sched.timer_interrupt(hid)
+
+    def deadlock(self):
+        self.log("every thread is blocked and no event is pending: halting (deadlock)")
+        self.exit_status = 124
+        self.machine.halt(124)
+
+    def timeout(self):
+        self.log("virtual time limit reached: halting")
+        self.exit_status = 124
+        self.machine.halt(124)
+
+    def panic(self, msg: str) -> KernelPanic:
+        return KernelPanic(f"{msg}\n{hart_dump(self)}")

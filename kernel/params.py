@@ -1,0 +1,17 @@
+"""Kernel limits and layout constants, one comment each."""
+
+NPROC = 64                          # processes alive at once (fork beyond: EAGAIN)
+NOFILE = 32                         # open file descriptors per process
+MAXARG = 64                         # argv + envp strings accepted by execve
+MAXARGLEN = 16 * 4096               # total bytes of argv + envp strings
+MAXPATH = 256                       # bytes in a path, NUL included
+PIPE_SIZE = 4096                    # bytes buffered in a pipe
+TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
+MAX_IMAGE = 64 << 20                # bytes of all PT_LOAD segments of one executable
+
+USER_MIN = 0x1000                   # lowest user address (page 0 stays unmapped)
+USER_TOP = 0x40_0000_0000           # first address above user space (Sv39 lower half)
+STACK_TOP = 0x3F_FFFF_F000          # initial sp lies just below; one guard page above
+STACK_MAX = 8 << 20                 # bytes the main stack may grow to
+MMAP_TOP = STACK_TOP - STACK_MAX - 0x1000 * 16   # mmap regions are placed below this
+HEAP_MAX = 1 << 30                  # bytes brk may grow to

@@ -1,0 +1,59 @@
+"""System call dispatch: number -> handler, by an explicit table.
+
+Numbers and argument counts come from kernel/sysnum.py, generated from syscalls.tbl
+(the same table generates the guest stubs). A handler returns the result, or None when
+it has set the registers itself (execve); SysError becomes -errno, a Fault on a user
+pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
+"""
+
+from . import cost, sysfile as F, sysnum as N, sysproc as P
+from .errno import EFAULT, ENOSYS, SysError
+from .vm import Fault
+
+HANDLERS = {
+    N.SYS_getcwd: F.sys_getcwd, N.SYS_dup: F.sys_dup, N.SYS_dup3: F.sys_dup3, N.SYS_fcntl: F.sys_fcntl,
+    N.SYS_ioctl: F.sys_ioctl, N.SYS_mkdirat: F.sys_mkdirat, N.SYS_unlinkat: F.sys_unlinkat,
+    N.SYS_chdir: F.sys_chdir, N.SYS_openat: F.sys_openat, N.SYS_close: F.sys_close,
+    N.SYS_pipe2: F.sys_pipe2, N.SYS_getdents64: F.sys_getdents64, N.SYS_lseek: F.sys_lseek,
+    N.SYS_read: F.sys_read, N.SYS_write: F.sys_write, N.SYS_readv: F.sys_readv,
+    N.SYS_writev: F.sys_writev, N.SYS_newfstatat: F.sys_newfstatat, N.SYS_fstat: F.sys_fstat,
+    N.SYS_exit: P.sys_exit, N.SYS_exit_group: P.sys_exit, N.SYS_set_tid_address: P.sys_set_tid_address,
+    N.SYS_nanosleep: P.sys_nanosleep, N.SYS_clock_gettime: P.sys_clock_gettime,
+    N.SYS_sched_yield: P.sys_sched_yield, N.SYS_kill: P.sys_kill, N.SYS_rt_sigaction: P.sys_rt_sigaction,
+    N.SYS_rt_sigprocmask: P.sys_rt_sigprocmask, N.SYS_setpgid: P.sys_setpgid,
+    N.SYS_getpgid: P.sys_getpgid, N.SYS_setsid: P.sys_setsid, N.SYS_uname: P.sys_uname,
+    N.SYS_getcpu: P.sys_getcpu, N.SYS_getpid: P.sys_getpid, N.SYS_getppid: P.sys_getppid,
+    N.SYS_getuid: P.sys_getuid, N.SYS_geteuid: P.sys_getuid, N.SYS_getgid: P.sys_getuid,
+    N.SYS_getegid: P.sys_getuid, N.SYS_gettid: P.sys_gettid, N.SYS_brk: P.sys_brk,
+    N.SYS_munmap: P.sys_munmap, N.SYS_clone: P.sys_clone, N.SYS_execve: P.sys_execve,
+    N.SYS_mmap: P.sys_mmap, N.SYS_mprotect: P.sys_mprotect, N.SYS_wait4: P.sys_wait4,
+    N.SYS_procinfo: P.sys_procinfo, N.SYS_kstat: P.sys_kstat,
+}
+
+class Syscalls:
+    def __init__(self, kernel):
+        self.k = kernel
+        self.counts = {}                 # number -> calls, for --stats
+
+    def dispatch(self, t) -> None:
+        """Handle the ecall of thread t, whose registers are live on its hart."""
+        k = self.k
+        args = t.cpu.hart.syscall_args()
+        nr = args[0]
+        k.charge(cost.SYSCALL_DISPATCH)
+        self.counts[nr] = self.counts.get(nr, 0) + 1
+        fn = HANDLERS.get(nr)
+        if fn is None:
+            k.log(f"pid {t.proc.pid} ({t.proc.name}): unknown syscall {nr}")
+            ret = -ENOSYS
+        else:
+            try:
+                ret = fn(k, t, *args[1:1 + N.NARGS[nr]])
+            except SysError as e:
+                ret = -e.errno
+            except Fault:
+                ret = -EFAULT
+        if ret is not None:
+            k.sched.set_reg(t, 10, ret)
+        if k.events is not None:
+            k.event("syscall", t.tid, nr, ret)

@@ -1,0 +1,277 @@
+"""File-descriptor system calls over the VFS (fs.py), pipes and the console."""
+import struct
+
+from . import params
+from .errno import (EBADF, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ERANGE, SysError)
+from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY,
+                   O_TRUNC, check_flags, fd_alloc, fd_close, fd_get, make_pipe)
+from .fs import InodeFile, inode_stat, stat_bytes
+from .ramfs import DEV, DIR, FILE
+from .sysproc import i32, sx
+from .vm import PROT_W
+
+AT_FDCWD = -100
+AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW = 0x200, 0x1000, 0x100
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+FD_CLOEXEC = 1
+MAX_IO = 1 << 20                        # bytes moved by one read/write call at most
+IOV_MAX = 1024
+
+
+def _path(t, va) -> bytes:
+    s = t.proc.aspace.copyinstr(va, params.MAXPATH)
+    if s is None:
+        raise SysError(ENAMETOOLONG)
+    return s
+
+
+def _dir(t, dirfd, path: bytes):
+    """The directory relative paths start from: cwd or the open directory dirfd."""
+    dirfd = i32(dirfd)
+    if path.startswith(b"/") or dirfd == AT_FDCWD:
+        return t.proc.cwd
+    f = fd_get(t.proc, dirfd)
+    if not isinstance(f, InodeFile):
+        raise SysError(ENOTDIR)
+    if f.ino.kind != DIR:
+        raise SysError(ENOTDIR)
+    return f.ino
+
+
+def sys_read(k, t, fd, buf, n):
+    f = fd_get(t.proc, i32(fd))
+    if not f.readable:
+        raise SysError(EBADF)
+    n = min(n, MAX_IO)
+    t.proc.aspace.check(buf, n, PROT_W)
+    data = f.read(n)
+    t.proc.aspace.copyout(buf, data)
+    return len(data)
+
+
+def sys_write(k, t, fd, buf, n):
+    f = fd_get(t.proc, i32(fd))
+    if not f.writable:
+        raise SysError(EBADF)
+    n = min(n, MAX_IO)
+    return f.write(t.proc.aspace.copyin(buf, n))
+
+
+def _iovecs(t, iov, cnt):
+    cnt = i32(cnt)
+    if not 0 <= cnt <= IOV_MAX:
+        raise SysError(EINVAL)
+    raw = t.proc.aspace.copyin(iov, 16 * cnt)
+    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+
+
+def sys_readv(k, t, fd, iov, cnt):
+    total = 0
+    for base, length in _iovecs(t, iov, cnt):
+        if length == 0:
+            continue
+        got = sys_read(k, t, fd, base, length)
+        total += got
+        if got < length:
+            break
+    return total
+
+
+def sys_writev(k, t, fd, iov, cnt):
+    vecs = _iovecs(t, iov, cnt)
+    f = fd_get(t.proc, i32(fd))
+    if not f.writable:
+        raise SysError(EBADF)
+    return f.write(b"".join(t.proc.aspace.copyin(b, n) for b, n in vecs if n))
+
+
+def sys_openat(k, t, dirfd, path_va, flags, mode):
+    flags = i32(flags)
+    path = _path(t, path_va)
+    d, name = k.fsys.split(path, _dir(t, dirfd, path))
+    ino = d.lookup(name) if name else d
+    if ino is None:
+        if not flags & O_CREAT:
+            raise SysError(ENOENT)
+        if path.endswith(b"/"):
+            raise SysError(EISDIR)
+        ino = d.create(name, FILE)
+    elif flags & O_CREAT and flags & O_EXCL:
+        raise SysError(EEXIST)
+    if flags & O_DIRECTORY and ino.kind != DIR:
+        raise SysError(ENOTDIR)
+    if ino.kind == DIR and flags & O_ACCMODE != O_RDONLY:
+        raise SysError(EISDIR)
+    if ino.kind == DEV:
+        f = ino.dev(k, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
+    else:
+        if flags & O_TRUNC and ino.kind == FILE and flags & O_ACCMODE != O_RDONLY:
+            ino.truncate(0)
+        f = InodeFile(k, ino, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
+    try:
+        return fd_alloc(t.proc, f, cloexec=bool(flags & O_CLOEXEC))
+    except SysError:
+        f.close()
+        raise
+
+
+def sys_close(k, t, fd):
+    fd_close(t.proc, i32(fd))
+    return 0
+
+
+def sys_dup(k, t, fd):
+    f = fd_get(t.proc, i32(fd))
+    return fd_alloc(t.proc, f.dup())
+
+
+def sys_dup3(k, t, old, new, flags):
+    old, new, flags = i32(old), i32(new), i32(flags)
+    p = t.proc
+    check_flags(flags, O_CLOEXEC)
+    f = fd_get(p, old)
+    if old == new or not 0 <= new < params.NOFILE:
+        raise SysError(EINVAL if old == new else EBADF)
+    if p.files[new] is not None:
+        fd_close(p, new)
+    p.files[new] = f.dup()
+    if flags & O_CLOEXEC:
+        p.cloexec.add(new)
+    else:
+        p.cloexec.discard(new)
+    return new
+
+
+def sys_fcntl(k, t, fd, cmd, arg):
+    fd, cmd = i32(fd), i32(cmd)
+    p = t.proc
+    f = fd_get(p, fd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        lowest = i32(arg)
+        if not 0 <= lowest < params.NOFILE:
+            raise SysError(EINVAL)
+        return fd_alloc(p, f.dup(), lowest, cloexec=cmd == F_DUPFD_CLOEXEC)
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if fd in p.cloexec else 0
+    if cmd == F_SETFD:
+        (p.cloexec.add if arg & FD_CLOEXEC else p.cloexec.discard)(fd)
+        return 0
+    if cmd == F_GETFL:
+        return f.flags
+    if cmd == F_SETFL:
+        f.flags = (f.flags & ~(O_APPEND | O_NONBLOCK)) | (arg & (O_APPEND | O_NONBLOCK))
+        return 0
+    raise SysError(EINVAL)
+
+
+def sys_pipe2(k, t, fds, flags):
+    flags = i32(flags)
+    check_flags(flags, O_CLOEXEC | O_NONBLOCK)
+    p = t.proc
+    p.aspace.check(fds, 8, PROT_W)
+    r, w = make_pipe(k, flags & O_NONBLOCK)
+    cloexec = bool(flags & O_CLOEXEC)
+    try:
+        rfd = fd_alloc(p, r, cloexec=cloexec)
+    except SysError:
+        r.close(), w.close()
+        raise
+    try:
+        wfd = fd_alloc(p, w, cloexec=cloexec)
+    except SysError:
+        fd_close(p, rfd)
+        w.close()
+        raise
+    p.aspace.copyout(fds, struct.pack("<ii", rfd, wfd))
+    return 0
+
+
+def sys_lseek(k, t, fd, off, whence):
+    return fd_get(t.proc, i32(fd)).lseek(sx(off), i32(whence))
+
+
+def sys_fstat(k, t, fd, buf):
+    st = fd_get(t.proc, i32(fd)).stat()
+    t.proc.aspace.copyout(buf, stat_bytes(st))
+    return 0
+
+
+def sys_newfstatat(k, t, dirfd, path_va, buf, flags):
+    flags = i32(flags)
+    check_flags(flags, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+    path = _path(t, path_va)
+    t.proc.aspace.check(buf, 128, PROT_W)
+    if not path and flags & AT_EMPTY_PATH:
+        return sys_fstat(k, t, dirfd, buf)
+    ino = k.fsys.namei(path, _dir(t, dirfd, path))
+    t.proc.aspace.copyout(buf, stat_bytes(inode_stat(ino)))
+    return 0
+
+
+def sys_getdents64(k, t, fd, buf, n):
+    f = fd_get(t.proc, i32(fd))
+    if not isinstance(f, InodeFile):
+        raise SysError(ENOTDIR)
+    t.proc.aspace.check(buf, n, PROT_W)
+    data = f.getdents(min(n, MAX_IO))
+    t.proc.aspace.copyout(buf, data)
+    return len(data)
+
+
+def sys_ioctl(k, t, fd, req, arg):
+    return fd_get(t.proc, i32(fd)).ioctl(req & 0xFFFFFFFF, arg)
+
+
+def _abspath(ino) -> bytes:
+    parts = []
+    while ino.parent is not None:
+        name = next(n for n, c in ino.parent.children.items() if c is ino)
+        parts.append(name.encode("utf-8", "surrogateescape"))
+        ino = ino.parent
+    return b"/" + b"/".join(reversed(parts))
+
+
+def sys_getcwd(k, t, buf, size):
+    path = _abspath(t.proc.cwd) + b"\0"
+    t.proc.aspace.check(buf, min(size, len(path)), PROT_W)
+    if size < len(path):
+        raise SysError(ERANGE)
+    t.proc.aspace.copyout(buf, path)
+    return len(path)
+
+
+def sys_chdir(k, t, path_va):
+    path = _path(t, path_va)
+    ino = k.fsys.namei(path, t.proc.cwd)
+    if ino.kind != DIR:
+        raise SysError(ENOTDIR)
+    t.proc.cwd = ino
+    return 0
+
+
+def sys_mkdirat(k, t, dirfd, path_va, mode):
+    path = _path(t, path_va)
+    d, name = k.fsys.split(path, _dir(t, dirfd, path))
+    if not name or name in (".", ".."):
+        raise SysError(EEXIST)
+    d.create(name, DIR)
+    return 0
+
+
+def sys_unlinkat(k, t, dirfd, path_va, flags):
+    flags = i32(flags)
+    check_flags(flags, AT_REMOVEDIR)
+    path = _path(t, path_va)
+    d, name = k.fsys.split(path, _dir(t, dirfd, path))
+    if not name or name in (".", ".."):
+        raise SysError(EINVAL)
+    ino = d.lookup(name)
+    if ino is None:
+        raise SysError(ENOENT)
+    if flags & AT_REMOVEDIR and ino.kind != DIR:
+        raise SysError(ENOTDIR)
+    if not flags & AT_REMOVEDIR and ino.kind == DIR:
+        raise SysError(EISDIR)
+    d.unlink(name)
+    return 0
+

@@ -1,0 +1,318 @@
+"""Process, memory, time and identity system calls.
+
+Each handler is sys_<name>(k, t, args...) with raw 64-bit register arguments; it returns
+the result or raises SysError (or vm.Fault, turned into EFAULT by the dispatcher).
+"""
+import struct
+
+from emulator.mmu import PAGE_SIZE
+
+from . import params
+from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
+from .exec import execve
+from .proc import ZOMBIE
+from .signal import SIGCHLD, UNBLOCKABLE
+from .vm import PROT_R, PROT_W, PROT_X, page_up
+
+REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
+NS = 1_000_000_000
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x01, 0x02, 0x10, 0x20
+MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
+WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
+CLONE_VM = 0x100
+
+
+def sx(v: int) -> int:
+    """A register as a signed 64-bit integer."""
+    return v - (1 << 64) if v >> 63 else v
+
+
+def i32(v: int) -> int:
+    """The low 32 bits of a register as a signed C int."""
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+def sys_exit(k, t, status):
+    k.procs.exit(t.proc, (status & 0xFF) << 8)
+
+
+def sys_getpid(k, t):
+    return t.proc.pid
+
+
+def sys_getppid(k, t):
+    return t.proc.ppid
+
+
+def sys_gettid(k, t):
+    return t.tid
+
+
+def sys_getuid(k, t):
+    return 0
+
+
+def sys_set_tid_address(k, t, addr):
+    t.clear_tid = addr
+    return t.tid
+
+
+def sys_clone(k, t, flags, stack, ptid, tls, ctid):
+    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
+        return k.procs.fork(t)
+    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported yet")
+    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
+
+
+def sys_execve(k, t, path, argv, envp):
+    execve(k, t, path, argv, envp)
+    return None                        # the new image's registers are already set
+
+
+def sys_wait4(k, t, pid, wstatus, options, rusage):
+    pid, options = i32(pid), i32(options)
+    if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
+        raise SysError(EINVAL)
+    p = t.proc
+    if wstatus:
+        p.aspace.check(wstatus, 4, PROT_W)
+    if rusage:
+        p.aspace.check(rusage, 144, PROT_W)
+    cpid, status = k.procs.wait(p, pid, options)
+    if cpid and wstatus:
+        p.aspace.copyout(wstatus, struct.pack("<i", status))
+    if cpid and rusage:
+        p.aspace.copyout(rusage, bytes(144))
+    return cpid
+
+
+def sys_kill(k, t, pid, sig):
+    k.signals.kill(t.proc, i32(pid), i32(sig))
+    return 0
+
+
+def sys_brk(k, t, addr):
+    a = t.proc.aspace
+    if addr < a.brk_start or addr > a.brk_start + params.HEAP_MAX:
+        return a.brk
+    old_end, new_end = page_up(a.brk), page_up(addr)
+    if new_end > old_end:
+        if a.overlaps(old_end, new_end):
+            return a.brk
+        heap = a.find(old_end - 1) if old_end > a.brk_start else None
+        if heap is not None and heap.kind == "heap":
+            heap.end = new_end
+        else:
+            a.add_region(old_end, new_end, PROT_R | PROT_W, "heap")
+    elif new_end < old_end:
+        a.remove_range(new_end, old_end)
+    a.brk = addr
+    return addr
+
+
+def sys_mmap(k, t, addr, length, prot, flags, fd, off):
+    prot, flags = i32(prot), i32(flags)
+    a = t.proc.aspace
+    if length == 0 or addr % PAGE_SIZE or off % PAGE_SIZE or flags & ~MAP_KNOWN or prot & ~7:
+        raise SysError(EINVAL)
+    if not flags & MAP_ANONYMOUS:
+        raise SysError(ENODEV)         # file mappings arrive with the disk file system
+    if flags & (MAP_SHARED | MAP_PRIVATE) != MAP_PRIVATE:
+        raise SysError(EINVAL)         # shared anonymous memory: not yet (docs/abi.md)
+    if length > params.USER_TOP:
+        raise SysError(ENOMEM)
+    length = page_up(length)
+    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
+    if flags & MAP_FIXED:
+        if addr < params.USER_MIN or addr + length > params.USER_TOP:
+            raise SysError(ENOMEM)
+        a.remove_range(addr, addr + length)
+    else:
+        addr = a.free_gap(length, params.MMAP_TOP)
+        if addr is None:
+            raise SysError(ENOMEM)
+    a.add_region(addr, addr + length, kprot, "mmap")
+    return addr
+
+
+def sys_munmap(k, t, addr, length):
+    if addr % PAGE_SIZE or length == 0 or addr + length > params.USER_TOP:
+        raise SysError(EINVAL)
+    t.proc.aspace.remove_range(addr, addr + page_up(length))
+    return 0
+
+
+def sys_mprotect(k, t, addr, length, prot):
+    prot = i32(prot)
+    a = t.proc.aspace
+    if addr % PAGE_SIZE or prot & ~7:
+        raise SysError(EINVAL)
+    end = addr + page_up(length)
+    cur = addr
+    while cur < end:
+        r = a.find(cur)
+        if r is None:
+            raise SysError(ENOMEM)
+        cur = r.end
+    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
+    if end > addr:
+        a.protect(addr, end, kprot)
+    return 0
+
+
+def _read_timespec(a, va) -> int:
+    sec, nsec = struct.unpack("<qq", a.copyin(va, 16))
+    if sec < 0 or not 0 <= nsec < NS:
+        raise SysError(EINVAL)
+    return sec * NS + nsec
+
+
+def sys_nanosleep(k, t, req, rem):
+    a = t.proc.aspace
+    dur = _read_timespec(a, req)
+    if rem:
+        a.check(rem, 16, PROT_W)
+    deadline = k.sched.now() + dur
+    if k.sched.sleep_until(deadline):
+        return 0
+    if rem:
+        left = max(0, deadline - k.sched.now())
+        a.copyout(rem, struct.pack("<qq", left // NS, left % NS))
+    raise SysError(EINTR)
+
+
+def sys_clock_gettime(k, t, clk, tp):
+    clk = i32(clk)
+    now = k.sched.now()
+    if clk in (0, 5):                                  # REALTIME, REALTIME_COARSE
+        ns = REALTIME_EPOCH * NS + now
+    elif clk in (1, 4, 6, 7):                          # MONOTONIC, _RAW, _COARSE, BOOTTIME
+        ns = now
+    elif clk == 2:                                     # PROCESS_CPUTIME_ID
+        ns = t.proc.cputime + sum(x.cputime for x in t.proc.threads)
+    elif clk == 3:                                     # THREAD_CPUTIME_ID
+        ns = t.cputime
+    else:
+        raise SysError(EINVAL)
+    t.proc.aspace.copyout(tp, struct.pack("<qq", ns // NS, ns % NS))
+    return 0
+
+
+def sys_sched_yield(k, t):
+    k.sched.yield_()
+    return 0
+
+
+def sys_getcpu(k, t, cpu, node, cache):
+    a = t.proc.aspace
+    if cpu:
+        a.copyout(cpu, struct.pack("<I", t.cpu.hid))
+    if node:
+        a.copyout(node, struct.pack("<I", 0))
+    return 0
+
+
+def sys_uname(k, t, buf):
+    fields = [b"pvtos", b"pvtos", b"0.1", b"#1 " + k.version.encode(), b"riscv64", b"(none)"]
+    t.proc.aspace.copyout(buf, b"".join(f.ljust(65, b"\0") for f in fields))
+    return 0
+
+
+def sys_setpgid(k, t, pid, pgid):
+    pid, pgid = i32(pid), i32(pgid)
+    me = t.proc
+    target = me if pid in (0, me.pid) else next((c for c in me.children if c.pid == pid), None)
+    if target is None or target.state == ZOMBIE:
+        raise SysError(ESRCH)
+    if pgid < 0:
+        raise SysError(EINVAL)
+    pgid = pgid or target.pid
+    if pgid != target.pid and not any(q.pgid == pgid and q.sid == me.sid for q in k.procs.procs.values()):
+        raise SysError(EPERM)
+    target.pgid = pgid
+    return 0
+
+
+def sys_getpgid(k, t, pid):
+    pid = i32(pid)
+    p = t.proc if pid == 0 else k.procs.procs.get(pid)
+    if p is None:
+        raise SysError(ESRCH)
+    return p.pgid
+
+
+def sys_setsid(k, t):
+    p = t.proc
+    if any(q.pgid == p.pid for q in k.procs.procs.values()):
+        raise SysError(EPERM)
+    p.sid = p.pgid = p.pid
+    return p.pid
+
+
+def sys_rt_sigaction(k, t, sig, act, oact, size):
+    sig = i32(sig)
+    if size != 8:
+        raise SysError(EINVAL)
+    p = t.proc
+    a = p.aspace
+    if oact:
+        a.check(oact, 24, PROT_W)
+    if not 1 <= sig < 64:
+        raise SysError(EINVAL)
+    old = p.sig.action.get(sig, 0)
+    if act:
+        handler, _flags, _mask = struct.unpack("<QQQ", a.copyin(act, 24))
+        old = k.signals.set_action(p, sig, handler)
+    if oact:
+        a.copyout(oact, struct.pack("<QQQ", old, 0, 0))
+    return 0
+
+
+def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
+    how = i32(how)
+    if size != 8:
+        raise SysError(EINVAL)
+    p = t.proc
+    a = p.aspace
+    old = p.sig.blocked
+    if setp:
+        new = struct.unpack("<Q", a.copyin(setp, 8))[0]
+        if how == 0:
+            p.sig.blocked |= new
+        elif how == 1:
+            p.sig.blocked &= ~new
+        elif how == 2:
+            p.sig.blocked = new
+        else:
+            raise SysError(EINVAL)
+        p.sig.blocked &= ~UNBLOCKABLE
+    if oldp:
+        a.copyout(oldp, struct.pack("<Q", old))
+    return 0
+
+
+def sys_procinfo(k, t, buf, n):
+    n = i32(n)
+    if n < 0:
+        raise SysError(EINVAL)
+    recs = []
+    for p in list(k.procs.procs.values())[:n]:
+        if p.state == ZOMBIE:
+            state, hart = "Z", -1
+        else:
+            running = [x for x in p.threads if x.state == "running"]
+            hart = running[0].cpu.hid if running else -1
+            state = "R" if running else "r" if any(x.state == "runnable" for x in p.threads) else "S"
+        cputime = p.cputime + sum(x.cputime for x in p.threads)
+        recs.append(struct.pack("<6iq16s", p.pid, p.ppid, p.pgid, ord(state), hart, len(p.threads),
+                                cputime, p.name.encode()[:15]))
+    t.proc.aspace.copyout(buf, b"".join(recs))
+    return len(recs)
+
+
+def sys_kstat(k, t, buf):
+    vals = (k.kalloc.nfree, k.kalloc.total, k.sched.now(), len(k.procs.procs), len(k.sched.cpus))
+    t.proc.aspace.copyout(buf, struct.pack("<5q", *vals))
+    return 0
+

@@ -1,0 +1,68 @@
+"""Traps from user mode: syscalls, page faults, illegal instructions, breakpoints.
+
+lwp_body is the kernel half of every LWP: its greenlet starts at the thread's first trap
+and loops trap -> handle -> back to user. Each trap ends in usertrapret, which delivers
+pending signals. A user program's mistake becomes a signal here, never a Python exception.
+"""
+from emulator import hart as H
+
+from .kalloc import OutOfMemory
+from .signal import SIGILL, SIGKILL, SIGSEGV, SIGTRAP
+from .vm import PROT_R, PROT_W, PROT_X
+
+CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL: "illegal instruction",
+               H.CAUSE_BREAKPOINT: "breakpoint", H.CAUSE_LOAD_ACCESS: "load access fault",
+               H.CAUSE_STORE_ACCESS: "store access fault", H.CAUSE_INSN_PAGE: "instruction page fault",
+               H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault"}
+_ACCESS = {H.CAUSE_INSN_PAGE: PROT_X, H.CAUSE_LOAD_PAGE: PROT_R, H.CAUSE_STORE_PAGE: PROT_W}
+
+
+class Trap:
+    def __init__(self, kernel):
+        self.k = kernel
+        self.stats = {"syscalls": 0, "page_faults": 0, "traps": 0}
+
+    def lwp_body(self, t, trap) -> None:
+        """Runs in t's greenlet from its first trap on; returns only through ThreadExit."""
+        sched = self.k.sched
+        while True:
+            self.usertrap(t, trap)
+            self.usertrapret(t)
+            trap = sched.to_user()
+
+    def usertrap(self, t, trap) -> None:
+        self.stats["traps"] += 1
+        cause = trap.cause
+        if self.k.events is not None and cause != H.CAUSE_ECALL_U:
+            self.k.event("trap", t.tid, cause, trap.epc, trap.tval)
+        if cause == H.CAUSE_ECALL_U:
+            self.stats["syscalls"] += 1
+            self.k.syscalls.dispatch(t)
+        elif cause in _ACCESS:
+            self.stats["page_faults"] += 1
+            self.page_fault(t, trap)
+        elif cause == H.CAUSE_ILLEGAL:
+            self.fatal(t, trap, SIGILL)
+        elif cause == H.CAUSE_BREAKPOINT:
+            self.fatal(t, trap, SIGTRAP)
+        else:
+            self.fatal(t, trap, SIGSEGV)
+
+    def page_fault(self, t, trap) -> None:
+        p = t.proc
+        try:
+            if p.aspace.fault(trap.tval, _ACCESS[trap.cause]):
+                return
+        except OutOfMemory:
+            self.k.log(f"pid {p.pid} ({p.name}): out of memory at address {trap.tval:#x}")
+            self.k.signals.force(p, SIGKILL)
+            return
+        self.fatal(t, trap, SIGSEGV)
+
+    def fatal(self, t, trap, sig) -> None:
+        t.fault = (trap.cause, trap.epc, trap.tval)
+        self.k.signals.force(t.proc, sig)
+
+    def usertrapret(self, t) -> None:
+        if t.proc.sig.pending:
+            self.k.signals.deliver(t)

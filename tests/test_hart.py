@@ -1,0 +1,147 @@
+"""The hart hands the kernel clean architectural traps (unicorn's quirks absorbed)."""
+import pytest
+
+from emulator import hart as H
+from emulator import mmu
+from emulator.memory import PhysMem
+from tests.asmutil import assemble
+
+BASE = 0x8000_0000
+U = mmu.PTE_V | mmu.PTE_U | mmu.PTE_A | mmu.PTE_D
+CODE, DATA = 0x10000, 0x20000
+
+
+class Rig:
+    """One hart, RAM, and a hand-built Sv39 table mapping CODE (RX) and DATA (RW)."""
+
+    def __init__(self):
+        self.mem = PhysMem(BASE, 4 << 20)
+        self.hart = H.Hart(0, self.mem)
+        self.next = BASE
+        self.root = self.frame()
+        self.code_pa = self.map(CODE, mmu.PTE_R | mmu.PTE_X)
+        self.data_pa = self.map(DATA, mmu.PTE_R | mmu.PTE_W)
+        self.hart.set_satp(mmu.make_satp(self.root))
+
+    def frame(self):
+        pa, self.next = self.next, self.next + 4096
+        return pa
+
+    def map(self, va, perm, pa=None):
+        table = self.root
+        for level in (2, 1):
+            a = table + 8 * mmu.vpn(va, level)
+            pte = self.mem.read64(a)
+            if not pte & mmu.PTE_V:
+                pte = mmu.pa_to_pte(self.frame(), mmu.PTE_V)
+                self.mem.write64(a, pte)
+            table = mmu.pte_pa(pte)
+        pa = pa or self.frame()
+        self.mem.write64(table + 8 * mmu.vpn(va, 0), mmu.pa_to_pte(pa, U | perm))
+        return pa
+
+    def run(self, asm, budget=1000, rvc=False, regs=None, now=0):
+        code = assemble(asm, rvc=rvc)
+        self.mem.write(self.code_pa, code)
+        self.hart.flush_code(self.code_pa, 4096)
+        for n, v in (regs or {}).items():
+            self.hart.set_x(n, v)
+        self.hart.set_pc(CODE)
+        return self.hart.run(budget, now)
+
+
+@pytest.fixture(scope="module")
+def rig():
+    return Rig()
+
+
+def test_ecall_epc_is_the_ecall_and_counts_instructions(rig):
+    t = rig.run("addi a0, a0, 1\naddi a0, a0, 1\necall")
+    assert t.cause == H.CAUSE_ECALL_U
+    assert t.epc == CODE + 8
+    assert t.executed == 3
+    assert rig.hart.get_pc() == CODE + 12      # resume after the ecall
+
+
+def test_budget_expiry_counts_exactly(rig):
+    t = rig.run("1: addi a0, a0, 1\nj 1b", budget=1001)
+    assert t.cause == H.CAUSE_BUDGET and t.executed == 1001
+    assert t.epc == rig.hart.get_pc()
+
+
+@pytest.mark.parametrize("asm,rvc,cause,size", [
+    ("ld a1, 16(a0)", False, H.CAUSE_LOAD_PAGE, 8),
+    ("sw a1, -4(a0)", False, H.CAUSE_STORE_PAGE, 4),
+    ("c.ld a1, 16(a0)", True, H.CAUSE_LOAD_PAGE, 8),
+    ("c.sw a1, 4(a0)", True, H.CAUSE_STORE_PAGE, 4),
+    ("amoadd.w a1, a2, (a0)", False, H.CAUSE_STORE_PAGE, 4),
+])
+def test_fault_address_and_epc_for_normal_and_compressed(rig, asm, rvc, cause, size):
+    base = 0x5_0000
+    t = rig.run("nop\n" + asm, rvc=rvc, regs={10: base})
+    nop_len = 2 if rvc else 4
+    assert t.cause == cause
+    assert t.epc == CODE + nop_len                  # corrected for unicorn's +4
+    offset = {"ld a1, 16(a0)": 16, "sw a1, -4(a0)": -4, "c.ld a1, 16(a0)": 16,
+              "c.sw a1, 4(a0)": 4, "amoadd.w a1, a2, (a0)": 0}[asm]
+    assert t.tval == base + offset
+    assert rig.hart.get_pc() == t.epc                # a retry re-executes the instruction
+
+
+def test_store_to_readonly_code_is_a_store_page_fault(rig):
+    t = rig.run("sd a1, 0(a0)", regs={10: CODE})
+    assert t.cause == H.CAUSE_STORE_PAGE and t.tval == CODE
+
+
+def test_instruction_fetch_fault_reports_target(rig):
+    t = rig.run("jr a0", regs={10: 0x7_0000})
+    assert t.cause == H.CAUSE_INSN_PAGE and t.epc == 0x7_0000 and t.tval == 0x7_0000
+
+
+def test_illegal_instruction_and_ebreak(rig):
+    t = rig.run("nop\n.word 0")
+    assert t.cause == H.CAUSE_ILLEGAL and t.epc == CODE + 4
+    t = rig.run("nop\nebreak")
+    assert t.cause == H.CAUSE_BREAKPOINT and t.epc == CODE + 4
+
+
+def test_rdtime_reads_virtual_time(rig):
+    t = rig.run("nop\nrdtime a0\necall", now=5000)
+    assert t.cause == H.CAUSE_ECALL_U
+    assert rig.hart.get_x(10) == 5000 + 2            # time when rdtime ran: now + retired
+    assert t.executed == 3
+
+
+def test_floating_point_is_enabled(rig):
+    t = rig.run("fcvt.d.l fa0, a0\nfadd.d fa0, fa0, fa0\nfcvt.l.d a1, fa0\necall", regs={10: 21})
+    assert t.cause == H.CAUSE_ECALL_U and rig.hart.get_x(11) == 42
+
+
+def test_satp_switch_flushes_tlb(rig):
+    rig.run("ld a1, 0(a0)\necall", regs={10: DATA})            # TLB now maps DATA
+    other = rig.frame()
+    rig.mem.write64(other, 0x1234)
+    rig.mem.write64(rig.data_pa, 0x5678)
+    rig.map(DATA, mmu.PTE_R | mmu.PTE_W, pa=other)             # same satp, new mapping
+    rig.hart.set_satp(rig.hart.satp)
+    rig.run("ld a1, 0(a0)\necall", regs={10: DATA})
+    assert rig.hart.get_x(11) == 0x1234
+    rig.map(DATA, mmu.PTE_R | mmu.PTE_W, pa=rig.data_pa)
+    rig.hart.set_satp(rig.hart.satp)
+
+
+def test_code_rewrite_needs_and_gets_flush(rig):
+    rig.run("li a0, 1\necall")
+    assert rig.hart.get_x(10) == 1
+    rig.run("li a0, 2\necall")                       # Rig.run flushes after writing
+    assert rig.hart.get_x(10) == 2
+
+
+def test_save_load_context_round_trip(rig):
+    rig.run("li a0, 7\nfcvt.d.l fa1, a0\necall")
+    regs = rig.hart.save()
+    assert len(regs) == H.NREGS and regs[10] == 7 and regs[H.REG_PC] == CODE + 12
+    regs2 = list(regs)
+    regs2[10] = 99
+    rig.hart.load(regs2)
+    assert rig.hart.get_x(10) == 99 and rig.hart.save()[32 + 11] == regs[32 + 11]

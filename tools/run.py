@@ -1,0 +1,175 @@
+"""python -m tools.run [options] [PROGRAM [ARGS...]]: boot the machine.
+
+With no PROGRAM: boot to the shell (interactive on a terminal, else stdin is the script).
+With PROGRAM (a name in /bin or a host path to an ELF file, copied into /bin): run it
+under init, print its console output, exit with its status (128+signal when killed).
+"""
+import argparse
+import os
+import sys
+import termios
+import tty
+
+from emulator.console import Console
+from emulator.machine import Machine
+from kernel.elf import ElfError, load_image
+from kernel.main import Kernel
+from kernel.panic import KernelPanic, hart_dump
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN_DIR = os.path.join(ROOT, "build", "bin")
+
+
+class UsageError(Exception):
+    pass
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m tools.run", description=__doc__.splitlines()[0])
+    ap.add_argument("--cpus", type=int, default=4, help="harts, 1-8 (default 4)")
+    ap.add_argument("--mem", type=int, default=128, help="RAM in MiB (default 128)")
+    ap.add_argument("--seed", type=int, default=0, help="fixes interleaving and jitter (default 0)")
+    ap.add_argument("--quantum", type=int, default=10_000, help="instructions per hart per round")
+    ap.add_argument("--input", default=None, help="scripted console input (\\n separates lines)")
+    ap.add_argument("--stats", action="store_true", help="print machine statistics at exit")
+    ap.add_argument("--max-time", type=float, default=None, help="halt after this much virtual time (s)")
+    ap.add_argument("program", nargs="?", help="program in /bin or host path to an ELF file")
+    ap.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
+    return ap
+
+
+def bin_files() -> dict:
+    if not os.path.isdir(BIN_DIR):
+        raise UsageError(f"{BIN_DIR} does not exist: build the userland first (make)")
+    files = {}
+    for name in sorted(os.listdir(BIN_DIR)):
+        path = os.path.join(BIN_DIR, name)
+        if os.path.isfile(path) and "." not in name:
+            with open(path, "rb") as f:
+                files[f"/bin/{name}"] = f.read()
+    return files
+
+
+def add_program(files: dict, program: str) -> str:
+    """Path inside the machine of PROGRAM, copying a host file in if needed."""
+    if "/" in program or os.path.isfile(program):
+        try:
+            with open(program, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read {program}: {e.strerror}") from None
+        name = os.path.basename(program)
+        files[f"/bin/{name}"] = data
+    else:
+        name = program
+        if f"/bin/{name}" not in files:
+            raise UsageError(f"no program named {name!r} in /bin")
+    try:
+        load_image(files[f"/bin/{name}"])
+    except ElfError as e:
+        raise UsageError(f"{program}: not a runnable program: {e}") from None
+    return f"/bin/{name}"
+
+
+def print_stats(m: Machine, k: Kernel, out) -> None:
+    total = max(1, m.clock.now)
+    print(f"virtual time      {m.clock.now / 1e6:.3f} ms", file=out)
+    for cpu in k.sched.cpus:
+        print(f"hart {cpu.hid}            {cpu.instret} instructions, "
+              f"{100 * cpu.busy_time / total:.1f}% busy, {cpu.switches} switches", file=out)
+    st = k.trap.stats
+    print(f"context switches  {sum(c.switches for c in k.sched.cpus)}", file=out)
+    print(f"syscalls          {st['syscalls']}", file=out)
+    print(f"page faults       {st['page_faults']}", file=out)
+    print(f"free frames       {k.free_at_boot} at boot, {k.kalloc.nfree} at exit", file=out)
+
+
+class Run:
+    """The outcome of one boot: status, console output, kernel log, and the machine."""
+
+    def __init__(self, machine, kernel, status, log):
+        self.machine, self.kernel, self.status, self.log = machine, kernel, status, log
+        self.output = bytes(machine.console.output).decode("utf-8", "replace")
+
+
+def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
+             max_time=None, files=None) -> Run:
+    """Boot in-process with captured console (for tests and tools): PROGRAM under init,
+    or the shell with `input` as its script. Raises UsageError like the command line."""
+    files = dict(bin_files() if files is None else files)
+    init_argv = ["/bin/init"] + ([add_program(files, program)] + list(args) if program else [])
+    script = input.encode() if isinstance(input, str) else input
+    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script))
+    log = []
+    kernel = Kernel(machine, files, seed=seed, log_sink=log.append)
+    kernel.boot(init_argv)
+    status = machine.run(kernel, max_time=max_time)
+    return Run(machine, kernel, status, "".join(log))
+
+
+def main(argv=None) -> int:
+    ap = parser()
+    opts = ap.parse_args(argv)
+    try:
+        files = bin_files()
+        if opts.program:
+            init_argv = ["/bin/init", add_program(files, opts.program)] + opts.args
+        else:
+            init_argv = ["/bin/init"]
+        if "/bin/init" not in files:
+            raise UsageError("/bin/init is missing: build the userland first (make)")
+        interactive = opts.program is None and opts.input is None and sys.stdin.isatty()
+        script = None
+        if opts.input is not None:
+            script = opts.input.encode().decode("unicode_escape").encode("latin-1")
+        elif opts.program is None and not interactive:
+            script = sys.stdin.buffer.read()
+        console = Console(out=sys.stdout.buffer, script=script, interactive=interactive)
+        machine = Machine(cpus=opts.cpus, mem_mib=opts.mem, seed=opts.seed, quantum=opts.quantum,
+                          console=console)
+    except (UsageError, ValueError) as e:
+        print(f"tools.run: {e}", file=sys.stderr)
+        return 2
+    log_sink = None
+    if opts.program:
+        def log_sink(line):
+            sys.stdout.flush()
+            sys.stderr.write(line)
+    kernel = Kernel(machine, files, seed=opts.seed, log_sink=log_sink)
+    saved = None
+    if interactive:
+        saved = termios.tcgetattr(0)
+        tty.setraw(0, termios.TCSANOW)
+        console.out = _CrLf(sys.stdout.buffer)
+    try:
+        kernel.boot(init_argv)
+        max_time = int(opts.max_time * 1e9) if opts.max_time else None
+        status = machine.run(kernel, max_time=max_time)
+    except KernelPanic as e:
+        sys.stdout.flush()
+        print(f"kernel panic: {e}\n{hart_dump(kernel)}", file=sys.stderr)
+        return 70
+    finally:
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSANOW, saved)
+    sys.stdout.flush()
+    if opts.stats:
+        print_stats(machine, kernel, sys.stderr)
+    return status if status is not None else 0
+
+
+class _CrLf:
+    """A raw-mode terminal needs CR before LF."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, data):
+        self.out.write(data.replace(b"\n", b"\r\n"))
+
+    def flush(self):
+        self.out.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define F_EOF 1
+#define F_ERR 2
+#define F_ALLOC 4   /* FILE and buffer came from malloc */
+
+/* A stream is either writing (wlen bytes pending) or reading (buf[rpos..rlen) unread). */
+struct __file {
+    int fd;
+    int mode;       /* _IOFBF, _IOLBF or _IONBF */
+    int flags;
+    int ungot;      /* pushed-back char, or -1 */
+    unsigned char *buf;
+    size_t size;
+    size_t wlen, rpos, rlen;
+    struct __file *next;
+};
+
+static unsigned char inbuf[BUFSIZ], outbuf[BUFSIZ], errbuf[1];
+static FILE f_in = { 0, _IOFBF, 0, -1, inbuf, sizeof inbuf, 0, 0, 0, 0 };
+static FILE f_out = { 1, _IOLBF, 0, -1, outbuf, sizeof outbuf, 0, 0, 0, &f_in };
+static FILE f_err = { 2, _IONBF, 0, -1, errbuf, sizeof errbuf, 0, 0, 0, &f_out };
+static FILE *files = &f_err;
+
+FILE *const stdin = &f_in;
+FILE *const stdout = &f_out;
+FILE *const stderr = &f_err;
+
+static int write_all(FILE *f, const unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            f->flags |= F_ERR;
+            return EOF;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Drop read-ahead, moving the file offset back to the logical position. */
+static void drop_input(FILE *f)
+{
+    off_t unread = (off_t)(f->rlen - f->rpos) + (f->ungot >= 0);
+    if (unread)
+        lseek(f->fd, -unread, SEEK_CUR);
+    f->rpos = f->rlen = 0;
+    f->ungot = -1;
+}
+
+int fflush(FILE *f)
+{
+    if (!f) {
+        int r = 0;
+        for (FILE *g = files; g; g = g->next)
+            if (fflush(g))
+                r = EOF;
+        return r;
+    }
+    if (f->rpos < f->rlen || f->ungot >= 0)
+        drop_input(f);
+    size_t n = f->wlen;
+    f->wlen = 0;
+    return n ? write_all(f, f->buf, n) : 0;
+}
+
+void __stdio_flush_all(void)
+{
+    fflush(NULL);
+}
+
+static void prepare_write(FILE *f)
+{
+    if (f->rpos < f->rlen || f->ungot >= 0)
+        drop_input(f);
+}
+
+size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    size_t total = size * n;
+    const unsigned char *s = p;
+    if (!total)
+        return 0;
+    prepare_write(f);
+    if (f->mode == _IONBF || total >= f->size) {
+        if (fflush(f) || write_all(f, s, total))
+            return 0;
+        return n;
+    }
+    if (f->size - f->wlen < total && fflush(f))
+        return 0;
+    memcpy(f->buf + f->wlen, s, total);
+    f->wlen += total;
+    if (f->wlen == f->size || (f->mode == _IOLBF && memchr(s, '\n', total)))
+        if (fflush(f))
+            return 0;
+    return n;
+}
+
+int fputc(int c, FILE *f)
+{
+    unsigned char ch = (unsigned char)c;
+    return fwrite(&ch, 1, 1, f) ? ch : EOF;
+}
+
+int putc(int c, FILE *f) { return fputc(c, f); }
+int putchar(int c) { return fputc(c, stdout); }
+
+int fputs(const char *s, FILE *f)
+{
+    size_t n = strlen(s);
+    return n && fwrite(s, 1, n, f) != n ? EOF : 0;
+}
+
+int puts(const char *s)
+{
+    return fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF ? EOF : 0;
+}
+
+static int refill(FILE *f)
+{
+    if (f->flags & F_EOF)
+        return EOF;
+    if (f->wlen && fflush(f))
+        return EOF;
+    if (f_out.mode == _IOLBF && f_out.wlen)
+        fflush(&f_out);   /* show a pending prompt before blocking on input */
+    ssize_t n;
+    do
+        n = read(f->fd, f->buf, f->mode == _IONBF ? 1 : f->size);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        f->flags |= n ? F_ERR : F_EOF;
+        return EOF;
+    }
+    f->rpos = 0;
+    f->rlen = (size_t)n;
+    return 0;
+}
+
+int fgetc(FILE *f)
+{
+    if (f->ungot >= 0) {
+        int c = f->ungot;
+        f->ungot = -1;
+        return c;
+    }
+    if (f->rpos == f->rlen && refill(f))
+        return EOF;
+    return f->buf[f->rpos++];
+}
+
+int getc(FILE *f) { return fgetc(f); }
+int getchar(void) { return fgetc(stdin); }
+
+int ungetc(int c, FILE *f)
+{
+    if (c == EOF || f->ungot >= 0)
+        return EOF;
+    f->ungot = (unsigned char)c;
+    f->flags &= ~F_EOF;
+    return f->ungot;
+}
+
+char *fgets(char *s, int n, FILE *f)
+{
+    int i = 0;
+    while (i < n - 1) {
+        int c = fgetc(f);
+        if (c == EOF)
+            break;
+        s[i++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (i == 0 || n <= 0)
+        return NULL;
+    s[i] = 0;
+    return s;
+}
+
+ssize_t getline(char **line, size_t *cap, FILE *f)
+{
+    size_t n = 0;
+    for (;;) {
+        int c = fgetc(f);
+        if (c == EOF && n == 0)
+            return -1;
+        if (n + 2 > *cap || !*line) {
+            size_t nc = *cap < 64 ? 64 : *cap * 2;
+            char *p = realloc(*line, nc);
+            if (!p)
+                return -1;
+            *line = p;
+            *cap = nc;
+        }
+        if (c == EOF)
+            break;
+        (*line)[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    (*line)[n] = 0;
+    return (ssize_t)n;
+}
+
+size_t fread(void *p, size_t size, size_t n, FILE *f)
+{
+    size_t total = size * n, got = 0;
+    unsigned char *d = p;
+    if (!total)
+        return 0;
+    if (f->ungot >= 0) {
+        d[got++] = (unsigned char)f->ungot;
+        f->ungot = -1;
+    }
+    while (got < total) {
+        if (f->rpos == f->rlen && refill(f))
+            break;
+        size_t k = f->rlen - f->rpos;
+        if (k > total - got)
+            k = total - got;
+        memcpy(d + got, f->buf + f->rpos, k);
+        f->rpos += k;
+        got += k;
+    }
+    return got / size;
+}
+
+FILE *fdopen(int fd, const char *mode)
+{
+    (void)mode;
+    FILE *f = malloc(sizeof(FILE) + BUFSIZ);
+    if (!f)
+        return NULL;
+    memset(f, 0, sizeof *f);
+    f->fd = fd;
+    f->mode = _IOFBF;
+    f->flags = F_ALLOC;
+    f->ungot = -1;
+    f->buf = (unsigned char *)(f + 1);
+    f->size = BUFSIZ;
+    f->next = files;
+    files = f;
+    return f;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+    int flags;
+    switch (mode[0]) {
+    case 'r': flags = O_RDONLY; break;
+    case 'w': flags = O_WRONLY | O_CREAT | O_TRUNC; break;
+    case 'a': flags = O_WRONLY | O_CREAT | O_APPEND; break;
+    default: errno = EINVAL; return NULL;
+    }
+    for (const char *m = mode + 1; *m; m++) {
+        if (*m == '+')
+            flags = (flags & ~O_ACCMODE) | O_RDWR;
+        else if (*m == 'x')
+            flags |= O_EXCL;
+        else if (*m == 'e')
+            flags |= O_CLOEXEC;
+    }
+    int fd = open(path, flags, 0666);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, mode);
+    if (!f)
+        close(fd);
+    return f;
+}
+
+int fclose(FILE *f)
+{
+    int r = fflush(f);
+    if (close(f->fd) < 0)
+        r = EOF;
+    for (FILE **pp = &files; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    if (f->flags & F_ALLOC)
+        free(f);
+    return r;
+}
+
+int setvbuf(FILE *f, char *buf, int mode, size_t size)
+{
+    if (f->wlen || f->rlen > f->rpos || mode < _IOFBF || mode > _IONBF)
+        return -1;
+    f->mode = mode;
+    if (buf && size) {
+        f->buf = (unsigned char *)buf;
+        f->size = size;
+    }
+    return 0;
+}
+
+int fseek(FILE *f, long off, int whence)
+{
+    if (fflush(f) || lseek(f->fd, off, whence) < 0)
+        return -1;
+    f->flags &= ~F_EOF;
+    return 0;
+}
+
+long ftell(FILE *f)
+{
+    off_t pos = lseek(f->fd, 0, SEEK_CUR);
+    if (pos < 0)
+        return -1;
+    return pos + (off_t)f->wlen - (off_t)(f->rlen - f->rpos) - (f->ungot >= 0);
+}
+
+void rewind(FILE *f) { fseek(f, 0, SEEK_SET); f->flags &= ~F_ERR; }
+int feof(FILE *f) { return f->flags & F_EOF; }
+int ferror(FILE *f) { return f->flags & F_ERR; }
+void clearerr(FILE *f) { f->flags &= ~(F_EOF | F_ERR); }
+int fileno(FILE *f) { return f->fd; }
+int remove(const char *path) { return unlink(path) == 0 || (errno == EISDIR && rmdir(path) == 0) ? 0 : -1; }
+
+void perror(const char *s)
+{
+    const char *msg = strerror(errno);
+    if (s && *s)
+        fprintf(stderr, "%s: %s\n", s, msg);
+    else
+        fprintf(stderr, "%s\n", msg);
+}
