@@ -82,7 +82,7 @@ class ElfImage:
     phdr_vaddr: int  # where the program headers are mapped, 0 if they are not
     phent: int
     phnum: int
-    symbols: SymbolTable = field(default_factory=SymbolTable)
+    symbols: "SymbolTable | LazySymbolTable" = field(default_factory=SymbolTable)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,31 @@ def load_image(data: bytes, max_image: int = MAX_IMAGE) -> ElfImage:
                         executable=bool(ph.flags & P_FLAGS.PF_X))
                 for ph in occupied]
     return ElfImage(entry=entry, segments=segments, phdr_vaddr=phdr_vaddr,
-                    phent=phent, phnum=phnum, symbols=_symbols(elf, len(data)))
+                    phent=phent, phnum=phnum, symbols=LazySymbolTable(data))
+
+
+class LazySymbolTable:
+    """A SymbolTable parsed on first lookup: pyelftools takes ~0.2 s for a libc-sized
+    .symtab, and most programs run and exit without ever needing a symbol."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._table = None
+
+    def _parsed(self) -> SymbolTable:
+        if self._table is None:
+            try:
+                self._table = _symbols(ELFFile(io.BytesIO(self._data)), len(self._data))
+            except _PARSE_ERRORS:
+                self._table = SymbolTable()
+            self._data = None
+        return self._table
+
+    def lookup(self, addr: int):
+        return self._parsed().lookup(addr)
+
+    def __len__(self) -> int:
+        return len(self._parsed())
 
 
 def _symbols(elf: ELFFile, file_size: int) -> SymbolTable:

@@ -6,7 +6,7 @@ Console) and never from inside a unicorn hook.
 """
 import random
 
-from . import cost
+from . import cost, params
 from . import exec as kexec
 from .file import O_RDWR
 from .fs import FS
@@ -93,7 +93,8 @@ class Kernel:
 
     def _in_stack_guard(self, p, addr) -> bool:
         stack = next((r for r in p.aspace.regions if r.kind == "stack"), None)
-        return stack is not None and stack.start - 64 * 4096 <= addr < stack.start
+        return (stack is not None and stack.start - params.STACK_GUARD <= addr < stack.start
+                and p.aspace.find(addr) is None)
 
     # ---- boot and shutdown ----
     def boot(self, init_argv: list) -> None:

@@ -13,5 +13,6 @@ USER_MIN = 0x1000                   # lowest user address (page 0 stays unmapped
 USER_TOP = 0x40_0000_0000           # first address above user space (Sv39 lower half)
 STACK_TOP = 0x3F_FFFF_F000          # initial sp lies just below; one guard page above
 STACK_MAX = 8 << 20                 # bytes the main stack may grow to
-MMAP_TOP = STACK_TOP - STACK_MAX - 0x1000 * 16   # mmap regions are placed below this
+STACK_GUARD = 1 << 20               # unmapped gap below the stack: faults here are overflows
+MMAP_TOP = STACK_TOP - STACK_MAX - STACK_GUARD   # mmap regions are placed below this
 HEAP_MAX = 1 << 30                  # bytes brk may grow to

@@ -18,7 +18,9 @@ from collections import deque
 
 from greenlet import greenlet
 
-from emulator.hart import CAUSE_BUDGET, REG_PC
+from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
+
+CAUSE_SIGNAL = -2
 
 from . import cost, params
 from .panic import KernelPanic
@@ -26,6 +28,9 @@ from .panic import KernelPanic
 RUNNABLE, RUNNING, SLEEPING, ZOMBIE = "runnable", "running", "sleeping", "zombie"
 USER, KERNEL = "user", "kernel"
 TO_USER, SLEEP, YIELD, EXIT = "to_user", "sleep", "yield", "exit"
+
+
+SIGNAL_CHECK = Trap(CAUSE_SIGNAL, 0, 0, 0)   # a pseudo-trap: enter the kernel to take signals
 
 
 class ThreadExit(Exception):
@@ -120,14 +125,19 @@ class Scheduler:
     def _pick(self, cpu: Cpu):
         if cpu.runq:
             return cpu.runq.popleft()
-        victim = max(self.cpus, key=lambda c: (len(c.runq), -c.hid))
-        if victim.runq:
+        victim = self._victim()
+        if victim is not None:
             return victim.runq.pop()          # steal the most recently queued
         return None
 
+    def _victim(self):
+        """The busy hart with the longest queue: an idle hart serves its own queue."""
+        busy = [c for c in self.cpus if c.runq and c.current is not None]
+        return max(busy, key=lambda c: (len(c.runq), -c.hid)) if busy else None
+
     def has_work(self, hid: int) -> bool:
         cpu = self.cpus[hid]
-        return cpu.current is not None or any(c.runq for c in self.cpus)
+        return cpu.current is not None or bool(cpu.runq) or self._victim() is not None
 
     # ---- the per-hart loop body, called by the machine ----
     def run_hart(self, hid: int, until: int) -> None:
@@ -142,7 +152,10 @@ class Scheduler:
                     if t is None:
                         return
                     self._switch_in(cpu, t)
-                if t.mode == USER:
+                if t.mode == USER and t.proc.sig.pending and self.k.signals.interrupting(t.proc):
+                    t.mode = KERNEL                 # as if interrupted: deliver on the way back
+                    msg = t.glet.switch(SIGNAL_CHECK)
+                elif t.mode == USER:
                     self._enter_user(cpu, t)
                     start = h.time
                     trap = h.run(until - h.time, h.time)

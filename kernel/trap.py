@@ -7,6 +7,7 @@ pending signals. A user program's mistake becomes a signal here, never a Python 
 from emulator import hart as H
 
 from .kalloc import OutOfMemory
+from .sched import CAUSE_SIGNAL
 from .signal import SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from .vm import PROT_R, PROT_W, PROT_X
 
@@ -35,6 +36,8 @@ class Trap:
         cause = trap.cause
         if self.k.events is not None and cause != H.CAUSE_ECALL_U:
             self.k.event("trap", t.tid, cause, trap.epc, trap.tval)
+        if cause == CAUSE_SIGNAL:
+            return
         if cause == H.CAUSE_ECALL_U:
             self.stats["syscalls"] += 1
             self.k.syscalls.dispatch(t)

@@ -4,11 +4,12 @@ Input arrives from the console device in interrupt context (on_input). Canonical
 characters are echoed and collected into a line; backspace erases; Enter (CR or LF)
 commits the line; ^D commits the partial line, or an end-of-file mark when the line is
 empty; ^C discards the line and sends SIGINT to the foreground process group. A read
-returns at most one committed line.
+returns at most one committed line. Only the foreground process group may read: others
+get EIO (job-control stops, SIGTTIN, arrive with the signals issue).
 """
 from collections import deque
 
-from .errno import EINTR, EINVAL, EPERM, SysError
+from .errno import EINTR, EINVAL, EIO, EPERM, SysError
 from .file import S_IFCHR, File
 from .signal import SIGINT
 
@@ -51,6 +52,8 @@ class Tty:
                 self.echo(bytes([c]))
         if self.ready:
             self.k.sched.wakeup(self)
+        elif self in self.k.sched.waiting:
+            self.dev.want_input()              # readers still wait (after ^C, backspace)
 
     def read(self, n: int) -> bytes:
         while not self.ready:
@@ -78,6 +81,8 @@ class ConsoleFile(File):
         self.tty = kernel.tty
 
     def read(self, n: int) -> bytes:
+        if self.k.sched.mythread().proc.pgid != self.tty.fg_pgrp:
+            raise SysError(EIO)        # a background job may not read the console
         return self.tty.read(n)
 
     def write(self, data: bytes) -> int:

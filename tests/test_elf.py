@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernel.elf import IMAGE_TOP, ElfError, ElfImage, SymbolTable, load_image
+from kernel.params import USER_MIN
 from tests.asmutil import zig_cc
 
 PROGRAM = r"""
@@ -182,10 +183,12 @@ def test_program_headers_not_loaded(programs):
     assert image.phnum == get(programs["no_phdrs"], E_PHNUM)
 
 
-def test_segment_may_end_exactly_at_image_top(valid):
+def test_segments_may_touch_the_user_range_bounds(valid):
     size = get(valid, P_MEMSZ, phdr(valid, load_indices(valid)[1]))
     image = load_image(set_load(valid, 1, P_VADDR, IMAGE_TOP - size))
     assert image.segments[-1].vaddr + image.segments[-1].memsz == IMAGE_TOP
+    image = load_image(set_load(valid, 1, P_VADDR, USER_MIN))
+    assert image.segments[0].vaddr == USER_MIN
 
 
 def test_damaged_section_table_still_loads(valid):
@@ -293,7 +296,7 @@ def test_vaddr_in_kernel_range(valid):
 
 def test_vaddr_below_user_min(valid):
     assert_rejected(set_load(valid, 0, P_VADDR, 0), "segment at 0x0+")
-    assert_rejected(set_load(valid, 0, P_VADDR, 0xFFF), "outside user space")
+    assert_rejected(set_load(valid, 1, P_VADDR, USER_MIN - 1), "outside user space")
 
 
 def test_entry_outside_executable_segment(valid):

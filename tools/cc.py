@@ -184,7 +184,8 @@ def main(argv=None):
         libdir, argv = argv[1], argv[2:]
     try:
         if argv == ["--libc"]:
-            ensure_libc(libdir)
+            crt0, archive = ensure_libc(libdir)
+            os.utime(archive)   # make asked for it: mark it up to date
             return 0
         build([], None, argv, libdir)
     except (CCError, OSError, ValueError) as e:

@@ -93,7 +93,7 @@ class Run:
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-             max_time=None, files=None) -> Run:
+             max_time=None, files=None, trace=False) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line."""
     files = dict(bin_files() if files is None else files)
@@ -102,6 +102,8 @@ def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, inp
     machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script))
     log = []
     kernel = Kernel(machine, files, seed=seed, log_sink=log.append)
+    if trace:
+        kernel.trace()
     kernel.boot(init_argv)
     status = machine.run(kernel, max_time=max_time)
     return Run(machine, kernel, status, "".join(log))

@@ -1,5 +1,5 @@
 /* sh: a small POSIX-style shell.
-   Supports words with '...' and "..." quoting, $? expansion, pipelines, < > >> redirection,
+   Supports words with '...' and "..." quoting, $? and $! expansion, pipelines, < > >> redirection,
    & (background) and ; separators, and the builtins cd, exit and wait.
    Usage: sh [-c COMMAND | FILE]; reads commands from stdin otherwise. */
 #include <errno.h>
@@ -31,6 +31,7 @@ struct cmd {
 };
 
 static int last_status;
+static pid_t last_bg;   /* $! */
 static int interactive;
 static int input_fd;
 
@@ -91,8 +92,8 @@ static int tokenize(const char *p, struct token *tok, char *words, size_t wsize)
                 p++;
             } else if (!quote && (*p == '\'' || *p == '"')) {
                 quote = *p++;
-            } else if (quote != '\'' && p[0] == '$' && p[1] == '?') {
-                w += snprintf(w, 12, "%d", last_status);
+            } else if (quote != '\'' && p[0] == '$' && (p[1] == '?' || p[1] == '!')) {
+                w += snprintf(w, 12, "%d", p[1] == '?' ? last_status : last_bg);
                 p += 2;
             } else if (!quote && *p == '\\' && p[1]) {
                 *w++ = p[1];
@@ -229,7 +230,8 @@ static void run(struct cmd *cmds, int n, int bg)
         return;
     }
     if (bg) {
-        printf("[%d]\n", pids[started - 1]);
+        last_bg = pids[started - 1];
+        printf("[%d]\n", last_bg);
         fflush(stdout);
         last_status = 0;
         return;

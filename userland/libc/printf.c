@@ -57,7 +57,9 @@ static void field(struct out *o, const char *prefix, const char *body, size_t bl
                   long zeros, int flags, long width)
 {
     size_t plen = strlen(prefix);
-    long total = (long)(plen + blen) + (zeros > 0 ? zeros : 0);
+    if (zeros < 0)
+        zeros = 0;
+    long total = (long)(plen + blen) + zeros;
     if ((flags & ZERO) && !(flags & LEFT) && width > total) {
         zeros += width - total;
         total = width;

@@ -48,12 +48,13 @@ static int write_all(FILE *f, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Drop read-ahead, moving the file offset back to the logical position. */
-static void drop_input(FILE *f)
+/* Drop read-ahead, moving the file offset back to the logical position. Unless forced,
+   input that cannot be given back (pipes, ttys) stays buffered. */
+static void drop_input(FILE *f, int force)
 {
     off_t unread = (off_t)(f->rlen - f->rpos) + (f->ungot >= 0);
-    if (unread)
-        lseek(f->fd, -unread, SEEK_CUR);
+    if (unread && lseek(f->fd, -unread, SEEK_CUR) < 0 && !force)
+        return;
     f->rpos = f->rlen = 0;
     f->ungot = -1;
 }
@@ -62,13 +63,13 @@ int fflush(FILE *f)
 {
     if (!f) {
         int r = 0;
-        for (FILE *g = files; g; g = g->next)
-            if (fflush(g))
+        for (FILE *g = files; g; g = g->next)   /* output streams only */
+            if (g->wlen && fflush(g))
                 r = EOF;
         return r;
     }
     if (f->rpos < f->rlen || f->ungot >= 0)
-        drop_input(f);
+        drop_input(f, 0);
     size_t n = f->wlen;
     f->wlen = 0;
     return n ? write_all(f, f->buf, n) : 0;
@@ -82,7 +83,7 @@ void __stdio_flush_all(void)
 static void prepare_write(FILE *f)
 {
     if (f->rpos < f->rlen || f->ungot >= 0)
-        drop_input(f);
+        drop_input(f, 1);   /* the buffer is about to hold output */
 }
 
 size_t fwrite(const void *p, size_t size, size_t n, FILE *f)

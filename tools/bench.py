@@ -1,0 +1,82 @@
+"""make bench: host-speed figures, each measured side by side in one run.
+
+1. Guest instructions per second of a CPU-bound loop under the kernel, against the same
+   loop (same bytes, same emu_start counting mode) under bare unicorn: on 1 hart, and
+   with 4 processes on 4 harts (aggregate). Targets: >= 0.8 and >= 0.7 of bare.
+2. Host cost of a null syscall (getppid). Target: under 10 us.
+3. Boot to program exit for hello. Target: under 1 s of host time.
+4. The same CPU-bound and null-syscall figures with the kernel event log on.
+These are host times: they vary run to run, so they are printed, never asserted.
+"""
+import os
+import time
+
+import unicorn
+from elftools.elf.elffile import ELFFile
+
+from emulator.hart import _UNTIL
+from tools import cc
+from tools.run import simulate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "bench")
+SPIN_N = 20_000_000            # loop iterations: 40 M instructions per process
+NULL_N = 20_000
+
+
+def build(name: str) -> str:
+    out = os.path.join(OUT, name)
+    cc.build([os.path.join(ROOT, "userland", "bench", name + ".c")], out, ["-O2"])
+    return out
+
+
+def bare_unicorn_ips(elf_path: str, iterations: int) -> float:
+    """Run spin_loop alone in one unicorn with count= (the kernel's counting mode)."""
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("spin_loop")[0]
+        addr = sym["st_value"]
+        text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
+        base, code = text["p_vaddr"], text.data()
+    uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
+    start = base & ~0xFFF
+    uc.mem_map(start, (base + len(code) - start + 0xFFF) & ~0xFFF)
+    uc.mem_write(base, code)
+    uc.reg_write(unicorn.riscv_const.UC_RISCV_REG_T1, iterations)
+    n = 2 * iterations
+    t = time.perf_counter()
+    uc.emu_start(addr, _UNTIL, 0, n)
+    return n / (time.perf_counter() - t)
+
+
+def kernel_run(*args, cpus=1, trace=False):
+    t = time.perf_counter()
+    r = simulate(args[0], args[1:], cpus=cpus, trace=trace)
+    return r, time.perf_counter() - t
+
+
+def main() -> None:
+    spin, nullsys = build("spin"), build("nullsys")
+    bare = bare_unicorn_ips(spin, SPIN_N)
+    rows = []
+    for cpus, procs in ((1, 1), (4, 4)):
+        for trace in (False, True):
+            r, dt = kernel_run(spin, str(SPIN_N), str(procs), cpus=cpus, trace=trace)
+            instr = sum(c.instret for c in r.kernel.sched.cpus)
+            rows.append((cpus, procs, trace, instr / dt))
+    print(f"bare unicorn (count mode): {bare / 1e6:7.1f} M guest instructions/s")
+    for cpus, procs, trace, ips in rows:
+        target = {1: 0.8, 4: 0.7}[cpus]
+        print(f"kernel, {cpus} hart(s), {procs} busy, trace {'on ' if trace else 'off'}: "
+              f"{ips / 1e6:7.1f} M/s = {ips / bare:4.2f} of bare (target >= {target})")
+    for trace in (False, True):
+        base, dt0 = kernel_run(nullsys, "1", trace=trace)
+        r, dt = kernel_run(nullsys, str(NULL_N), trace=trace)
+        per = (dt - dt0) / NULL_N * 1e6
+        print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call (target < 10)")
+    _, dt = kernel_run("hello")
+    print(f"boot to exit, hello: {dt:5.3f} s host (target < 1)")
+
+
+if __name__ == "__main__":
+    main()

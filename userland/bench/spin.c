@@ -1,0 +1,27 @@
+/* spin N [P]: P processes (default 1) each run a loop of 2*N instructions.
+   tools/bench.py runs the same loop (symbol spin_loop) under bare unicorn. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void spin(long n) {
+    __asm__ volatile(
+        "mv t1, %0\n"
+        ".globl spin_loop\n"
+        "spin_loop: addi t1, t1, -1\n"
+        "bnez t1, spin_loop\n" : : "r"(n) : "t1");
+}
+
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 1000000;
+    int procs = argc > 2 ? atoi(argv[2]) : 1;
+    for (int i = 1; i < procs; i++)
+        if (fork() == 0) {
+            spin(n);
+            _exit(0);
+        }
+    spin(n);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
