@@ -43,6 +43,10 @@ _PRIV_U, _PRIV_M = 0, 3
 _lib = _ucmod.uclib
 _lib.uc_reg_read_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
 _lib.uc_reg_write_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+_lib.uc_reg_read.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+_lib.uc_reg_write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+_lib.uc_emu_start.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_size_t]
+_REG_X0, _REG_PC = rc.UC_RISCV_REG_X0, rc.UC_RISCV_REG_PC
 
 
 class EmulatorError(Exception):
@@ -114,11 +118,20 @@ class Hart:
         self.uc.mem_map_ptr(mem.base, mem.size, unicorn.UC_PROT_ALL, mem.ptr)
         self._h = self.uc._uch
         self._counter = ctypes.c_uint64.from_address(self._h.value + _COUNTER_OFFSET)
+        self._one = ctypes.c_uint64()
+        self._one_ref = ctypes.byref(self._one)
         self._ctx = _RegBlock(_CTX_IDS)
         self._args = _RegBlock(_ARG_IDS)
         self._cause = None
         self.satp = 0
-        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
+        # The trap hook is registered through the C API: the binding's wrapper around a
+        # Python hook costs more than the rest of a null syscall. It only records the cause.
+        self._intr_cb = _ucmod.HOOK_INTR_CFUNC(self._on_intr)
+        hh = _ucmod.uc_hook_h()
+        err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
+                               ctypes.cast(self._intr_cb, ctypes.c_void_p), None, 1, 0)
+        if err != unicorn.UC_ERR_OK:
+            raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
 
     # ---- CSRs: only correct with PRIV raised to M ----
@@ -168,23 +181,31 @@ class Hart:
         _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
         return b.vals[:]
 
+    def _read(self, reg: int) -> int:
+        _lib.uc_reg_read(self._h, reg, self._one_ref)
+        return self._one.value
+
+    def _write(self, reg: int, value: int) -> None:
+        self._one.value = value & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write(self._h, reg, self._one_ref)
+
     def get_x(self, n: int) -> int:
-        return self.uc.reg_read(rc.UC_RISCV_REG_X0 + n) if n else 0
+        return self._read(_REG_X0 + n) if n else 0
 
     def set_x(self, n: int, value: int) -> None:
         if n:
-            self.uc.reg_write(rc.UC_RISCV_REG_X0 + n, value & 0xFFFFFFFFFFFFFFFF)
+            self._write(_REG_X0 + n, value)
 
     def get_pc(self) -> int:
-        return self.uc.reg_read(rc.UC_RISCV_REG_PC)
+        return self._read(_REG_PC)
 
     def set_pc(self, pc: int) -> None:
-        self.uc.reg_write(rc.UC_RISCV_REG_PC, pc)
+        self._write(_REG_PC, pc)
 
     # ---- running ----
-    def _on_intr(self, uc, intno, _data):
+    def _on_intr(self, handle, intno, _data):
         self._cause = intno
-        uc.emu_stop()
+        _lib.uc_emu_stop(handle)
 
     def fetch(self, va: int, n: int = 4):
         """Bytes at user virtual address va through the current page table, or None."""
@@ -203,10 +224,11 @@ class Hart:
         `now` is the virtual time (ns) at the start of the run, for rdtime. Returns the
         first trap, or a CAUSE_BUDGET trap whose epc is the resume PC.
         """
+        trap = self._run_once(self.get_pc(), budget)
+        if trap.cause != CAUSE_ILLEGAL:
+            return trap
         executed = 0
         while True:
-            pc = self.get_pc()
-            trap = self._run_once(pc, budget - executed)
             executed += trap.executed
             if trap.cause == CAUSE_ILLEGAL:
                 code = self.fetch(trap.epc, 4)
@@ -215,6 +237,7 @@ class Hart:
                     self.set_x(rd, now + executed)
                     self.set_pc(trap.epc + 4)
                     if executed < budget:
+                        trap = self._run_once(trap.epc + 4, budget - executed)
                         continue
                     return Trap(CAUSE_BUDGET, trap.epc + 4, 0, executed)
             return trap._replace(executed=executed)
@@ -224,10 +247,9 @@ class Hart:
             return Trap(CAUSE_BUDGET, pc, 0, 0)
         self._cause = None
         self._counter.value = 0
-        try:
-            self.uc.emu_start(pc, _UNTIL, 0, budget)
-        except unicorn.UcError as e:
-            return self._uc_error(e, budget)
+        err = _lib.uc_emu_start(self._h, pc, _UNTIL, 0, budget)   # the binding's wrapper costs ~2 us
+        if err != unicorn.UC_ERR_OK:
+            return self._uc_error(unicorn.UcError(err), budget)
         executed = min(self._counter.value, budget)
         cause = self._cause
         if cause is None:

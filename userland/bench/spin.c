@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void spin(long n) {
+__attribute__((noinline)) static void spin(long n) {
     __asm__ volatile(
         "mv t1, %0\n"
         ".globl spin_loop\n"
