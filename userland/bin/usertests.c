@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <kos.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +433,116 @@ static const char *test_stackoverflow(void)
     return expect_signal("unbounded recursion", overflow, NULL, SIGSEGV);
 }
 
+/* An orphan is re-parented to init (pid 1), which reaps it. */
+static const char *test_orphans(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return FAIL("pipe: %s", strerror(errno));
+    pid_t mid = fork();
+    if (mid == 0) {
+        if (fork() == 0) {                 /* grandchild: outlive the parent, report ppid */
+            close(fds[0]);
+            for (int i = 0; i < 100 && getppid() != 1; i++)
+                usleep(1000);
+            int ppid = getppid();
+            write(fds[1], &ppid, sizeof ppid);
+            _exit(0);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    int st, ppid = 0;
+    waitpid(mid, &st, 0);
+    if (read(fds[0], &ppid, sizeof ppid) != sizeof ppid)
+        return FAIL("no report from the grandchild");
+    close(fds[0]);
+    if (ppid != 1)
+        return FAIL("orphan's parent is %d, not init", ppid);
+    return NULL;
+}
+
+/* Pipes block, carry more than their buffer, and report EOF and EPIPE. */
+static const char *test_pipes(void)
+{
+    enum { N = 3 * 4096 + 123 };
+    static char out[N], in[N];
+    int fds[2];
+    if (pipe(fds) < 0)
+        return FAIL("pipe: %s", strerror(errno));
+    for (int i = 0; i < N; i++)
+        out[i] = (char)(i * 7);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(write(fds[1], out, N) == N ? 0 : 1);   /* blocks until the reader drains */
+    }
+    close(fds[1]);
+    long got = 0, n;
+    while ((n = read(fds[0], in + got, N - got)) > 0)
+        got += n;
+    int st;
+    waitpid(pid, &st, 0);
+    if (got != N || memcmp(in, out, N) != 0)
+        return FAIL("read %ld of %d bytes, or wrong bytes", got, N);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return FAIL("writer %s", describe(st));
+    close(fds[0]);
+    if (pipe(fds) < 0)
+        return FAIL("pipe: %s", strerror(errno));
+    close(fds[0]);
+    signal(SIGPIPE, SIG_IGN);
+    if (write(fds[1], "x", 1) != -1 || errno != EPIPE)
+        return FAIL("write to a pipe without readers: expected EPIPE");
+    close(fds[1]);
+    return NULL;
+}
+
+/* dup, dup2, dup3 and fcntl share one open file; bad descriptors are EBADF. */
+static const char *test_dup(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return FAIL("pipe: %s", strerror(errno));
+    int d = dup(fds[1]);
+    if (d < 0 || dup2(fds[1], 20) != 20 || dup3(fds[1], 21, O_CLOEXEC) != 21)
+        return FAIL("dup/dup2/dup3 failed: %s", strerror(errno));
+    if (fcntl(21, F_GETFD) != FD_CLOEXEC || fcntl(20, F_GETFD) != 0)
+        return FAIL("close-on-exec flags wrong");
+    write(d, "a", 1), write(20, "b", 1), write(21, "c", 1);
+    char buf[4] = {0};
+    if (read(fds[0], buf, 3) != 3 || strcmp(buf, "abc") != 0)
+        return FAIL("data through duplicated descriptors: %s", buf);
+    if (dup(99) != -1 || errno != EBADF || close(99) != -1 || errno != EBADF)
+        return FAIL("bad descriptor not EBADF");
+    if (dup3(d, d, 0) != -1 || errno != EINVAL)
+        return FAIL("dup3 to itself not EINVAL");
+    return NULL;
+}
+
+/* Virtual time: nanosleep lasts at least what was asked; getcpu names a real hart. */
+static const char *test_time(void)
+{
+    struct timespec a, b, req = {0, 3000000};
+    struct kstat ks;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if (nanosleep(&req, NULL) < 0)
+        return FAIL("nanosleep: %s", strerror(errno));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+    if (ns < 3000000 || ns > 4000000)
+        return FAIL("slept %ld ns for 3000000", ns);
+    if (sched_yield() != 0)
+        return FAIL("sched_yield: %s", strerror(errno));
+    int cpu = sched_getcpu();
+    if (kstat(&ks) < 0 || cpu < 0 || cpu >= ks.ncpus)
+        return FAIL("getcpu gave %d of %ld harts", cpu, ks.ncpus);
+    req.tv_nsec = 1000000000L;
+    if (nanosleep(&req, NULL) != -1 || errno != EINVAL)
+        return FAIL("nanosleep with tv_nsec = 1e9 not EINVAL");
+    return NULL;
+}
+
 /* ---- runner ---- */
 
 static const struct test {
@@ -444,6 +555,10 @@ static const struct test {
     { "forkbomb", test_forkbomb },
     { "runaway", test_runaway },
     { "stackoverflow", test_stackoverflow },
+    { "orphans", test_orphans },
+    { "pipes", test_pipes },
+    { "dup", test_dup },
+    { "time", test_time },
 };
 
 static int run(const struct test *t)
