@@ -1,7 +1,8 @@
 """Physical frame allocator with exact accounting and reference counts (for COW).
 
-Invariants: a frame is either on the free list with refcount 0, or allocated with
-refcount >= 1; nfree == len(free list). A frame that was ever mapped executable has its
+Invariants: a frame is either free with refcount 0, on exactly one of the lists `zeroed`
+(known to hold zeros) or `dirty`, or allocated with refcount >= 1; nfree counts both lists.
+The kworker daemon moves frames from dirty to zeroed in the background. A frame that was ever mapped executable has its
 translated code dropped on every hart when it is freed, because unicorn does not notice
 when RAM that held code is rewritten.
 """
@@ -23,11 +24,12 @@ class FrameAllocator:
         self.total = (end - start) // PAGE_SIZE
         self.refs = bytearray(self.total)        # refcount per frame (<= 255 sharers)
         self.had_code = bytearray(self.total)
-        self.free = [start + i * PAGE_SIZE for i in reversed(range(self.total))]
+        self.zeroed = [start + i * PAGE_SIZE for i in reversed(range(self.total))]   # RAM starts zeroed
+        self.dirty = []
 
     @property
     def nfree(self) -> int:
-        return len(self.free)
+        return len(self.zeroed) + len(self.dirty)
 
     def _index(self, pa: int) -> int:
         i = (pa - self.base) // PAGE_SIZE
@@ -37,13 +39,26 @@ class FrameAllocator:
 
     def alloc(self) -> int:
         """A zeroed frame with refcount 1; raises OutOfMemory when none is left."""
-        if not self.free:
+        if self.zeroed:
+            pa = self.zeroed.pop()
+        elif self.dirty:
+            pa = self.dirty.pop()
+            self.mem.zero(pa, PAGE_SIZE)
+            self.k.charge(cost.PAGE_ZERO)
+        else:
             raise OutOfMemory()
-        pa = self.free.pop()
         self.refs[self._index(pa)] = 1
+        return pa
+
+    def prezero_one(self) -> bool:
+        """Zero one dirty free frame (kworker); False when none is left."""
+        if not self.dirty:
+            return False
+        pa = self.dirty.pop()
         self.mem.zero(pa, PAGE_SIZE)
         self.k.charge(cost.PAGE_ZERO)
-        return pa
+        self.zeroed.append(pa)
+        return True
 
     def incref(self, pa: int) -> None:
         i = self._index(pa)
@@ -66,4 +81,6 @@ class FrameAllocator:
             if self.had_code[i]:
                 self.had_code[i] = 0
                 self.k.machine.flush_code_all(pa, PAGE_SIZE)
-            self.free.append(pa)
+            self.dirty.append(pa)
+            if len(self.dirty) == 1:
+                self.k.sched.wakeup(self)

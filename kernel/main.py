@@ -10,7 +10,9 @@ from . import cost, params
 from . import exec as kexec
 from .file import O_RDWR
 from .fs import FS
+from .daemons import kreaper, kworker
 from .kalloc import FrameAllocator
+from .lwp import Futex
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
 from .ramfs import DEV, DIR, RamFS
@@ -27,13 +29,16 @@ VERSION = "0.1"
 class Kernel:
     version = VERSION
 
-    def __init__(self, machine, files: dict, seed: int = 0, log_sink=None):
+    def __init__(self, machine, files: dict, seed: int = 0, log_sink=None, sched="flat"):
         """files: path -> bytes, the initial contents of the in-memory file system."""
         self.machine = machine
         self.rng = random.Random(seed ^ 0x5EED)
         self.log_sink = log_sink               # fn(str) or None: the console
+        self.events = None                     # list when the event log is on (trace())
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
-        self.sched = Scheduler(self)
+        self.sched = Scheduler(self, sched)
+        self.futex = Futex(self)
+        self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)
         self.trap = Trap(self)
@@ -49,7 +54,6 @@ class Kernel:
             root.lookup(d) or root.create(d, DIR)
         self.free_at_boot = None
         self.exit_status = None
-        self.events = None                     # list when the event log is on (trace())
 
     def trace(self) -> list:
         """Turn the event log on: (time, hart, kind, details...) tuples, in order."""
@@ -80,21 +84,43 @@ class Kernel:
         self.machine.console.write(data)
 
     def report_kill(self, t, sig: int) -> None:
+        """The one-line report of a process killed by a fault-type signal, naming the
+        faulting LWP when the process has several."""
         p = t.proc
-        msg = f"pid {p.pid} ({p.name}): killed by {signame(sig)}"
+        who = f"pid {p.pid} ({p.name})"
+        if len(p.threads) > 1:
+            who += f" lwp {t.tid}"
+        msg = f"{who}: killed by {signame(sig)}"
         if t.fault is not None:
             cause, pc, addr = t.fault
             sym = p.symbols.lookup(pc) if p.symbols is not None else None
             where = f"pc {pc:#x}" + (f" <{sym}>" if sym else "")
             msg += f" ({CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
-            if p.aspace is not None and self._in_stack_guard(p, addr):
-                msg += " (stack overflow)"
+            stack = self._overflowed_stack(p, addr)
+            if stack is not None:
+                msg += f" (overflow of the stack {stack.start:#x}-{stack.end:#x})"
+        if len(p.threads) > 1:
+            msg += f"; all {len(p.threads)} LWPs of the process die"
         self.log(msg)
 
-    def _in_stack_guard(self, p, addr) -> bool:
-        stack = next((r for r in p.aspace.regions if r.kind == "stack"), None)
-        return (stack is not None and stack.start - params.STACK_GUARD <= addr < stack.start
-                and p.aspace.find(addr) is None)
+    def _overflowed_stack(self, p, addr):
+        """The stack region whose guard addr hit: a MAP_STACK guard page, or the gap
+        below the main stack."""
+        r = p.aspace.find(addr)
+        if r is not None:
+            return p.aspace.find(r.end) if r.kind == "guard" else None
+        main = next((r for r in p.aspace.regions if r.kind == "stack" and r.end == params.STACK_TOP), None)
+        if main is not None and main.start - params.STACK_GUARD <= addr < main.start:
+            return main
+        return None
+
+    def spawn_kthread(self, name: str, body, idle=False):
+        """A pure kernel thread (no user context), listed by ps with pid 0."""
+        t = self.sched.new_thread(self.procs.alloc_id(), name, None,
+                                  lambda thread, arg: body(self, thread, arg), idle)
+        self.kthreads.append(t)
+        self.sched.make_runnable(t)
+        return t
 
     # ---- boot and shutdown ----
     def boot(self, init_argv: list) -> None:
@@ -104,8 +130,10 @@ class Kernel:
         for h in m.harts:
             self.log(f"hart {h.hid}: online")
         self.free_at_boot = self.kalloc.nfree
-        p = self.procs.new_proc(None, "init")
+        p = self.procs.new_proc(None, "init")          # pid 1, before any other id is taken
         self.procs.init = p
+        self.spawn_kthread("kreaper", kreaper)
+        self.spawn_kthread("kworker", kworker, idle=True)
         p.cwd = self.fsys.root
         argv = [a.encode() for a in init_argv]
         p.aspace, entry, sp, p.symbols = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])
@@ -115,6 +143,7 @@ class Kernel:
         regs = [0] * 66
         regs[2], regs[64] = sp, entry
         t = self.procs.new_lwp(p, regs)
+        t.affinity = (1 << len(m.harts)) - 1
         self.sched.make_runnable(t)
 
     def halt_init(self, status: int) -> None:

@@ -1,6 +1,8 @@
 """Kernel limits and layout constants, one comment each."""
 
 NPROC = 64                          # processes alive at once (fork beyond: EAGAIN)
+NLWP = 64                           # LWPs of one process alive at once (beyond: EAGAIN)
+MAX_HARTS = 8                       # harts a machine may have (affinity masks are this wide)
 NOFILE = 32                         # open file descriptors per process
 MAXARG = 64                         # argv + envp strings accepted by execve
 MAXARGLEN = 16 * 4096               # total bytes of argv + envp strings

@@ -1,14 +1,19 @@
-"""Processes: creation (fork), exit, wait, and the process table.
+"""Processes and their LWPs: creation (fork, new LWPs), exit, wait, the process table.
 
-A process owns an address space, a file table, a cwd and one or more threads (LWPs).
+A process owns an address space, a file table, a cwd and one or more LWPs; each LWP is a
+kernel thread with a user context. Process ids and LWP ids share one number space and a
+process's first LWP has lwpid == pid.
 Invariants: procs holds every process until its parent reaps it; a ZOMBIE has no address
-space, no files and no threads; every process but init has a parent in procs; when a
-parent exits its children are given to init (pid 1).
+space, no files and no LWPs; every process but init has a parent in procs; when a parent
+exits its children are given to init (pid 1).
 """
+import struct
+
 from . import cost, params
 from .errno import EAGAIN, ECHILD, EINTR, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .sched import ThreadExit
+from .vm import Fault
 
 ALIVE, ZOMBIE = "alive", "zombie"
 WNOHANG = 1
@@ -24,7 +29,8 @@ class Proc:
         self.files = [None] * params.NOFILE
         self.cloexec = set()
         self.cwd = None
-        self.threads = []
+        self.threads = []                # live LWPs
+        self.lwp_zombies = {}            # lwpid -> Thread: exited, waitable by lwp_wait
         self.state = ALIVE
         self.status = 0                  # wait status, valid once ZOMBIE
         self.pgid = pid
@@ -32,7 +38,8 @@ class Proc:
         self.symbols = None              # symbol table of the running image, for reports
         self.sig = None                  # SigState, set by signals.init_proc
         self.exiting = False
-        self.cputime = 0                 # cputime of threads that already exited
+        self.cputime = 0                 # cputime of LWPs that already exited
+        self.vtime = 0                   # CPU time as the two-level scheduler counts it
 
     @property
     def ppid(self) -> int:
@@ -43,20 +50,22 @@ class ProcTable:
     def __init__(self, kernel):
         self.k = kernel
         self.procs = {}                  # pid -> Proc, in creation order
-        self.next_pid = 1
+        self.next_id = 1
         self.init = None
 
-    def _alloc_pid(self) -> int:
-        while self.next_pid in self.procs:
-            self.next_pid += 1
-        pid = self.next_pid
-        self.next_pid += 1
-        return pid
+    def alloc_id(self) -> int:
+        """A number used by no process and no thread (they share one space)."""
+        threads = self.k.sched.threads
+        while self.next_id in self.procs or self.next_id in threads:
+            self.next_id += 1
+        n = self.next_id
+        self.next_id += 1
+        return n
 
     def new_proc(self, parent, name) -> Proc:
         if len(self.procs) >= params.NPROC:
             raise SysError(EAGAIN)
-        p = Proc(self._alloc_pid(), parent, name)
+        p = Proc(self.alloc_id(), parent, name)
         self.k.signals.init_proc(p, parent)
         if parent is not None:
             parent.children.append(p)
@@ -66,9 +75,15 @@ class ProcTable:
         self.k.charge(cost.PROC_CREATE)
         return p
 
-    def new_lwp(self, p: Proc, ctx) -> "Thread":
-        t = self.k.sched.new_thread(p.name, p, self.k.trap.lwp_body)
+    def new_lwp(self, p: Proc, ctx, like=None):
+        """A new LWP of p with user registers ctx; mask and affinity from `like`."""
+        if len(p.threads) >= params.NLWP:
+            raise SysError(EAGAIN)
+        tid = p.pid if not p.threads and p.pid not in self.k.sched.threads else self.alloc_id()
+        t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
         t.ctx = ctx
+        if like is not None:
+            t.sigmask, t.affinity = like.sigmask, like.affinity
         p.threads.append(t)
         return t
 
@@ -87,7 +102,7 @@ class ProcTable:
         child.cloexec = set(parent.cloexec)
         regs = self.k.sched.regs(parent_thread)
         regs[10] = 0                     # the child sees fork() return 0
-        t = self.new_lwp(child, regs)
+        t = self.new_lwp(child, regs, like=parent_thread)
         self.k.sched.make_runnable(t)
         if self.k.events is not None:
             self.k.event("fork", parent.pid, child.pid)
@@ -97,9 +112,33 @@ class ProcTable:
         p.parent.children.remove(p)
         del self.procs[p.pid]
 
+    def exit_lwp(self, t, status: int = 0) -> None:
+        """The calling LWP t ends (exit, lwp_exit); the last one ends its process."""
+        p = t.proc
+        live = [x for x in p.threads if x is not t]
+        if not live:
+            self.exit(p, status)
+        self._clear_tid(t)
+        p.threads.remove(t)
+        p.cputime += t.cputime
+        t.exited = True
+        if not t.detached:
+            p.lwp_zombies[t.tid] = t
+        self.k.sched.wakeup(("lwp_wait", p))
+        raise ThreadExit()
+
+    def _clear_tid(self, t) -> None:
+        """CLONE_CHILD_CLEARTID / set_tid_address: zero the word, wake one futex waiter."""
+        if t.clear_tid and t.proc.aspace is not None:
+            try:
+                t.proc.aspace.copyout(t.clear_tid, struct.pack("<i", 0))
+            except Fault:
+                return
+            self.k.futex.wake(t.proc, t.clear_tid, 1)
+
     def exit(self, p: Proc, status: int) -> None:
-        """Terminate process p with wait status `status`; called by one of its threads,
-        which then unwinds (raises ThreadExit). Other threads are stopped too."""
+        """Terminate process p with wait status `status`; called by one of its LWPs, which
+        then unwinds (raises ThreadExit). Every other LWP is stopped first."""
         if p.exiting:
             raise ThreadExit()
         p.exiting = True
@@ -111,9 +150,9 @@ class ProcTable:
             if p.files[fd] is not None:
                 p.files[fd].close()
                 p.files[fd] = None
-        if p.cwd is not None:
-            p.cwd = None
+        p.cwd = None
         p.aspace.destroy()
+        p.aspace = None
         if p is not self.init:
             for c in p.children:
                 c.parent = self.init
@@ -123,6 +162,7 @@ class ProcTable:
             p.children = []
         p.cputime += sum(t.cputime for t in p.threads)
         p.threads = []
+        p.lwp_zombies = {}
         p.state = ZOMBIE
         p.status = status
         if self.k.events is not None:

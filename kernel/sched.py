@@ -1,8 +1,9 @@
-"""Kernel threads and the per-hart scheduler: run queues, sleep/wakeup, timer preemption.
+"""Kernel threads and the per-hart scheduler: run queues, sleep/wakeup, preemption.
 
 Every runnable thing is a kernel thread (Thread) with its own kernel stack: a greenlet.
 A thread with a user context (an LWP) alternates between user mode, where its hart runs
-guest code, and kernel mode, where its greenlet runs kernel Python code for a trap.
+guest code, and kernel mode, where its greenlet runs kernel Python code for a trap. Pure
+kernel threads (daemons) have no user context and run only kernel code.
 
 Contracts:
 - Kernel code runs only in a thread's greenlet (or in an event callback, which must not
@@ -13,6 +14,13 @@ Contracts:
 - Nothing here runs inside a unicorn hook: harts return Traps and we act afterwards.
 - A thread's user registers live either in t.ctx or in the hart named by t.live (lazy
   save: a hart keeps the registers of the last thread it ran until another needs it).
+
+Policies (--sched): "flat" is round robin over all runnable threads of a hart's queue;
+"two-level" first picks the process that has had the least CPU time (fair between
+processes, a pure kernel thread counting as a process of its own), then that process's
+longest-waiting thread (round robin between its threads). Daemons marked idle run only
+when nothing else can. Load balancing: a woken thread goes to an idle allowed hart if
+there is one; an idle hart steals from the longest queue of a busy hart.
 """
 from collections import deque
 
@@ -20,16 +28,16 @@ from greenlet import greenlet
 
 from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
 
-CAUSE_SIGNAL = -2
-
 from . import cost, params
 from .panic import KernelPanic
 
 RUNNABLE, RUNNING, SLEEPING, ZOMBIE = "runnable", "running", "sleeping", "zombie"
 USER, KERNEL = "user", "kernel"
 TO_USER, SLEEP, YIELD, EXIT = "to_user", "sleep", "yield", "exit"
-
-
+WOKEN, TIMEOUT, INTERRUPTED = "woken", "timeout", "interrupted"
+REAPER_CHAN = ("kreaper",)                  # sleep channel of the reaper daemon
+POLICIES = ("flat", "two-level")
+CAUSE_SIGNAL = -2
 SIGNAL_CHECK = Trap(CAUSE_SIGNAL, 0, 0, 0)   # a pseudo-trap: enter the kernel to take signals
 
 
@@ -38,23 +46,36 @@ class ThreadExit(Exception):
 
 
 class Thread:
-    def __init__(self, tid, name, proc, body):
+    def __init__(self, tid, name, proc, body, idle=False):
         self.tid = tid
         self.name = name
         self.proc = proc                  # None for a pure kernel thread
         self.body = body                  # fn(thread, first_switch_value)
         self.glet = None
+        self.idle = idle                  # runs only when a hart has nothing else
         self.state = RUNNABLE
         self.mode = USER if proc is not None else KERNEL
         self.ctx = None                   # saved user registers (list of NREGS) or None
         self.live = None                  # Cpu whose hart holds this thread's registers
         self.chan = None
         self.interruptible = False
-        self.interrupted = False
+        self.wake_reason = WOKEN
         self.ready_at = 0
         self.cpu = None                   # Cpu it runs on (RUNNING) or last ran on
         self.cputime = 0
+        self.vtime = 0                    # CPU time for the two-level policy (kernel threads)
+        self.affinity = (1 << params.MAX_HARTS) - 1
+        self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)
         self.fault = None                 # (cause, pc, addr) of the fault that killed it
+        self.park_token = False           # an lwp_unpark that arrived before lwp_park
+        self.clear_tid = 0                # user address zeroed and futex-woken at exit
+        self.detached = False
+        self.exited = False
+
+    @property
+    def group(self):
+        """What the two-level policy is fair between: the process, or the kernel thread."""
+        return self.proc if self.proc is not None else self
 
 
 class Cpu:
@@ -71,15 +92,18 @@ class Cpu:
 
 
 class Scheduler:
-    def __init__(self, kernel):
+    def __init__(self, kernel, policy="flat"):
+        if policy not in POLICIES:
+            raise ValueError(f"--sched must be one of {', '.join(POLICIES)}")
         self.k = kernel
+        self.policy = policy
         self.machine = kernel.machine
         self.cpus = [Cpu(h) for h in self.machine.harts]
         self.main = greenlet.getcurrent()
         self.cur = None                   # Cpu executing kernel code now (None: event context)
         self.waiting = {}                 # chan -> [Thread]
-        self.next_tid = 1
-        self.threads = {}                 # tid -> Thread
+        self.threads = {}                 # tid -> Thread, live ones
+        self.dead = []                    # exited threads whose kernel stacks await the reaper
 
     # ---- identity and time ----
     def mythread(self) -> Thread:
@@ -93,11 +117,10 @@ class Scheduler:
             self.cur.hart.time += cycles
 
     # ---- thread creation ----
-    def new_thread(self, name, proc, body) -> Thread:
-        t = Thread(self.next_tid, name, proc, body)
-        self.next_tid += 1
+    def new_thread(self, tid, name, proc, body, idle=False) -> Thread:
+        t = Thread(tid, name, proc, body, idle)
         t.glet = greenlet(run=lambda arg=None: self._thread_main(t, arg), parent=self.main)
-        self.threads[t.tid] = t
+        self.threads[tid] = t
         return t
 
     def _thread_main(self, t, arg):
@@ -111,33 +134,66 @@ class Scheduler:
     def make_runnable(self, t: Thread) -> None:
         t.state = RUNNABLE
         t.ready_at = self.now()
-        self._place(t).runq.append(t)
+        cpu = self._place(t)
+        g = t.group
+        busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
+        if busy and not self._has_runnable(g, exclude=t):
+            g.vtime = max(g.vtime, min(busy))     # a returning sleeper gets no credit
+        cpu.runq.append(t)
+
+    def _has_runnable(self, g, exclude) -> bool:
+        threads = g.threads if g is not None and hasattr(g, "threads") else [g]
+        return any(x is not exclude and x.state in (RUNNABLE, RUNNING) for x in threads)
 
     def _place(self, t) -> Cpu:
-        """Idle hart first (last one used, then lowest id), else the least loaded one."""
-        idle = [c for c in self.cpus if c.current is None and not c.runq]
+        """Idle allowed hart first (the last one used, then lowest id), else the least loaded."""
+        allowed = [c for c in self.cpus if t.affinity >> c.hid & 1] or self.cpus
+        idle = [c for c in allowed if c.current is None and not c.runq]
         if t.cpu in idle:
             return t.cpu
         if idle:
             return idle[0]
-        return min(self.cpus, key=lambda c: (len(c.runq) + 1, c is not t.cpu, c.hid))
+        return min(allowed, key=lambda c: (len(c.runq) + 1, c is not t.cpu, c.hid))
+
+    def _choose(self, q, cpu):
+        """The thread of queue q the policy runs next on cpu (not removed), or None."""
+        cand = [t for t in q if not t.idle and t.affinity >> cpu.hid & 1]
+        if not cand:
+            return None
+        if self.policy == "flat":
+            return cand[0]
+        g = min((t.group for t in cand), key=lambda g: g.vtime)
+        return next(t for t in cand if t.group is g)
 
     def _pick(self, cpu: Cpu):
-        if cpu.runq:
-            return cpu.runq.popleft()
-        victim = self._victim()
-        if victim is not None:
-            return victim.runq.pop()          # steal the most recently queued
-        return None
+        t = self._choose(cpu.runq, cpu)
+        if t is None:
+            victim = self._victim(cpu)
+            if victim is not None:
+                t = [x for x in victim.runq if not x.idle and x.affinity >> cpu.hid & 1][-1]
+                victim.runq.remove(t)          # steal the most recently queued
+                return t
+            t = next((x for x in cpu.runq if x.idle), None)
+            if t is None:
+                return None
+        cpu.runq.remove(t)
+        return t
 
-    def _victim(self):
-        """The busy hart with the longest queue: an idle hart serves its own queue."""
-        busy = [c for c in self.cpus if c.runq and c.current is not None]
-        return max(busy, key=lambda c: (len(c.runq), -c.hid)) if busy else None
+    def _victim(self, cpu):
+        """The busy hart with the longest queue of threads cpu may run: an idle hart
+        serves its own queue."""
+        best = None
+        for c in self.cpus:
+            if c is cpu or c.current is None:
+                continue
+            n = sum(1 for x in c.runq if not x.idle and x.affinity >> cpu.hid & 1)
+            if n and (best is None or n > best[0]):
+                best = (n, c)
+        return best[1] if best else None
 
     def has_work(self, hid: int) -> bool:
         cpu = self.cpus[hid]
-        return cpu.current is not None or bool(cpu.runq) or self._victim() is not None
+        return cpu.current is not None or bool(cpu.runq) or self._victim(cpu) is not None
 
     # ---- the per-hart loop body, called by the machine ----
     def run_hart(self, hid: int, until: int) -> None:
@@ -152,7 +208,7 @@ class Scheduler:
                     if t is None:
                         return
                     self._switch_in(cpu, t)
-                if t.mode == USER and t.proc.sig.pending and self.k.signals.interrupting(t.proc):
+                if t.mode == USER and t.proc.sig.pending and self.k.signals.deliverable(t.proc, t):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
                     msg = t.glet.switch(SIGNAL_CHECK)
                 elif t.mode == USER:
@@ -161,15 +217,20 @@ class Scheduler:
                     trap = h.run(until - h.time, h.time)
                     h.time += trap.executed
                     cpu.instret += trap.executed
-                    t.cputime += h.time - start
-                    cpu.busy_time += h.time - start
+                    ran = h.time - start
+                    t.cputime += ran
+                    t.group.vtime += ran
+                    cpu.busy_time += ran
                     if trap.cause == CAUSE_BUDGET:
                         continue
                     h.time += cost.TRAP_ENTRY
                     t.mode = KERNEL
                     msg = t.glet.switch(trap)
                 else:
+                    start = h.time
                     msg = t.glet.switch()
+                    t.cputime += h.time - start
+                    t.group.vtime += h.time - start
                 self._after(cpu, t, msg)
         finally:
             self.cur = None
@@ -182,10 +243,10 @@ class Scheduler:
         t.cpu = cpu
         cpu.current = t
         cpu.switches += 1
-        if self.k.events is not None:
-            self.k.event("switch", t.tid, t.name)
         h.time += cost.KTHREAD_SWITCH
         self.machine.set_timer(cpu.hid, h.time + params.TIME_SLICE_NS)
+        if self.k.events is not None:
+            self.k.event("switch", t.tid, t.name)
 
     def _enter_user(self, cpu, t) -> None:
         h = cpu.hart
@@ -214,18 +275,26 @@ class Scheduler:
         if msg == TO_USER:
             t.mode = USER
             h.time += cost.TRAP_EXIT
+            if not t.affinity >> cpu.hid & 1:      # sched_setaffinity moved it off this hart
+                cpu.current = None
+                self.make_runnable(t)
             return
         cpu.current = None
         if msg == YIELD:
             self.make_runnable(t)
         elif msg == EXIT:
-            t.state = ZOMBIE
-            self.threads.pop(t.tid, None)
-            if t.live is not None:
-                t.live.loaded = None
-                t.live = None
+            self._bury(t)
         elif msg != SLEEP:
             raise KernelPanic(f"thread {t.tid} returned {msg!r} to the scheduler")
+
+    def _bury(self, t) -> None:
+        t.state = ZOMBIE
+        self.threads.pop(t.tid, None)
+        if t.live is not None:
+            t.live.loaded = None
+            t.live = None
+        self.dead.append(t)
+        self.wakeup(REAPER_CHAN)
 
     def timer_interrupt(self, hid: int) -> None:
         """Slice expired: round robin if anyone else can use this hart."""
@@ -233,7 +302,7 @@ class Scheduler:
         t = cpu.current
         if t is None:
             return
-        if any(c.runq for c in self.cpus):
+        if self._choose(cpu.runq, cpu) is not None or self._victim(cpu) is not None:
             cpu.current = None
             self.make_runnable(t)
         else:
@@ -250,49 +319,86 @@ class Scheduler:
     def sleep(self, chan, interruptible=True) -> bool:
         """Block the current thread on chan until wakeup(chan). Returns False if a signal
         interrupted the sleep (only when interruptible). Callers recheck their condition."""
+        return self.sleep_timed(chan, None, interruptible) != INTERRUPTED
+
+    def sleep_timed(self, chan, deadline, interruptible=True) -> str:
+        """Like sleep, with an optional virtual-time deadline: WOKEN, TIMEOUT or INTERRUPTED."""
         t = self.mythread()
-        if interruptible and t.proc is not None and self.k.signals.interrupting(t.proc):
-            return False
+        if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
+            return INTERRUPTED
         t.state = SLEEPING
         t.chan = chan
         t.interruptible = interruptible
+        t.wake_reason = WOKEN
         self.waiting.setdefault(chan, []).append(t)
+        ev = None
+        if deadline is not None:
+            ev = self.machine.clock.at(deadline, lambda: self._unsleep(t, chan, TIMEOUT))
         self.main.switch(SLEEP)
+        if ev is not None:
+            ev.cancel()
         t.chan = None
-        if t.interrupted:
-            t.interrupted = False
-            return False
-        return True
+        return t.wake_reason
 
-    def wakeup(self, chan) -> None:
-        for t in self.waiting.pop(chan, ()):
-            if self.k.events is not None:
-                self.k.event("wakeup", t.tid)
-            t.chan = None
-            self.make_runnable(t)
-
-    def interrupt(self, t) -> None:
-        """Wake t from an interruptible sleep (signal delivery)."""
-        if t.state != SLEEPING or not t.interruptible:
+    def _unsleep(self, t, chan, reason) -> None:
+        if t.state != SLEEPING or t.chan is not chan:
             return
-        q = self.waiting.get(t.chan)
+        q = self.waiting.get(chan)
         if q is not None and t in q:
             q.remove(t)
             if not q:
-                del self.waiting[t.chan]
+                del self.waiting[chan]
         t.chan = None
-        t.interrupted = True
+        t.wake_reason = reason
         self.make_runnable(t)
+
+    def wakeup(self, chan, n=None) -> int:
+        """Wake the threads sleeping on chan (at most n, oldest first); how many woke."""
+        q = self.waiting.get(chan)
+        if not q:
+            return 0
+        woken = q if n is None else q[:n]
+        rest = [] if n is None else q[n:]
+        if rest:
+            self.waiting[chan] = rest
+        else:
+            del self.waiting[chan]
+        for t in woken:
+            if self.k.events is not None:
+                self.k.event("wakeup", t.tid)
+            t.chan = None
+            t.wake_reason = WOKEN
+            self.make_runnable(t)
+        return len(woken)
+
+    def interrupt(self, t) -> None:
+        """Wake t from an interruptible sleep (signal delivery)."""
+        if t.state == SLEEPING and t.interruptible:
+            self._unsleep(t, t.chan, INTERRUPTED)
 
     def sleep_until(self, deadline: int) -> bool:
         """Sleep until virtual time deadline; False if interrupted by a signal first."""
-        chan = object()
-        ev = self.machine.clock.at(deadline, lambda: self.wakeup(chan))
-        while self.now() < deadline:
-            if not self.sleep(chan):
-                ev.cancel()
-                return False
-        return True
+        return self.sleep_timed(object(), deadline) != INTERRUPTED
+
+    def kill_thread(self, t) -> None:
+        """Stop thread t for good (its process is exiting); t is not the caller. Since
+        kernel paths run atomically, t is sleeping, queued, or in user mode on a hart.
+        Its kernel stack is unwound now (ThreadExit thrown into it), deterministically."""
+        if t.state == SLEEPING:
+            q = self.waiting.get(t.chan)
+            if q is not None and t in q:
+                q.remove(t)
+                if not q:
+                    del self.waiting[t.chan]
+        for c in self.cpus:
+            if t in c.runq:
+                c.runq.remove(t)
+            if c.current is t:
+                c.current = None
+        if t.glet is not None and t.glet and not t.glet.dead:
+            t.glet.parent = greenlet.getcurrent()
+            t.glet.throw(ThreadExit())
+        self._bury(t)
 
     # ---- registers of a thread, wherever they live ----
     def regs(self, t) -> list:
@@ -314,23 +420,3 @@ class Scheduler:
                 t.live.hart.set_x(n, value)
         elif n:
             t.ctx[n] = value & 0xFFFFFFFFFFFFFFFF
-
-    def kill_thread(self, t) -> None:
-        """Stop thread t for good (its process is exiting). t is not the caller; since
-        kernel paths run atomically, t is sleeping, queued, or in user mode on a hart."""
-        if t.state == SLEEPING:
-            q = self.waiting.get(t.chan)
-            if q is not None and t in q:
-                q.remove(t)
-                if not q:
-                    del self.waiting[t.chan]
-        for c in self.cpus:
-            if t in c.runq:
-                c.runq.remove(t)
-            if c.current is t:
-                c.current = None
-        if t.live is not None:
-            t.live.loaded = None
-            t.live = None
-        t.state = ZOMBIE
-        self.threads.pop(t.tid, None)

@@ -27,10 +27,11 @@ def name(sig: int) -> str:
 
 
 class SigState:
+    """Per process: actions and pending signals. Each LWP has its own mask (Thread.sigmask)."""
+
     def __init__(self):
         self.action = {}           # sig -> SIG_IGN (absent: SIG_DFL)
-        self.blocked = 0           # mask, bit sig-1
-        self.pending = 0
+        self.pending = 0           # bit sig-1
 
 
 class Signals:
@@ -43,7 +44,6 @@ class Signals:
         p.sig = SigState()
         if parent is not None:
             p.sig.action = dict(parent.sig.action)
-            p.sig.blocked = parent.sig.blocked
 
     def exec_reset(self, p) -> None:
         """execve keeps ignored signals ignored and resets the rest to default (POSIX)."""
@@ -59,26 +59,24 @@ class Signals:
         if self.ignored(p, sig) and sig not in (SIGKILL, SIGSTOP):
             return
         p.sig.pending |= 1 << (sig - 1)
-        if self.interrupting(p):
-            for t in p.threads:
+        for t in p.threads:
+            if self.deliverable(p, t):
                 self.k.sched.interrupt(t)
 
-    def force(self, p, sig) -> None:
-        """A synchronous fault: delivered even if blocked or ignored (as Linux does)."""
-        p.sig.action.pop(sig, None)
-        p.sig.blocked &= ~(1 << (sig - 1))
-        self.post(p, sig)
+    def force(self, t, sig) -> None:
+        """A synchronous fault of thread t: delivered even if blocked or ignored (as Linux)."""
+        t.proc.sig.action.pop(sig, None)
+        t.sigmask &= ~(1 << (sig - 1))
+        self.post(t.proc, sig)
 
-    def deliverable(self, p) -> int:
-        return p.sig.pending & ~(p.sig.blocked & ~UNBLOCKABLE)
-
-    def interrupting(self, p) -> bool:
-        return bool(self.deliverable(p))
+    def deliverable(self, p, t) -> int:
+        """Signals pending for p that thread t may take now."""
+        return p.sig.pending & ~(t.sigmask & ~UNBLOCKABLE)
 
     def deliver(self, t) -> None:
         """On the way to user mode: act on pending unblocked signals (may not return)."""
         p = t.proc
-        bits = self.deliverable(p)
+        bits = self.deliverable(p, t)
         while bits:
             sig = (bits & -bits).bit_length()
             p.sig.pending &= ~(1 << (sig - 1))

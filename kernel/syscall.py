@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 
-from . import cost, sysfile as F, sysnum as N, sysproc as P
+from . import cost, lwp as L, sysfile as F, sysnum as N, sysproc as P
 from .errno import EFAULT, ENOSYS, SysError
 from .vm import Fault
 
@@ -17,7 +17,7 @@ HANDLERS = {
     N.SYS_pipe2: F.sys_pipe2, N.SYS_getdents64: F.sys_getdents64, N.SYS_lseek: F.sys_lseek,
     N.SYS_read: F.sys_read, N.SYS_write: F.sys_write, N.SYS_readv: F.sys_readv,
     N.SYS_writev: F.sys_writev, N.SYS_newfstatat: F.sys_newfstatat, N.SYS_fstat: F.sys_fstat,
-    N.SYS_exit: P.sys_exit, N.SYS_exit_group: P.sys_exit, N.SYS_set_tid_address: P.sys_set_tid_address,
+    N.SYS_exit: L.sys_exit, N.SYS_exit_group: L.sys_exit_group, N.SYS_set_tid_address: P.sys_set_tid_address,
     N.SYS_nanosleep: P.sys_nanosleep, N.SYS_clock_gettime: P.sys_clock_gettime,
     N.SYS_sched_yield: P.sys_sched_yield, N.SYS_kill: P.sys_kill, N.SYS_rt_sigaction: P.sys_rt_sigaction,
     N.SYS_rt_sigprocmask: P.sys_rt_sigprocmask, N.SYS_setpgid: P.sys_setpgid,
@@ -25,9 +25,14 @@ HANDLERS = {
     N.SYS_getcpu: P.sys_getcpu, N.SYS_getpid: P.sys_getpid, N.SYS_getppid: P.sys_getppid,
     N.SYS_getuid: P.sys_getuid, N.SYS_geteuid: P.sys_getuid, N.SYS_getgid: P.sys_getuid,
     N.SYS_getegid: P.sys_getuid, N.SYS_gettid: P.sys_gettid, N.SYS_brk: P.sys_brk,
-    N.SYS_munmap: P.sys_munmap, N.SYS_clone: P.sys_clone, N.SYS_execve: P.sys_execve,
+    N.SYS_munmap: P.sys_munmap, N.SYS_clone: L.sys_clone, N.SYS_execve: P.sys_execve,
     N.SYS_mmap: P.sys_mmap, N.SYS_mprotect: P.sys_mprotect, N.SYS_wait4: P.sys_wait4,
     N.SYS_procinfo: P.sys_procinfo, N.SYS_kstat: P.sys_kstat,
+    N.SYS_futex: L.sys_futex, N.SYS_sched_setaffinity: L.sys_sched_setaffinity,
+    N.SYS_sched_getaffinity: L.sys_sched_getaffinity, N.SYS_lwp_create: L.sys_lwp_create,
+    N.SYS_lwp_exit: L.sys_lwp_exit, N.SYS_lwp_self: L.sys_lwp_self, N.SYS_lwp_park: L.sys_lwp_park,
+    N.SYS_lwp_unpark: L.sys_lwp_unpark, N.SYS_lwp_wait: L.sys_lwp_wait, N.SYS_lwpinfo: L.sys_lwpinfo,
+    N.SYS_hostclock: L.sys_hostclock,
 }
 
 class Syscalls:

@@ -22,8 +22,11 @@ SYS_fstat = 80
 SYS_exit = 93
 SYS_exit_group = 94
 SYS_set_tid_address = 96
+SYS_futex = 98
 SYS_nanosleep = 101
 SYS_clock_gettime = 113
+SYS_sched_setaffinity = 122
+SYS_sched_getaffinity = 123
 SYS_sched_yield = 124
 SYS_kill = 129
 SYS_rt_sigaction = 134
@@ -49,6 +52,14 @@ SYS_mprotect = 226
 SYS_wait4 = 260
 SYS_procinfo = 500
 SYS_kstat = 501
+SYS_lwp_create = 502
+SYS_lwp_exit = 503
+SYS_lwp_self = 504
+SYS_lwp_park = 505
+SYS_lwp_unpark = 506
+SYS_lwp_wait = 507
+SYS_lwpinfo = 508
+SYS_hostclock = 509
 
 NAMES = {
     17: 'getcwd',
@@ -73,8 +84,11 @@ NAMES = {
     93: 'exit',
     94: 'exit_group',
     96: 'set_tid_address',
+    98: 'futex',
     101: 'nanosleep',
     113: 'clock_gettime',
+    122: 'sched_setaffinity',
+    123: 'sched_getaffinity',
     124: 'sched_yield',
     129: 'kill',
     134: 'rt_sigaction',
@@ -100,6 +114,14 @@ NAMES = {
     260: 'wait4',
     500: 'procinfo',
     501: 'kstat',
+    502: 'lwp_create',
+    503: 'lwp_exit',
+    504: 'lwp_self',
+    505: 'lwp_park',
+    506: 'lwp_unpark',
+    507: 'lwp_wait',
+    508: 'lwpinfo',
+    509: 'hostclock',
 }
 
 NARGS = {
@@ -125,8 +147,11 @@ NARGS = {
     93: 1,
     94: 1,
     96: 1,
+    98: 6,
     101: 2,
     113: 2,
+    122: 3,
+    123: 3,
     124: 0,
     129: 2,
     134: 4,
@@ -152,4 +177,12 @@ NARGS = {
     260: 4,
     500: 2,
     501: 1,
+    502: 4,
+    503: 0,
+    504: 0,
+    505: 1,
+    506: 1,
+    507: 1,
+    508: 2,
+    509: 1,
 }

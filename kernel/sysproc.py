@@ -16,7 +16,7 @@ from .vm import PROT_R, PROT_W, PROT_X, page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
 NS = 1_000_000_000
-MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x01, 0x02, 0x10, 0x20
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_STACK = 0x01, 0x02, 0x10, 0x20, 0x20000
 MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
 CLONE_VM = 0x100
@@ -31,10 +31,6 @@ def i32(v: int) -> int:
     """The low 32 bits of a register as a signed C int."""
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >> 31 else v
-
-
-def sys_exit(k, t, status):
-    k.procs.exit(t.proc, (status & 0xFF) << 8)
 
 
 def sys_getpid(k, t):
@@ -56,13 +52,6 @@ def sys_getuid(k, t):
 def sys_set_tid_address(k, t, addr):
     t.clear_tid = addr
     return t.tid
-
-
-def sys_clone(k, t, flags, stack, ptid, tls, ctid):
-    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
-        return k.procs.fork(t)
-    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported yet")
-    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
 
 
 def sys_execve(k, t, path, argv, envp):
@@ -132,7 +121,11 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
         addr = a.free_gap(length, params.MMAP_TOP)
         if addr is None:
             raise SysError(ENOMEM)
-    a.add_region(addr, addr + length, kprot, "mmap")
+    if flags & MAP_STACK and length > PAGE_SIZE:
+        a.add_region(addr, addr + PAGE_SIZE, 0, "guard")        # overflow faults here
+        a.add_region(addr + PAGE_SIZE, addr + length, kprot, "stack")
+    else:
+        a.add_region(addr, addr + length, kprot, "mmap")
     return addr
 
 
@@ -273,20 +266,19 @@ def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
     how = i32(how)
     if size != 8:
         raise SysError(EINVAL)
-    p = t.proc
-    a = p.aspace
-    old = p.sig.blocked
+    a = t.proc.aspace
+    old = t.sigmask
     if setp:
         new = struct.unpack("<Q", a.copyin(setp, 8))[0]
         if how == 0:
-            p.sig.blocked |= new
+            t.sigmask |= new
         elif how == 1:
-            p.sig.blocked &= ~new
+            t.sigmask &= ~new
         elif how == 2:
-            p.sig.blocked = new
+            t.sigmask = new
         else:
             raise SysError(EINVAL)
-        p.sig.blocked &= ~UNBLOCKABLE
+        t.sigmask &= ~UNBLOCKABLE
     if oldp:
         a.copyout(oldp, struct.pack("<Q", old))
     return 0

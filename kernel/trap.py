@@ -58,13 +58,13 @@ class Trap:
                 return
         except OutOfMemory:
             self.k.log(f"pid {p.pid} ({p.name}): out of memory at address {trap.tval:#x}")
-            self.k.signals.force(p, SIGKILL)
+            self.k.signals.force(t, SIGKILL)
             return
         self.fatal(t, trap, SIGSEGV)
 
     def fatal(self, t, trap, sig) -> None:
         t.fault = (trap.cause, trap.epc, trap.tval)
-        self.k.signals.force(t.proc, sig)
+        self.k.signals.force(t, sig)
 
     def usertrapret(self, t) -> None:
         if t.proc.sig.pending:

@@ -21,14 +21,26 @@ def test_alloc_free_exact_accounting():
     assert a.nfree == total
 
 
-def test_alloc_returns_zeroed_frames():
+def test_alloc_returns_zeroed_frames_even_when_only_dirty_ones_are_left():
     k = make_kernel(mem=4)
-    f = k.kalloc.alloc()
+    a = k.kalloc
+    frames = [a.alloc() for _ in range(a.total)]
+    f = frames[7]
     k.machine.mem.write(f, b"\xff" * PAGE_SIZE)
-    k.kalloc.decref(f)
-    g = k.kalloc.alloc()
-    assert g == f
-    assert k.machine.mem.read(g, PAGE_SIZE) == bytes(PAGE_SIZE)
+    a.decref(f)
+    assert a.dirty == [f]
+    g = a.alloc()
+    assert g == f and k.machine.mem.read(g, PAGE_SIZE) == bytes(PAGE_SIZE)
+
+
+def test_prezeroing_moves_dirty_frames_to_zeroed():
+    k = make_kernel(mem=4)
+    a = k.kalloc
+    f = a.alloc()
+    k.machine.mem.write(f, b"\xee" * PAGE_SIZE)
+    a.decref(f)
+    assert a.prezero_one() and not a.prezero_one()
+    assert a.zeroed[-1] == f and k.machine.mem.read(f, PAGE_SIZE) == bytes(PAGE_SIZE)
 
 
 def test_refcount_shares_frame_until_last_ref():

@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--mem", type=int, default=128, help="RAM in MiB (default 128)")
     ap.add_argument("--seed", type=int, default=0, help="fixes interleaving and jitter (default 0)")
     ap.add_argument("--quantum", type=int, default=10_000, help="instructions per hart per round")
+    ap.add_argument("--sched", default="flat", choices=["flat", "two-level"],
+                    help="scheduling policy (default flat)")
     ap.add_argument("--input", default=None, help="scripted console input (\\n separates lines)")
     ap.add_argument("--stats", action="store_true", help="print machine statistics at exit")
     ap.add_argument("--max-time", type=float, default=None, help="halt after this much virtual time (s)")
@@ -93,7 +95,7 @@ class Run:
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-             max_time=None, files=None, trace=False) -> Run:
+             max_time=None, files=None, trace=False, sched="flat") -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line."""
     files = dict(bin_files() if files is None else files)
@@ -101,7 +103,7 @@ def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, inp
     script = input.encode() if isinstance(input, str) else input
     machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script))
     log = []
-    kernel = Kernel(machine, files, seed=seed, log_sink=log.append)
+    kernel = Kernel(machine, files, seed=seed, log_sink=log.append, sched=sched)
     if trace:
         kernel.trace()
     kernel.boot(init_argv)
@@ -137,7 +139,7 @@ def main(argv=None) -> int:
         def log_sink(line):
             sys.stdout.flush()
             sys.stderr.write(line)
-    kernel = Kernel(machine, files, seed=opts.seed, log_sink=log_sink)
+    kernel = Kernel(machine, files, seed=opts.seed, log_sink=log_sink, sched=opts.sched)
     saved = None
     if interactive:
         saved = termios.tcgetattr(0)
