@@ -31,7 +31,7 @@ def _spawn(k, t, regs, detached=False):
     nt.detached = detached
     k.sched.make_runnable(nt)
     if k.events is not None:
-        k.event("lwp_create", t.proc.pid, nt.tid)
+        k.event("lwp_create", t, lwp=nt.tid)
     return nt
 
 

@@ -21,6 +21,7 @@ from .signal import Signals
 from .signal import name as signame
 from .syscall import Syscalls
 from .trap import CAUSE_NAMES, Trap
+from .trace import Tracer
 from .tty import ConsoleFile, Tty
 
 VERSION = "0.1"
@@ -38,6 +39,7 @@ class Kernel:
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
         self.sched = Scheduler(self, sched)
         self.futex = Futex(self)
+        self.tracer = Tracer(self)
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)
@@ -56,13 +58,12 @@ class Kernel:
         self.exit_status = None
 
     def trace(self) -> list:
-        """Turn the event log on: (time, hart, kind, details...) tuples, in order."""
-        self.events = []
-        return self.events
+        """Turn the event stream on (kernel/trace.py); returns the list it fills."""
+        return self.tracer.start()
 
-    def event(self, kind: str, *details) -> None:
-        cpu = self.sched.cur
-        self.events.append((self.sched.now(), cpu.hid if cpu else -1, kind) + details)
+    def event(self, kind: str, t=None, **detail) -> None:
+        """Record an event; callers check `self.events is not None` first."""
+        self.tracer.emit(kind, t, **detail)
 
     # ---- services for subsystems ----
     def charge(self, cycles: int) -> None:

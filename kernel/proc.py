@@ -105,7 +105,7 @@ class ProcTable:
         t = self.new_lwp(child, regs, like=parent_thread)
         self.k.sched.make_runnable(t)
         if self.k.events is not None:
-            self.k.event("fork", parent.pid, child.pid)
+            self.k.event("fork", parent_thread, child=child.pid)
         return child.pid
 
     def _discard(self, p):
@@ -124,6 +124,8 @@ class ProcTable:
         t.exited = True
         if not t.detached:
             p.lwp_zombies[t.tid] = t
+        if self.k.events is not None:
+            self.k.event("lwp_exit", t, status=status)
         self.k.sched.wakeup(("lwp_wait", p))
         raise ThreadExit()
 
@@ -166,7 +168,7 @@ class ProcTable:
         p.state = ZOMBIE
         p.status = status
         if self.k.events is not None:
-            self.k.event("exit", p.pid, status)
+            self.k.event("exit", me, status=status)
         if p is self.init:
             self.k.halt_init(status)
         else:

@@ -30,6 +30,7 @@ from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
 
 from . import cost, params
 from .panic import KernelPanic
+from .trace import chan_name
 
 RUNNABLE, RUNNING, SLEEPING, ZOMBIE = "runnable", "running", "sleeping", "zombie"
 USER, KERNEL = "user", "kernel"
@@ -246,7 +247,7 @@ class Scheduler:
         h.time += cost.KTHREAD_SWITCH
         self.machine.set_timer(cpu.hid, h.time + params.TIME_SLICE_NS)
         if self.k.events is not None:
-            self.k.event("switch", t.tid, t.name)
+            self.k.event("switch", t, name=t.name)
 
     def _enter_user(self, cpu, t) -> None:
         h = cpu.hart
@@ -255,6 +256,8 @@ class Scheduler:
             h.set_satp(aspace.satp)
             cpu.aspace = aspace
             h.time += cost.ASPACE_SWITCH + cost.TLB_REFILL
+            if self.k.events is not None:
+                self.k.event("aspace", t, pid=t.proc.pid)
         if t.live is not cpu:
             if t.live is not None:             # registers still on the hart it last ran on
                 self._save(t.live)
@@ -276,16 +279,21 @@ class Scheduler:
             t.mode = USER
             h.time += cost.TRAP_EXIT
             if not t.affinity >> cpu.hid & 1:      # sched_setaffinity moved it off this hart
-                cpu.current = None
+                self._off(cpu, t, "migrate")
                 self.make_runnable(t)
             return
-        cpu.current = None
+        self._off(cpu, t, msg)
         if msg == YIELD:
             self.make_runnable(t)
         elif msg == EXIT:
             self._bury(t)
         elif msg != SLEEP:
             raise KernelPanic(f"thread {t.tid} returned {msg!r} to the scheduler")
+
+    def _off(self, cpu, t, why) -> None:
+        cpu.current = None
+        if self.k.events is not None:
+            self.k.event("off", t, why=why)
 
     def _bury(self, t) -> None:
         t.state = ZOMBIE
@@ -302,8 +310,13 @@ class Scheduler:
         t = cpu.current
         if t is None:
             return
-        if self._choose(cpu.runq, cpu) is not None or self._victim(cpu) is not None:
-            cpu.current = None
+        preempt = self._choose(cpu.runq, cpu) is not None or self._victim(cpu) is not None
+        if self.k.events is not None:
+            self.cur = cpu
+            self.k.event("timer", t, preempt=preempt)
+            self.cur = None
+        if preempt:
+            self._off(cpu, t, "preempt")
             self.make_runnable(t)
         else:
             self.machine.set_timer(hid, cpu.hart.time + params.TIME_SLICE_NS)
@@ -331,6 +344,8 @@ class Scheduler:
         t.interruptible = interruptible
         t.wake_reason = WOKEN
         self.waiting.setdefault(chan, []).append(t)
+        if self.k.events is not None:
+            self.k.event("sleep", t, chan=chan_name(chan))
         ev = None
         if deadline is not None:
             ev = self.machine.clock.at(deadline, lambda: self._unsleep(t, chan, TIMEOUT))
@@ -350,6 +365,8 @@ class Scheduler:
                 del self.waiting[chan]
         t.chan = None
         t.wake_reason = reason
+        if self.k.events is not None:
+            self.k.event("wakeup", t, chan=chan_name(chan), by=0, reason=reason)
         self.make_runnable(t)
 
     def wakeup(self, chan, n=None) -> int:
@@ -365,7 +382,8 @@ class Scheduler:
             del self.waiting[chan]
         for t in woken:
             if self.k.events is not None:
-                self.k.event("wakeup", t.tid)
+                by = self.cur.current if self.cur is not None else None
+                self.k.event("wakeup", t, chan=chan_name(chan), by=by.tid if by is not None else 0)
             t.chan = None
             t.wake_reason = WOKEN
             self.make_runnable(t)
@@ -378,7 +396,7 @@ class Scheduler:
 
     def sleep_until(self, deadline: int) -> bool:
         """Sleep until virtual time deadline; False if interrupted by a signal first."""
-        return self.sleep_timed(object(), deadline) != INTERRUPTED
+        return self.sleep_timed(("nanosleep", object()), deadline) != INTERRUPTED
 
     def kill_thread(self, t) -> None:
         """Stop thread t for good (its process is exiting); t is not the caller. Since

@@ -59,6 +59,8 @@ class Signals:
         if self.ignored(p, sig) and sig not in (SIGKILL, SIGSTOP):
             return
         p.sig.pending |= 1 << (sig - 1)
+        if self.k.events is not None:
+            self.k.event("signal", p.threads[0] if p.threads else None, sig=sig)
         for t in p.threads:
             if self.deliverable(p, t):
                 self.k.sched.interrupt(t)

@@ -32,7 +32,7 @@ HANDLERS = {
     N.SYS_sched_getaffinity: L.sys_sched_getaffinity, N.SYS_lwp_create: L.sys_lwp_create,
     N.SYS_lwp_exit: L.sys_lwp_exit, N.SYS_lwp_self: L.sys_lwp_self, N.SYS_lwp_park: L.sys_lwp_park,
     N.SYS_lwp_unpark: L.sys_lwp_unpark, N.SYS_lwp_wait: L.sys_lwp_wait, N.SYS_lwpinfo: L.sys_lwpinfo,
-    N.SYS_hostclock: L.sys_hostclock,
+    N.SYS_hostclock: L.sys_hostclock, N.SYS_uevent: P.sys_uevent,
 }
 
 class Syscalls:
@@ -48,6 +48,8 @@ class Syscalls:
         nr = args[0]
         hart.time += cost.SYSCALL_DISPATCH
         fn = HANDLERS.get(nr)
+        if k.events is not None:
+            k.event("syscall", t, nr=nr, name=N.NAMES.get(nr, "?"))
         if fn is None:
             k.log(f"pid {t.proc.pid} ({t.proc.name}): unknown syscall {nr}")
             ret = -ENOSYS
@@ -64,4 +66,4 @@ class Syscalls:
             else:
                 k.sched.set_reg(t, 10, ret)
         if k.events is not None:
-            k.event("syscall", t.tid, nr, ret)
+            k.event("sysret", t, nr=nr, ret=ret)

@@ -60,6 +60,7 @@ SYS_lwp_unpark = 506
 SYS_lwp_wait = 507
 SYS_lwpinfo = 508
 SYS_hostclock = 509
+SYS_uevent = 510
 
 NAMES = {
     17: 'getcwd',
@@ -122,6 +123,7 @@ NAMES = {
     507: 'lwp_wait',
     508: 'lwpinfo',
     509: 'hostclock',
+    510: 'uevent',
 }
 
 NARGS = {
@@ -185,4 +187,5 @@ NARGS = {
     507: 1,
     508: 2,
     509: 1,
+    510: 2,
 }

@@ -303,6 +303,13 @@ def sys_procinfo(k, t, buf, n):
     return len(recs)
 
 
+def sys_uevent(k, t, code, arg):
+    """A user-level event (e.g. a green-thread switch) for the event stream; free when off."""
+    if k.events is not None:
+        k.event("uevent", t, code=i32(code), arg=arg)
+    return 0
+
+
 def sys_kstat(k, t, buf):
     vals = (k.kalloc.nfree, k.kalloc.total, k.sched.now(), len(k.procs.procs), len(k.sched.cpus))
     t.proc.aspace.copyout(buf, struct.pack("<5q", *vals))

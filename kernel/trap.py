@@ -16,6 +16,7 @@ CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL:
                H.CAUSE_STORE_ACCESS: "store access fault", H.CAUSE_INSN_PAGE: "instruction page fault",
                H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault"}
 _ACCESS = {H.CAUSE_INSN_PAGE: PROT_X, H.CAUSE_LOAD_PAGE: PROT_R, H.CAUSE_STORE_PAGE: PROT_W}
+_ACCESS_NAMES = {H.CAUSE_INSN_PAGE: "exec", H.CAUSE_LOAD_PAGE: "read", H.CAUSE_STORE_PAGE: "write"}
 
 
 class Trap:
@@ -34,8 +35,8 @@ class Trap:
     def usertrap(self, t, trap) -> None:
         self.stats["traps"] += 1
         cause = trap.cause
-        if self.k.events is not None and cause != H.CAUSE_ECALL_U:
-            self.k.event("trap", t.tid, cause, trap.epc, trap.tval)
+        if self.k.events is not None and cause != H.CAUSE_ECALL_U and cause != CAUSE_SIGNAL:
+            self.k.event("trap", t, cause=cause, epc=trap.epc, tval=trap.tval)
         if cause == CAUSE_SIGNAL:
             return
         if cause == H.CAUSE_ECALL_U:
@@ -54,7 +55,10 @@ class Trap:
     def page_fault(self, t, trap) -> None:
         p = t.proc
         try:
-            if p.aspace.fault(trap.tval, _ACCESS[trap.cause]):
+            ok = p.aspace.fault(trap.tval, _ACCESS[trap.cause])
+            if self.k.events is not None:
+                self.k.event("pagefault", t, addr=trap.tval, access=_ACCESS_NAMES[trap.cause], ok=ok)
+            if ok:
                 return
         except OutOfMemory:
             self.k.log(f"pid {p.pid} ({p.name}): out of memory at address {trap.tval:#x}")

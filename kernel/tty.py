@@ -30,6 +30,8 @@ class Tty:
         self.dev.write(data)
 
     def on_input(self, data: bytes) -> None:
+        if self.k.events is not None:
+            self.k.event("irq", None, device="console", bytes=len(data))
         for c in data:
             if c == 0x03:                                # ^C
                 self.line.clear()
