@@ -19,3 +19,7 @@ BYTE_COPY_DIV = 8         # copyin/copyout: one cycle per 8 bytes moved (ld/sd l
 PROC_CREATE = 400         # allocproc: table scan, init, fd table copy
 EXEC_BASE = 2000          # exec: ELF header checks, stack setup (plus page costs)
 CONSOLE_BYTE = 20         # UART register write per output byte
+BIO_LOOKUP = 40           # bget: hash lookup of the block + LRU list update
+DISK_SUBMIT = 150         # virtio_disk_rw: fill the descriptors, update the ring, MMIO notify
+DISK_INTR = 100           # virtio_disk_intr: trap in, claim, walk the used ring, wakeup, trap out
+DIRENT_SCAN = 20          # dirlookup: test one entry's inum, compare its name

@@ -65,6 +65,13 @@ def _map_image(aspace, img) -> int:
     return pages[-1] + PAGE_SIZE
 
 
+def _map_sigtramp(k, aspace) -> None:
+    """The signal-return trampoline page: one frame shared (refcounted) by all processes."""
+    aspace.add_region(params.SIGTRAMP, params.SIGTRAMP + PAGE_SIZE, PROT_R | PROT_X, "sigtramp")
+    k.kalloc.incref(k.sigtramp)
+    aspace.map_page(params.SIGTRAMP, k.sigtramp, PROT_R | PROT_X)
+
+
 def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int:
     aspace.add_region(params.STACK_TOP - params.STACK_MAX, params.STACK_TOP, PROT_R | PROT_W, "stack")
     sp = params.STACK_TOP
@@ -94,8 +101,13 @@ def load(k, p, path: bytes, argv: list, envp: list):
     ino = k.fsys.namei(path, p.cwd)
     if ino.kind != FILE:
         raise SysError(EACCES)
+    ino.opened()                          # the file stays whole while it is read
     try:
-        img = load_image(bytes(ino.data))
+        data = ino.read(0, ino.size)
+    finally:
+        ino.closed(False)
+    try:
+        img = load_image(data)
     except ElfError as e:
         k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
         raise SysError(ENOEXEC) from None
@@ -106,6 +118,7 @@ def load(k, p, path: bytes, argv: list, envp: list):
         raise SysError(ENOMEM) from None
     try:
         aspace.brk_start = aspace.brk = _map_image(aspace, img)
+        _map_sigtramp(k, aspace)
         sp = _build_stack(aspace, img, argv, envp, path, k.random_bytes(16))
     except OutOfMemory:
         aspace.destroy()
@@ -131,6 +144,8 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     p.symbols = symbols
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
     t.name = p.name
+    if k.events is not None:
+        k.event("exec", t, path=path.decode(errors="replace"))
     for fd in sorted(p.cloexec):
         if p.files[fd] is not None:
             p.files[fd].close()

@@ -45,6 +45,18 @@ class File:
     def lseek(self, off: int, whence: int) -> int:
         raise SysError(ESPIPE)
 
+    def pread(self, n: int, off: int) -> bytes:
+        raise SysError(ESPIPE)
+
+    def pwrite(self, data: bytes, off: int) -> int:
+        raise SysError(ESPIPE)
+
+    def fsync(self) -> None:
+        raise SysError(EINVAL)              # pipes and devices have nothing to sync
+
+    def truncate(self, size: int) -> None:
+        raise SysError(EINVAL)
+
     def stat(self) -> dict:
         return {"mode": 0, "size": 0, "ino": 0, "nlink": 1}
 

@@ -1,12 +1,17 @@
 """The VFS: path names, open files of inodes, and stat records.
 
 Paths are resolved against the calling process's cwd (or the root for absolute ones)
-over the inode interface of ramfs.py; nothing here knows how inodes are stored.
+over the inode interface; nothing here knows how inodes are stored. An inode (ramfs.py,
+diskfs.py) has: ino, kind, size, nlink, fs; read(off, n), write(off, data) -> n,
+append(data) -> (n, end), truncate(size), lookup(name) -> inode or None, create(name, kind),
+unlink(name), rename(name, newdir, newname, noreplace), entries() -> (name, inode)...,
+fsync(), opened() and closed(written) around each open file. A mount (mount()) puts the
+root of another file system over a directory: lookups cross it both ways.
 """
 import struct
 
 from . import params
-from .errno import EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, SysError
+from .errno import EBUSY, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV, SysError
 from .file import O_ACCMODE, O_APPEND, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFDIR, S_IFREG, File
 from .ramfs import DEV, DIR, FILE
 
@@ -19,6 +24,48 @@ _DTYPE = {DIR: DT_DIR, FILE: DT_REG, DEV: DT_CHR}
 class FS:
     def __init__(self, root):
         self.root = root
+        self.mounts = {}                  # covered directory -> root of the fs mounted on it
+        self.covered = {}                 # mounted root -> the directory it covers
+
+    def mount(self, d, root) -> None:
+        self.mounts[d] = root
+        self.covered[root] = d
+
+    def lookup(self, d, name: str):
+        """name in directory d, crossing mount points; None if there is no such entry."""
+        if name == ".." and d in self.covered:
+            d = self.covered[d]
+        ino = d.lookup(name)
+        return self.mounts.get(ino, ino)
+
+    def path_of(self, ino) -> bytes:
+        """The absolute path of directory ino (getcwd); ENOENT once it is removed."""
+        parts = []
+        while ino is not self.root:
+            if ino in self.covered:
+                ino = self.covered[ino]
+                continue
+            parent = ino.lookup("..") if ino.nlink else None
+            name = None if parent is None or parent is ino else next(
+                (n for n, c in parent.entries() if c is ino and n not in (".", "..")), None)
+            if name is None:
+                raise SysError(ENOENT)
+            parts.append(name.encode("utf-8", "surrogateescape"))
+            ino = parent
+        return b"/" + b"/".join(reversed(parts))
+
+    def rename(self, d1, n1: str, d2, n2: str, noreplace: bool) -> None:
+        """renameat2 after the paths are split: the checks the VFS owns, then the fs's."""
+        if not n1 or not n2 or n1 in (".", "..") or n2 in (".", ".."):
+            raise SysError(EBUSY)
+        if d1.fs is not d2.fs:
+            raise SysError(EXDEV)
+        src = self.lookup(d1, n1)
+        if src is None:
+            raise SysError(ENOENT)
+        if src in self.covered or self.lookup(d2, n2) in self.covered:
+            raise SysError(EBUSY)
+        d1.rename(n1, d2, n2, noreplace)
 
     def split(self, path: bytes, cwd):
         """(directory inode, last name) for path; the last name may be '' for '/'."""
@@ -40,7 +87,7 @@ class FS:
     def _step(self, d, name):
         if d.kind != DIR:
             raise SysError(ENOTDIR)
-        nxt = d.lookup(name)
+        nxt = self.lookup(d, name)
         if nxt is None:
             raise SysError(ENOENT)
         return nxt
@@ -76,6 +123,7 @@ def inode_stat(ino) -> dict:
 
 class InodeFile(File):
     def __init__(self, kernel, ino, flags):
+        ino.opened()                      # ENOENT if the inode went away meanwhile
         super().__init__(kernel, flags)
         self.ino = ino
         self.off = 0
@@ -83,6 +131,10 @@ class InodeFile(File):
         self.readable = acc in (O_RDONLY, O_RDWR)
         self.writable = acc in (O_WRONLY, O_RDWR)
         self.dirpos = 0
+        self.written = False              # close commits what this file wrote
+
+    def release(self) -> None:
+        self.ino.closed(self.written)
 
     def read(self, n: int) -> bytes:
         if self.ino.kind == DIR:
@@ -92,11 +144,33 @@ class InodeFile(File):
         return data
 
     def write(self, data: bytes) -> int:
+        self.written = True
         if self.flags & O_APPEND:
-            self.off = self.ino.size
+            n, self.off = self.ino.append(data)
+            return n
         n = self.ino.write(self.off, data)
         self.off += n
         return n
+
+    def pread(self, n: int, off: int) -> bytes:
+        if self.ino.kind == DIR:
+            raise SysError(EISDIR)
+        return self.ino.read(off, n)
+
+    def pwrite(self, data: bytes, off: int) -> int:
+        self.written = True
+        if self.flags & O_APPEND:                  # as Linux: O_APPEND wins over the offset
+            return self.ino.append(data)[0]
+        return self.ino.write(off, data)
+
+    def fsync(self) -> None:
+        self.ino.fsync()
+
+    def truncate(self, size: int) -> None:
+        if self.ino.kind != FILE or not self.writable:
+            raise SysError(EINVAL)
+        self.written = True
+        self.ino.truncate(size)
 
     def lseek(self, off: int, whence: int) -> int:
         base = {SEEK_SET: 0, SEEK_CUR: self.off, SEEK_END: self.ino.size}.get(whence)

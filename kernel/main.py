@@ -6,11 +6,14 @@ Console) and never from inside a unicorn hook.
 """
 import random
 
-from . import cost, params
+from . import cost, params, sigframe
 from . import exec as kexec
 from .file import O_RDWR
 from .fs import FS
 from .daemons import kreaper, kworker
+from .bio import BufCache
+from .diskfs import boot_mount
+from .itimer import ITimers
 from .kalloc import FrameAllocator
 from .lwp import Futex
 from .panic import KernelPanic, hart_dump
@@ -40,6 +43,7 @@ class Kernel:
         self.sched = Scheduler(self, sched)
         self.futex = Futex(self)
         self.tracer = Tracer(self)
+        self.itimers = ITimers(self)
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)
@@ -54,6 +58,8 @@ class Kernel:
         dev.create("console", DEV, dev=lambda k, flags: ConsoleFile(k, flags))
         for d in ("tmp",):
             root.lookup(d) or root.create(d, DIR)
+        self.bio = BufCache(self, machine.disk) if machine.disk is not None else None
+        self.diskfs = None                     # the DiskFS once mounted (then it is /)
         self.free_at_boot = None
         self.exit_status = None
 
@@ -130,11 +136,21 @@ class Kernel:
                  f"{self.kalloc.nfree} free frames")
         for h in m.harts:
             self.log(f"hart {h.hid}: online")
+        self.sigtramp = self.kalloc.alloc()            # shared by every process, read-only
+        self.machine.mem.write(self.sigtramp, sigframe.TRAMPOLINE)
         self.free_at_boot = self.kalloc.nfree
         p = self.procs.new_proc(None, "init")          # pid 1, before any other id is taken
         self.procs.init = p
         self.spawn_kthread("kreaper", kreaper)
         self.spawn_kthread("kworker", kworker, idle=True)
+        if self.bio is not None:               # mounting sleeps on the disk: a kernel thread does it
+            self.spawn_kthread("kmount", lambda k, t, arg: boot_mount(k, lambda: k._start_init(p, init_argv)))
+            return
+        self._start_init(p, init_argv)
+
+    def _start_init(self, p, init_argv: list) -> None:
+        """Load init's program into process p and make its first LWP runnable."""
+        m = self.machine
         p.cwd = self.fsys.root
         argv = [a.encode() for a in init_argv]
         p.aspace, entry, sp, p.symbols = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])

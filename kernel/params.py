@@ -10,10 +10,15 @@ MAXPATH = 256                       # bytes in a path, NUL included
 PIPE_SIZE = 4096                    # bytes buffered in a pipe
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
 MAX_IMAGE = 64 << 20                # bytes of all PT_LOAD segments of one executable
+NBUF = 2048                         # 4 KiB blocks the buffer cache holds (8 MiB); LRU beyond
+LOGSIZE = 256                       # blocks one log transaction holds at most (mkfs's default log)
+MAXOPBLOCKS = 32                    # distinct blocks one file-system operation may dirty at most
+WRITE_CHUNK = 12                    # data blocks per write transaction: 12 data + 12 bitmap + inode + 3 indirect <= MAXOPBLOCKS
 
 USER_MIN = 0x1000                   # lowest user address (page 0 stays unmapped)
 USER_TOP = 0x40_0000_0000           # first address above user space (Sv39 lower half)
-STACK_TOP = 0x3F_FFFF_F000          # initial sp lies just below; one guard page above
+STACK_TOP = 0x3F_FFFF_F000          # initial sp lies just below
+SIGTRAMP = STACK_TOP                # the signal-return trampoline page, mapped R-X in every process
 STACK_MAX = 8 << 20                 # bytes the main stack may grow to
 STACK_GUARD = 1 << 20               # unmapped gap below the stack: faults here are overflows
 MMAP_TOP = STACK_TOP - STACK_MAX - STACK_GUARD   # mmap regions are placed below this

@@ -16,7 +16,7 @@ from .sched import ThreadExit
 from .vm import Fault
 
 ALIVE, ZOMBIE = "alive", "zombie"
-WNOHANG = 1
+WNOHANG, WUNTRACED = 1, 2
 
 
 class Proc:
@@ -40,6 +40,9 @@ class Proc:
         self.exiting = False
         self.cputime = 0                 # cputime of LWPs that already exited
         self.vtime = 0                   # CPU time as the two-level scheduler counts it
+        self.cputimers = {}              # ITIMER_VIRTUAL/PROF -> [ns left, interval ns]
+        self.vtimer = None               # [ns until the first of them expires] while armed
+        self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed
 
     @property
     def ppid(self) -> int:
@@ -83,7 +86,7 @@ class ProcTable:
         t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
         t.ctx = ctx
         if like is not None:
-            t.sigmask, t.affinity = like.sigmask, like.affinity
+            t.sigmask, t.affinity, t.altstack = like.sigmask, like.affinity, like.altstack
         p.threads.append(t)
         return t
 
@@ -153,6 +156,7 @@ class ProcTable:
                 p.files[fd].close()
                 p.files[fd] = None
         p.cwd = None
+        self.k.itimers.cancel(p)
         p.aspace.destroy()
         p.aspace = None
         if p is not self.init:
@@ -188,6 +192,9 @@ class ProcTable:
                     p.children.remove(c)
                     del self.procs[c.pid]
                     return c.pid, c.status
+                if options & WUNTRACED and c.sig.stop_report:
+                    sig, c.sig.stop_report = c.sig.stop_report, 0
+                    return c.pid, (sig << 8) | 0x7F
             if options & WNOHANG:
                 return 0, 0
             if not self.k.sched.sleep(p):

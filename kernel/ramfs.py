@@ -1,12 +1,11 @@
-"""An in-memory file system: the inode layer behind the VFS for this stage.
+"""An in-memory file system: the root without a disk, and /dev (and /tmp) beside one.
 
-Inodes live in host memory and vanish at shutdown. The on-disk file system of a later
-stage implements the same inode interface (kind, size, read, write, truncate, lookup,
-create, unlink, entries), so fs.py does not change.
+Inodes live in host memory and vanish at shutdown. diskfs.py implements the same inode
+interface (see fs.py), so the VFS does not know which one it is talking to.
 """
 import itertools
 
-from .errno import EEXIST, ENOENT, ENOTEMPTY, SysError
+from .errno import EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, SysError
 
 DIR, FILE, DEV = "dir", "file", "dev"
 
@@ -14,7 +13,8 @@ DIR, FILE, DEV = "dir", "file", "dev"
 class Inode:
     _inos = itertools.count(1)
 
-    def __init__(self, kind, dev=None):
+    def __init__(self, kind, dev=None, fs=None):
+        self.fs = fs                    # the RamFS this inode belongs to
         self.ino = next(self._inos)
         self.kind = kind
         self.data = bytearray()
@@ -36,6 +36,11 @@ class Inode:
         self.data[off:off + len(data)] = data
         return len(data)
 
+    def append(self, data: bytes):
+        """Write at the end; (bytes written, offset after them)."""
+        n = self.write(len(self.data), data)
+        return n, len(self.data)
+
     def truncate(self, size: int) -> None:
         if size < len(self.data):
             del self.data[size:]
@@ -52,7 +57,7 @@ class Inode:
     def create(self, name: str, kind, dev=None) -> "Inode":
         if name in self.children:
             raise SysError(EEXIST)
-        ino = Inode(kind, dev)
+        ino = Inode(kind, dev, self.fs)
         ino.parent = self
         self.children[name] = ino
         return ino
@@ -66,6 +71,41 @@ class Inode:
         del self.children[name]
         ino.nlink = 0
 
+    def rename(self, name: str, newdir, newname: str, noreplace: bool = False) -> None:
+        src = self.children.get(name)
+        if src is None:
+            raise SysError(ENOENT)
+        d = newdir
+        while d is not None:
+            if d is src:
+                raise SysError(EINVAL)              # a directory into itself or below
+            d = d.parent
+        tgt = newdir.children.get(newname)
+        if tgt is src:
+            return
+        if tgt is not None:
+            if noreplace:
+                raise SysError(EEXIST)
+            if src.kind == DIR and tgt.kind != DIR:
+                raise SysError(ENOTDIR)
+            if src.kind != DIR and tgt.kind == DIR:
+                raise SysError(EISDIR)
+            if tgt.kind == DIR and tgt.children:
+                raise SysError(ENOTEMPTY)
+            tgt.nlink = 0
+        del self.children[name]
+        newdir.children[newname] = src
+        src.parent = newdir
+
+    def fsync(self) -> None:
+        pass
+
+    def opened(self) -> None:
+        pass
+
+    def closed(self, written: bool) -> None:
+        pass
+
     def entries(self):
         """(name, inode) pairs, '.' and '..' first."""
         yield ".", self
@@ -75,4 +115,4 @@ class Inode:
 
 class RamFS:
     def __init__(self):
-        self.root = Inode(DIR)
+        self.root = Inode(DIR, fs=self)

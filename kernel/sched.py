@@ -67,6 +67,10 @@ class Thread:
         self.vtime = 0                    # CPU time for the two-level policy (kernel threads)
         self.affinity = (1 << params.MAX_HARTS) - 1
         self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)
+        self.sigpending = 0               # signals sent to this LWP only (tgkill, faults)
+        self.altstack = (0, 2, 0)         # sigaltstack (sp, flags, size); 2 = SS_DISABLE
+        self.restart = None               # (a0, epc) of a syscall interrupted with EINTR
+        self.saved_mask = None            # mask to restore after rt_sigsuspend's handler
         self.fault = None                 # (cause, pc, addr) of the fault that killed it
         self.park_token = False           # an lwp_unpark that arrived before lwp_park
         self.clear_tid = 0                # user address zeroed and futex-woken at exit
@@ -201,27 +205,33 @@ class Scheduler:
         cpu = self.cpus[hid]
         h = cpu.hart
         self.cur = cpu
+        m = self.machine
         try:
-            while h.time < until:
+            while h.time < until and not m.stop_requested:      # a debugger pauses the machine
                 t = cpu.current
                 if t is None:
                     t = self._pick(cpu)
                     if t is None:
                         return
                     self._switch_in(cpu, t)
-                if t.mode == USER and t.proc.sig.pending and self.k.signals.deliverable(t.proc, t):
+                if (t.mode == USER and (t.proc.sig.pending or t.sigpending or t.proc.sig.stopped)
+                        and self.k.signals.wants(t)):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
                     msg = t.glet.switch(SIGNAL_CHECK)
                 elif t.mode == USER:
                     self._enter_user(cpu, t)
                     start = h.time
-                    trap = h.run(until - h.time, h.time)
+                    vt = t.proc.vtimer
+                    stop = until if vt is None else min(until, h.time + max(1, vt[0]))   # exact expiry
+                    trap = h.run(stop - h.time, h.time)
                     h.time += trap.executed
                     cpu.instret += trap.executed
                     ran = h.time - start
                     t.cputime += ran
                     t.group.vtime += ran
                     cpu.busy_time += ran
+                    if vt is not None:
+                        self.k.itimers.user_time(t, ran)
                     if trap.cause == CAUSE_BUDGET:
                         continue
                     h.time += cost.TRAP_ENTRY
@@ -413,6 +423,10 @@ class Scheduler:
                 c.runq.remove(t)
             if c.current is t:
                 c.current = None
+                if self.k.events is not None:      # stamped with that hart and its time
+                    cur, self.cur = self.cur, c
+                    self.k.event("off", t, why="kill")
+                    self.cur = cur
         if t.glet is not None and t.glet and not t.glet.dead:
             t.glet.parent = greenlet.getcurrent()
             t.glet.throw(ThreadExit())

@@ -1,37 +1,64 @@
-"""Signals, as far as this stage needs them: kill, default actions, SIG_IGN, masks.
+"""Signals: posting, masks, default actions, user handlers, stop/continue, interval timers.
 
-Delivery happens on the way back to user mode (trap.usertrapret). User handlers are not
-supported yet: rt_sigaction accepts SIG_DFL and SIG_IGN only (EINVAL otherwise).
+A signal is pending either for a process (kill) or for one LWP (tgkill, faults); each LWP
+has its own mask. Delivery happens on the way back to user mode (trap.usertrapret): one
+handler frame per return (kernel/sigframe.py), or the default action. A thread sleeping
+interruptibly is woken to take a signal; its call returns EINTR, or is restarted when no
+handler ran or the handler has SA_RESTART.
 """
+from dataclasses import dataclass
+
+from emulator.hart import REG_PC
+
+from . import params, sigframe
 from .errno import EINVAL, ESRCH, SysError
+from .vm import Fault
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 5, 6, 7, 8
 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 13, 14, 15
-SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIGSYS = 17, 18, 19, 20, 21, 22, 23, 28, 31
+SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG = 17, 18, 19, 20, 21, 22, 23
+SIGVTALRM, SIGPROF, SIGWINCH, SIGSYS = 26, 27, 28, 31
 NSIG = 64
 SIG_DFL, SIG_IGN = 0, 1
+SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 4, 0x08000000, 0x10000000, 0x40000000, 0x80000000
+SS_ONSTACK, SS_DISABLE = 1, 2
 
 NAMES = {SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
          SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
          SIGSEGV: "SIGSEGV", SIGUSR2: "SIGUSR2", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM",
          SIGTERM: "SIGTERM", SIGCHLD: "SIGCHLD", SIGCONT: "SIGCONT", SIGSTOP: "SIGSTOP",
          SIGTSTP: "SIGTSTP", SIGTTIN: "SIGTTIN", SIGTTOU: "SIGTTOU", SIGURG: "SIGURG",
-         SIGWINCH: "SIGWINCH", SIGSYS: "SIGSYS"}
+         SIGVTALRM: "SIGVTALRM", SIGPROF: "SIGPROF", SIGWINCH: "SIGWINCH", SIGSYS: "SIGSYS"}
 DEFAULT_IGNORE = {SIGCHLD, SIGURG, SIGWINCH, SIGCONT}
+STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS}   # reported on death
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+STOP_BITS = sum(1 << (s - 1) for s in STOP)
 
 
 def name(sig: int) -> str:
     return NAMES.get(sig, f"signal {sig}")
 
 
+def bit(sig: int) -> int:
+    return 1 << (sig - 1)
+
+
+@dataclass
+class Action:
+    handler: int = SIG_DFL
+    flags: int = 0
+    mask: int = 0
+
+
 class SigState:
-    """Per process: actions and pending signals. Each LWP has its own mask (Thread.sigmask)."""
+    """Per process: actions, process-directed pending signals, stop state."""
 
     def __init__(self):
-        self.action = {}           # sig -> SIG_IGN (absent: SIG_DFL)
+        self.action = {}           # sig -> Action (absent: default)
         self.pending = 0           # bit sig-1
+        self.stopped = False
+        self.stop_report = 0       # stop signal not yet reported to wait4(WUNTRACED)
 
 
 class Signals:
@@ -43,49 +70,161 @@ class Signals:
     def init_proc(self, p, parent) -> None:
         p.sig = SigState()
         if parent is not None:
-            p.sig.action = dict(parent.sig.action)
+            p.sig.action = {s: Action(a.handler, a.flags, a.mask) for s, a in parent.sig.action.items()}
 
     def exec_reset(self, p) -> None:
-        """execve keeps ignored signals ignored and resets the rest to default (POSIX)."""
-        p.sig.action = {s: a for s, a in p.sig.action.items() if a == SIG_IGN}
+        """execve keeps ignored signals ignored and resets handlers to default (POSIX)."""
+        p.sig.action = {s: a for s, a in p.sig.action.items() if a.handler == SIG_IGN}
+        for t in p.threads:
+            t.altstack = (0, SS_DISABLE, 0)
+
+    def handler(self, p, sig) -> int:
+        a = p.sig.action.get(sig)
+        return a.handler if a is not None else SIG_DFL
 
     def ignored(self, p, sig) -> bool:
-        act = p.sig.action.get(sig, SIG_DFL)
-        return act == SIG_IGN or (act == SIG_DFL and sig in DEFAULT_IGNORE)
+        h = self.handler(p, sig)
+        return h == SIG_IGN or (h == SIG_DFL and sig in DEFAULT_IGNORE)
 
-    def post(self, p, sig) -> None:
+    # ---- posting ----
+    def post(self, p, sig, t=None) -> None:
+        """Make sig pending for process p (or, with t, for that LWP only)."""
         if p.state != "alive" or p.exiting:
             return
+        if sig == SIGCONT:
+            p.sig.pending &= ~STOP_BITS
+            for x in p.threads:
+                x.sigpending &= ~STOP_BITS
+            if p.sig.stopped:
+                p.sig.stopped = False
+                self.k.sched.wakeup(("stopped", p))
+        elif sig in STOP:
+            p.sig.pending &= ~bit(SIGCONT)
         if self.ignored(p, sig) and sig not in (SIGKILL, SIGSTOP):
             return
-        p.sig.pending |= 1 << (sig - 1)
+        if t is None:
+            p.sig.pending |= bit(sig)
+        else:
+            t.sigpending |= bit(sig)
         if self.k.events is not None:
-            self.k.event("signal", p.threads[0] if p.threads else None, sig=sig)
-        for t in p.threads:
-            if self.deliverable(p, t):
-                self.k.sched.interrupt(t)
+            self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
+        takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
+        if sig == SIGKILL or not any(x.state != "sleeping" for x in takers):
+            for x in (takers if sig == SIGKILL else takers[:1]):
+                self.k.sched.interrupt(x)
 
     def force(self, t, sig) -> None:
-        """A synchronous fault of thread t: delivered even if blocked or ignored (as Linux)."""
-        t.proc.sig.action.pop(sig, None)
-        t.sigmask &= ~(1 << (sig - 1))
-        self.post(t.proc, sig)
+        """A synchronous fault of thread t: if blocked or ignored it is reset to the default
+        action and unblocked (as Linux's force_sig does), then posted to t."""
+        p = t.proc
+        if t.sigmask & bit(sig) or self.handler(p, sig) == SIG_IGN:
+            p.sig.action.pop(sig, None)
+            t.sigmask &= ~bit(sig)
+        self.post(p, sig, t)
 
     def deliverable(self, p, t) -> int:
-        """Signals pending for p that thread t may take now."""
-        return p.sig.pending & ~(t.sigmask & ~UNBLOCKABLE)
+        """Signals pending for p or t that thread t may take now."""
+        return (p.sig.pending | t.sigpending) & ~(t.sigmask & ~UNBLOCKABLE)
+
+    # ---- delivery ----
+    def wants(self, t) -> bool:
+        """t, about to run user code, must first enter the kernel for a signal or a stop."""
+        return bool(self.deliverable(t.proc, t)) or t.proc.sig.stopped
 
     def deliver(self, t) -> None:
-        """On the way to user mode: act on pending unblocked signals (may not return)."""
+        """On the way to user mode: take pending signals (may not return: exit, stop)."""
         p = t.proc
-        bits = self.deliverable(p, t)
-        while bits:
+        if p.sig.stopped:
+            self._stop(t, 0)
+        while True:
+            bits = self.deliverable(p, t)
+            if not bits:
+                break
             sig = (bits & -bits).bit_length()
-            p.sig.pending &= ~(1 << (sig - 1))
-            bits &= bits - 1
-            if self.ignored(p, sig):
+            if t.sigpending & bit(sig):
+                t.sigpending &= ~bit(sig)
+            else:
+                p.sig.pending &= ~bit(sig)
+            h = self.handler(p, sig)
+            if h == SIG_IGN or (h == SIG_DFL and sig in DEFAULT_IGNORE):
                 continue
-            self.terminate(t, sig)
+            if h == SIG_DFL and sig in STOP:
+                self._stop(t, sig)
+                continue
+            if h == SIG_DFL:
+                self.terminate(t, sig)
+            if self._run_handler(t, sig, p.sig.action[sig]):
+                t.restart = None
+                return
+        if t.restart is not None:              # interrupted, and no handler ran: restart
+            self._rewind(t)
+        t.restart = None
+        if t.saved_mask is not None:           # rt_sigsuspend woken without a handler
+            t.sigmask, t.saved_mask = t.saved_mask, None
+
+    def _rewind(self, t) -> None:
+        a0, epc = t.restart
+        self.k.sched.set_reg(t, 10, a0)
+        self.k.sched.set_reg(t, REG_PC, epc)
+
+    def _stop(self, t, sig) -> None:
+        p = t.proc
+        if sig and not p.sig.stopped:
+            p.sig.stopped = True
+            p.sig.stop_report = sig
+            if p.parent is not None:
+                self.post(p.parent, SIGCHLD)
+                self.k.sched.wakeup(p.parent)
+        while p.sig.stopped and not self.deliverable(p, t) & bit(SIGKILL):
+            self.k.sched.sleep(("stopped", p))
+
+    def _run_handler(self, t, sig, act) -> bool:
+        """Push a frame and aim t at the handler; False if the frame could not be written
+        (then SIGSEGV is forced, with its default action)."""
+        p = t.proc
+        sched = self.k.sched
+        regs = sched.regs(t)
+        if t.restart is not None and act.flags & SA_RESTART:
+            regs[10], regs[REG_PC] = t.restart
+        ss_sp, ss_flags, ss_size = t.altstack
+        sp = regs[2]
+        on_alt = ss_flags != SS_DISABLE and ss_sp <= sp < ss_sp + ss_size
+        if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
+            sp = ss_sp + ss_size
+        frame_sp = (sp - sigframe.FRAME_SIZE) & ~15
+        fault_addr = t.fault[2] if t.fault is not None and sig in CORE else 0
+        frame_mask = t.saved_mask if t.saved_mask is not None else t.sigmask
+        t.saved_mask = None
+        frame = sigframe.build(regs, sig, frame_mask, (ss_sp, SS_ONSTACK if on_alt else ss_flags, ss_size),
+                               sigframe.SI_KERNEL if fault_addr else sigframe.SI_USER, fault_addr)
+        try:
+            p.aspace.copyout(frame_sp, frame)
+        except Fault:
+            p.sig.action.pop(SIGSEGV, None)
+            t.sigmask &= ~bit(SIGSEGV)
+            self.post(p, SIGSEGV, t)
+            return False
+        regs[REG_PC], regs[1], regs[2] = act.handler, params.SIGTRAMP, frame_sp
+        regs[10], regs[11], regs[12] = sig, frame_sp, frame_sp + sigframe.UC_OFF
+        sched.set_regs(t, regs)
+        t.sigmask |= act.mask | (0 if act.flags & SA_NODEFER else bit(sig))
+        t.sigmask &= ~UNBLOCKABLE
+        t.fault = None
+        if act.flags & SA_RESETHAND:
+            p.sig.action.pop(sig, None)
+        return True
+
+    def sigreturn(self, t) -> None:
+        """rt_sigreturn: restore what the frame at sp saved; a bad frame is SIGSEGV."""
+        p = t.proc
+        sp = self.k.sched.regs(t)[2]
+        try:
+            regs, mask = sigframe.restore(p.aspace.copyin(sp, sigframe.FRAME_SIZE))
+        except Fault:
+            self.force(t, SIGSEGV)
+            return
+        self.k.sched.set_regs(t, regs)
+        t.sigmask = mask & ~UNBLOCKABLE
 
     def terminate(self, t, sig) -> None:
         p = t.proc
@@ -93,6 +232,7 @@ class Signals:
             self.k.report_kill(t, sig)
         self.k.procs.exit(p, sig)
 
+    # ---- kill and friends ----
     def kill(self, sender, pid: int, sig: int) -> None:
         if not 0 <= sig < NSIG:
             raise SysError(EINVAL)
@@ -117,15 +257,17 @@ class Signals:
             if p.pgid == pgrp:
                 self.post(p, sig)
 
-    def set_action(self, p, sig, act) -> int:
-        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP) and act != SIG_DFL:
+    def set_action(self, p, sig, act: Action) -> Action:
+        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP) and act.handler != SIG_DFL:
             raise SysError(EINVAL)
-        if act not in (SIG_DFL, SIG_IGN):
-            raise SysError(EINVAL)          # user handlers arrive with the signals issue
-        old = p.sig.action.get(sig, SIG_DFL)
-        if act == SIG_DFL:
+        old = p.sig.action.get(sig, Action())
+        if act.handler == SIG_DFL and not act.flags and not act.mask:
             p.sig.action.pop(sig, None)
         else:
             p.sig.action[sig] = act
+        if self.ignored(p, sig):              # setting SIG_IGN discards pending instances
+            p.sig.pending &= ~bit(sig)
+            for t in p.threads:
+                t.sigpending &= ~bit(sig)
         return old
 

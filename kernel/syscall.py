@@ -6,8 +6,10 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 
-from . import cost, lwp as L, sysfile as F, sysnum as N, sysproc as P
-from .errno import EFAULT, ENOSYS, SysError
+from . import cost, itimer as I, lwp as L, sysfile as F, sysnum as N, sysproc as P
+from emulator.hart import REG_PC
+
+from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
 HANDLERS = {
@@ -17,6 +19,9 @@ HANDLERS = {
     N.SYS_pipe2: F.sys_pipe2, N.SYS_getdents64: F.sys_getdents64, N.SYS_lseek: F.sys_lseek,
     N.SYS_read: F.sys_read, N.SYS_write: F.sys_write, N.SYS_readv: F.sys_readv,
     N.SYS_writev: F.sys_writev, N.SYS_newfstatat: F.sys_newfstatat, N.SYS_fstat: F.sys_fstat,
+    N.SYS_pread64: F.sys_pread64, N.SYS_pwrite64: F.sys_pwrite64, N.SYS_fsync: F.sys_fsync,
+    N.SYS_fdatasync: F.sys_fsync, N.SYS_ftruncate: F.sys_ftruncate, N.SYS_renameat: F.sys_renameat,
+    N.SYS_renameat2: F.sys_renameat2,
     N.SYS_exit: L.sys_exit, N.SYS_exit_group: L.sys_exit_group, N.SYS_set_tid_address: P.sys_set_tid_address,
     N.SYS_nanosleep: P.sys_nanosleep, N.SYS_clock_gettime: P.sys_clock_gettime,
     N.SYS_sched_yield: P.sys_sched_yield, N.SYS_kill: P.sys_kill, N.SYS_rt_sigaction: P.sys_rt_sigaction,
@@ -33,7 +38,17 @@ HANDLERS = {
     N.SYS_lwp_exit: L.sys_lwp_exit, N.SYS_lwp_self: L.sys_lwp_self, N.SYS_lwp_park: L.sys_lwp_park,
     N.SYS_lwp_unpark: L.sys_lwp_unpark, N.SYS_lwp_wait: L.sys_lwp_wait, N.SYS_lwpinfo: L.sys_lwpinfo,
     N.SYS_hostclock: L.sys_hostclock, N.SYS_uevent: P.sys_uevent,
+    N.SYS_rt_sigreturn: P.sys_rt_sigreturn, N.SYS_rt_sigsuspend: P.sys_rt_sigsuspend,
+    N.SYS_rt_sigpending: P.sys_rt_sigpending, N.SYS_sigaltstack: P.sys_sigaltstack,
+    N.SYS_tgkill: P.sys_tgkill, N.SYS_tkill: P.sys_tkill, N.SYS_getitimer: I.sys_getitimer,
+    N.SYS_setitimer: I.sys_setitimer,
 }
+
+# Calls that are restarted after a signal when no handler ran or it has SA_RESTART
+# (Linux's -ERESTARTSYS set, less the ones Linux never restarts: nanosleep, sigsuspend).
+RESTARTABLE = {N.SYS_read, N.SYS_write, N.SYS_readv, N.SYS_writev, N.SYS_wait4, N.SYS_openat,
+               N.SYS_lwp_wait, N.SYS_ioctl}
+
 
 class Syscalls:
     def __init__(self, kernel):
@@ -58,6 +73,8 @@ class Syscalls:
                 ret = fn(k, t, *args[1:1 + N.NARGS[nr]])
             except SysError as e:
                 ret = -e.errno
+                if e.errno == EINTR and nr in RESTARTABLE:
+                    t.restart = (args[1], k.sched.regs(t)[REG_PC] - 4)
             except Fault:
                 ret = -EFAULT
         if ret is not None:

@@ -2,7 +2,8 @@
 import struct
 
 from . import params
-from .errno import (EBADF, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ERANGE, SysError)
+from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
+                    ERANGE, ESPIPE, SysError)
 from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY,
                    O_TRUNC, check_flags, fd_alloc, fd_close, fd_get, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
@@ -88,27 +89,34 @@ def sys_writev(k, t, fd, iov, cnt):
 def sys_openat(k, t, dirfd, path_va, flags, mode):
     flags = i32(flags)
     path = _path(t, path_va)
+    if all(f is not None for f in t.proc.files):
+        raise SysError(EMFILE)                      # as Linux: before anything is created
     d, name = k.fsys.split(path, _dir(t, dirfd, path))
-    ino = d.lookup(name) if name else d
+    ino = k.fsys.lookup(d, name) if name else d
     if ino is None:
         if not flags & O_CREAT:
             raise SysError(ENOENT)
         if path.endswith(b"/"):
             raise SysError(EISDIR)
-        ino = d.create(name, FILE)
+        try:
+            ino = d.create(name, FILE)
+        except SysError as e:                       # created by someone else meanwhile?
+            ino = None if e.errno != EEXIST or flags & O_EXCL else k.fsys.lookup(d, name)
+            if ino is None:
+                raise
     elif flags & O_CREAT and flags & O_EXCL:
         raise SysError(EEXIST)
-    if flags & O_DIRECTORY and ino.kind != DIR:
+    if (flags & O_DIRECTORY or path.endswith(b"/")) and ino.kind != DIR:
         raise SysError(ENOTDIR)
     if ino.kind == DIR and flags & O_ACCMODE != O_RDONLY:
         raise SysError(EISDIR)
     if ino.kind == DEV:
         f = ino.dev(k, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
     else:
-        if flags & O_TRUNC and ino.kind == FILE and flags & O_ACCMODE != O_RDONLY:
-            ino.truncate(0)
         f = InodeFile(k, ino, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
     try:
+        if flags & O_TRUNC and ino.kind == FILE and flags & O_ACCMODE != O_RDONLY:
+            ino.truncate(0)
         return fd_alloc(t.proc, f, cloexec=bool(flags & O_CLOEXEC))
     except SysError:
         f.close()
@@ -222,17 +230,8 @@ def sys_ioctl(k, t, fd, req, arg):
     return fd_get(t.proc, i32(fd)).ioctl(req & 0xFFFFFFFF, arg)
 
 
-def _abspath(ino) -> bytes:
-    parts = []
-    while ino.parent is not None:
-        name = next(n for n, c in ino.parent.children.items() if c is ino)
-        parts.append(name.encode("utf-8", "surrogateescape"))
-        ino = ino.parent
-    return b"/" + b"/".join(reversed(parts))
-
-
 def sys_getcwd(k, t, buf, size):
-    path = _abspath(t.proc.cwd) + b"\0"
+    path = k.fsys.path_of(t.proc.cwd) + b"\0"
     t.proc.aspace.check(buf, min(size, len(path)), PROT_W)
     if size < len(path):
         raise SysError(ERANGE)
@@ -263,11 +262,15 @@ def sys_unlinkat(k, t, dirfd, path_va, flags):
     check_flags(flags, AT_REMOVEDIR)
     path = _path(t, path_va)
     d, name = k.fsys.split(path, _dir(t, dirfd, path))
-    if not name or name in (".", ".."):
-        raise SysError(EINVAL)
-    ino = d.lookup(name)
+    if not name or name in (".", ".."):                 # Linux's errors for /, . and ..
+        if not flags & AT_REMOVEDIR:
+            raise SysError(EISDIR)
+        raise SysError({"": EBUSY, ".": EINVAL, "..": ENOTEMPTY}[name])
+    ino = k.fsys.lookup(d, name)
     if ino is None:
         raise SysError(ENOENT)
+    if ino in k.fsys.covered:
+        raise SysError(EBUSY)                           # a mount point
     if flags & AT_REMOVEDIR and ino.kind != DIR:
         raise SysError(ENOTDIR)
     if not flags & AT_REMOVEDIR and ino.kind == DIR:
@@ -275,3 +278,65 @@ def sys_unlinkat(k, t, dirfd, path_va, flags):
     d.unlink(name)
     return 0
 
+
+
+def _offset(off) -> int:
+    off = sx(off)
+    if off < 0:
+        raise SysError(EINVAL)
+    return off
+
+
+def sys_pread64(k, t, fd, buf, n, off):
+    off = _offset(off)                                  # Linux checks the offset first
+    f = fd_get(t.proc, i32(fd))
+    if not isinstance(f, InodeFile):
+        raise SysError(ESPIPE)                          # pipes and the console have no offsets
+    if not f.readable:
+        raise SysError(EBADF)
+    n = min(n, MAX_IO)
+    t.proc.aspace.check(buf, n, PROT_W)
+    data = f.pread(n, off)
+    t.proc.aspace.copyout(buf, data)
+    return len(data)
+
+
+def sys_pwrite64(k, t, fd, buf, n, off):
+    off = _offset(off)
+    f = fd_get(t.proc, i32(fd))
+    if not isinstance(f, InodeFile):
+        raise SysError(ESPIPE)
+    if not f.writable:
+        raise SysError(EBADF)
+    return f.pwrite(t.proc.aspace.copyin(buf, min(n, MAX_IO)), off)
+
+
+def sys_fsync(k, t, fd):
+    fd_get(t.proc, i32(fd)).fsync()
+    return 0
+
+
+def sys_ftruncate(k, t, fd, length):
+    length = sx(length)
+    f = fd_get(t.proc, i32(fd))
+    if length < 0:
+        raise SysError(EINVAL)
+    f.truncate(length)
+    return 0
+
+
+RENAME_NOREPLACE = 1
+
+
+def sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, flags):
+    flags = i32(flags)
+    check_flags(flags, RENAME_NOREPLACE)                # EXCHANGE and WHITEOUT: EINVAL
+    old, new = _path(t, old_va), _path(t, new_va)
+    d1, n1 = k.fsys.split(old, _dir(t, olddirfd, old))
+    d2, n2 = k.fsys.split(new, _dir(t, newdirfd, new))
+    k.fsys.rename(d1, n1, d2, n2, bool(flags & RENAME_NOREPLACE))
+    return 0
+
+
+def sys_renameat(k, t, olddirfd, old_va, newdirfd, new_va):
+    return sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, 0)

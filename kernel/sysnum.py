@@ -7,6 +7,8 @@ SYS_fcntl = 25
 SYS_ioctl = 29
 SYS_mkdirat = 34
 SYS_unlinkat = 35
+SYS_renameat = 38
+SYS_ftruncate = 46
 SYS_chdir = 49
 SYS_openat = 56
 SYS_close = 57
@@ -17,20 +19,32 @@ SYS_read = 63
 SYS_write = 64
 SYS_readv = 65
 SYS_writev = 66
+SYS_pread64 = 67
+SYS_pwrite64 = 68
 SYS_newfstatat = 79
 SYS_fstat = 80
+SYS_fsync = 82
+SYS_fdatasync = 83
 SYS_exit = 93
 SYS_exit_group = 94
 SYS_set_tid_address = 96
 SYS_futex = 98
 SYS_nanosleep = 101
+SYS_getitimer = 102
+SYS_setitimer = 103
 SYS_clock_gettime = 113
 SYS_sched_setaffinity = 122
 SYS_sched_getaffinity = 123
 SYS_sched_yield = 124
 SYS_kill = 129
+SYS_tkill = 130
+SYS_tgkill = 131
+SYS_sigaltstack = 132
+SYS_rt_sigsuspend = 133
 SYS_rt_sigaction = 134
 SYS_rt_sigprocmask = 135
+SYS_rt_sigpending = 136
+SYS_rt_sigreturn = 139
 SYS_setpgid = 154
 SYS_getpgid = 155
 SYS_setsid = 157
@@ -50,6 +64,7 @@ SYS_execve = 221
 SYS_mmap = 222
 SYS_mprotect = 226
 SYS_wait4 = 260
+SYS_renameat2 = 276
 SYS_procinfo = 500
 SYS_kstat = 501
 SYS_lwp_create = 502
@@ -70,6 +85,8 @@ NAMES = {
     29: 'ioctl',
     34: 'mkdirat',
     35: 'unlinkat',
+    38: 'renameat',
+    46: 'ftruncate',
     49: 'chdir',
     56: 'openat',
     57: 'close',
@@ -80,20 +97,32 @@ NAMES = {
     64: 'write',
     65: 'readv',
     66: 'writev',
+    67: 'pread64',
+    68: 'pwrite64',
     79: 'newfstatat',
     80: 'fstat',
+    82: 'fsync',
+    83: 'fdatasync',
     93: 'exit',
     94: 'exit_group',
     96: 'set_tid_address',
     98: 'futex',
     101: 'nanosleep',
+    102: 'getitimer',
+    103: 'setitimer',
     113: 'clock_gettime',
     122: 'sched_setaffinity',
     123: 'sched_getaffinity',
     124: 'sched_yield',
     129: 'kill',
+    130: 'tkill',
+    131: 'tgkill',
+    132: 'sigaltstack',
+    133: 'rt_sigsuspend',
     134: 'rt_sigaction',
     135: 'rt_sigprocmask',
+    136: 'rt_sigpending',
+    139: 'rt_sigreturn',
     154: 'setpgid',
     155: 'getpgid',
     157: 'setsid',
@@ -113,6 +142,7 @@ NAMES = {
     222: 'mmap',
     226: 'mprotect',
     260: 'wait4',
+    276: 'renameat2',
     500: 'procinfo',
     501: 'kstat',
     502: 'lwp_create',
@@ -134,6 +164,8 @@ NARGS = {
     29: 3,
     34: 3,
     35: 3,
+    38: 4,
+    46: 2,
     49: 1,
     56: 4,
     57: 1,
@@ -144,20 +176,32 @@ NARGS = {
     64: 3,
     65: 3,
     66: 3,
+    67: 4,
+    68: 4,
     79: 4,
     80: 2,
+    82: 1,
+    83: 1,
     93: 1,
     94: 1,
     96: 1,
     98: 6,
     101: 2,
+    102: 2,
+    103: 3,
     113: 2,
     122: 3,
     123: 3,
     124: 0,
     129: 2,
+    130: 2,
+    131: 3,
+    132: 2,
+    133: 2,
     134: 4,
     135: 4,
+    136: 2,
+    139: 0,
     154: 2,
     155: 1,
     157: 0,
@@ -177,6 +221,7 @@ NARGS = {
     222: 6,
     226: 3,
     260: 4,
+    276: 5,
     500: 2,
     501: 1,
     502: 4,

@@ -11,7 +11,9 @@ from . import params
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
 from .proc import ZOMBIE
-from .signal import SIGCHLD, UNBLOCKABLE
+from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
+
+MINSIGSTKSZ = 2048
 from .vm import PROT_R, PROT_W, PROT_X, page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
@@ -244,6 +246,7 @@ def sys_setsid(k, t):
 
 
 def sys_rt_sigaction(k, t, sig, act, oact, size):
+    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer)."""
     sig = i32(sig)
     if size != 8:
         raise SysError(EINVAL)
@@ -253,13 +256,72 @@ def sys_rt_sigaction(k, t, sig, act, oact, size):
         a.check(oact, 24, PROT_W)
     if not 1 <= sig < 64:
         raise SysError(EINVAL)
-    old = p.sig.action.get(sig, 0)
+    old = p.sig.action.get(sig, Action())
     if act:
-        handler, _flags, _mask = struct.unpack("<QQQ", a.copyin(act, 24))
-        old = k.signals.set_action(p, sig, handler)
+        handler, flags, mask = struct.unpack("<QQQ", a.copyin(act, 24))
+        old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
     if oact:
-        a.copyout(oact, struct.pack("<QQQ", old, 0, 0))
+        a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
     return 0
+
+
+def sys_rt_sigreturn(k, t):
+    k.signals.sigreturn(t)
+    return None                        # the saved registers, a0 included, are back
+
+
+def sys_rt_sigsuspend(k, t, maskp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    mask = struct.unpack("<Q", t.proc.aspace.copyin(maskp, 8))[0]
+    t.saved_mask, t.sigmask = t.sigmask, mask & ~UNBLOCKABLE
+    while k.sched.sleep(("sigsuspend", t)):
+        pass
+    raise SysError(EINTR)
+
+
+def sys_rt_sigpending(k, t, setp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
+    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
+    return 0
+
+
+def sys_sigaltstack(k, t, ss, old):
+    a = t.proc.aspace
+    if old:
+        a.check(old, 24, PROT_W)
+    sp, flags, size = t.altstack
+    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[2] < sp + size
+    if ss:
+        nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
+        if on:
+            raise SysError(EPERM)
+        if nflags not in (0, SS_DISABLE):
+            raise SysError(EINVAL)
+        if nflags != SS_DISABLE and nsize < MINSIGSTKSZ:
+            raise SysError(ENOMEM)
+        t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
+    if old:
+        a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
+    return 0
+
+
+def sys_tgkill(k, t, tgid, tid, sig):
+    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
+    x = k.sched.threads.get(tid)
+    if tid <= 0 or not 0 <= sig < 64:
+        raise SysError(EINVAL)
+    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
+        raise SysError(ESRCH)
+    if sig:
+        k.signals.post(x.proc, sig, x)
+    return 0
+
+
+def sys_tkill(k, t, tid, sig):
+    return sys_tgkill(k, t, -1, tid, sig)
 
 
 def sys_rt_sigprocmask(k, t, how, setp, oldp, size):

@@ -7,7 +7,7 @@ listeners (the debugger's catchpoints).
 
 Event kinds and their detail fields:
   switch      a hart starts running thread lwp            name
-  off         thread lwp leaves its hart                   why: sleep|yield|preempt|exit|migrate
+  off         thread lwp leaves its hart                   why: sleep|yield|preempt|exit|migrate|kill
   sleep       lwp blocks                                   chan
   wakeup      lwp becomes runnable                         chan, by (waking lwp, 0 from an interrupt)
   syscall     lwp enters the kernel by ecall               nr, name

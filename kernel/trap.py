@@ -71,5 +71,6 @@ class Trap:
         self.k.signals.force(t, sig)
 
     def usertrapret(self, t) -> None:
-        if t.proc.sig.pending:
+        p = t.proc
+        if p.sig.pending or t.sigpending or p.sig.stopped or t.restart is not None or t.saved_mask is not None:
             self.k.signals.deliver(t)

@@ -1,0 +1,471 @@
+"""The in-memory inode of diskfs: block map, data, directories, the inode interface.
+
+A DiskInode holds copies of its dinode's fields (valid once loaded) and a SleepLock. The
+methods named in fs.py's inode interface take the locks and open the log transactions
+themselves; the others (readi, writei, bmap, shrink, the directory helpers) expect the
+caller to hold self.lock and, when they modify anything, to be inside log.begin_op/end_op.
+A data block belongs to the file only below ceil(size / BSIZE): shrink frees the rest and
+zeroes the tail of the last block, so a file grown again reads zeros there.
+"""
+from contextlib import ExitStack
+
+from . import cost, params
+from .bio import SleepLock
+from .errno import EEXIST, EFBIG, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, SysError
+from .fslayout import (BSIZE, DIRENT_SIZE, DIRSIZ, EMPTY_DIRENT, INODE_SIZE, MAXFILE, NDIRECT, NINDIRECT, T_DIR,
+                       T_FILE, T_FREE, Dinode, get_addr, inode_block, inode_offset, pack_dinode, pack_dirent,
+                       set_addr, unpack_addrs, unpack_dinode, unpack_dirents)
+from .ramfs import DIR, FILE
+
+KIND = {T_DIR: DIR, T_FILE: FILE}
+TYPE = {DIR: T_DIR, FILE: T_FILE}
+
+
+def _name(name: str) -> bytes:
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > DIRSIZ:
+        raise SysError(ENAMETOOLONG)
+    return raw
+
+
+
+class DiskInode:
+    """An inode of diskfs; the fields are copies of the dinode, valid once loaded."""
+
+    def __init__(self, fs, inum):
+        self.fs = fs
+        self.ino = inum
+        self.lock = SleepLock(fs.k)
+        self.valid = False
+        self.dead = False
+        self.kind = None                  # DIR or FILE; None for a free inode
+        self.nlink = 0
+        self.size = 0
+        self.addrs = [0] * (NDIRECT + 2)
+        self.refs = 0                     # open files (and execs) using the inode
+
+    # ---- the dinode ----
+    def load(self) -> None:
+        fs = self.fs
+        with fs.bio.bread(inode_block(fs.sb, self.ino)) as b:
+            d = unpack_dinode(b.data, inode_offset(self.ino))
+        if d.type != T_FREE:
+            if d.type not in KIND:
+                raise fs.corrupt(f"inode {self.ino}: unknown type {d.type}")
+            if d.size > MAXFILE:
+                raise fs.corrupt(f"inode {self.ino}: size {d.size} beyond the largest file")
+            for a in d.addrs:
+                fs.check_addr(a, f"inode {self.ino}")
+            self.nlink, self.size, self.addrs = d.nlink, d.size, list(d.addrs)
+        self.kind = KIND.get(d.type)
+        self.valid = True
+
+    def iupdate(self) -> None:
+        fs = self.fs
+        with fs.bio.bread(inode_block(fs.sb, self.ino)) as b:
+            off = inode_offset(self.ino)
+            b.data[off:off + INODE_SIZE] = pack_dinode(Dinode(TYPE[self.kind], self.nlink, self.size,
+                                                              tuple(self.addrs)))
+            fs.log.write(b)
+
+    def _alive(self) -> None:
+        if self.dead or self.kind is None or (self.kind == DIR and self.nlink == 0):
+            raise SysError(ENOENT)
+
+    # ---- block map ----
+    def bmap(self, bn: int, alloc: bool) -> int:
+        """Disk block of file block bn; 0 for a hole unless alloc (then SysError(ENOSPC))."""
+        if bn < NDIRECT:
+            return self._top(bn, alloc)
+        bn -= NDIRECT
+        if bn < NINDIRECT:
+            ind = self._top(NDIRECT, alloc)
+            return self._slot(ind, bn, alloc) if ind else 0
+        bn -= NINDIRECT
+        top = self._top(NDIRECT + 1, alloc)
+        mid = self._slot(top, bn // NINDIRECT, alloc) if top else 0
+        return self._slot(mid, bn % NINDIRECT, alloc) if mid else 0
+
+    def _top(self, i, alloc) -> int:
+        if not self.addrs[i] and alloc:
+            self.addrs[i] = self.fs.balloc()
+        return self.addrs[i]
+
+    def _slot(self, ind, i, alloc) -> int:
+        fs = self.fs
+        with fs.bio.bread(ind) as b:
+            a = fs.check_addr(get_addr(b.data, i), f"inode {self.ino}, indirect block {ind}")
+            if not a and alloc:
+                a = fs.balloc()
+                set_addr(b.data, i, a)
+                fs.log.write(b)
+            return a
+
+    def shrink(self, size: int) -> None:
+        """Free every block past size and zero the tail of the last one (lock held, in an op)."""
+        fs = self.fs
+        if size % BSIZE and size < self.size:
+            a = self.bmap(size // BSIZE, False)
+            if a:
+                with fs.bio.bread(a) as b:
+                    b.data[size % BSIZE:] = bytes(BSIZE - size % BSIZE)
+                    fs.log.write(b)
+        first = (size + BSIZE - 1) // BSIZE
+        for i in range(first, NDIRECT):
+            if self.addrs[i]:
+                fs.bfree(self.addrs[i], f"inode {self.ino}")
+                self.addrs[i] = 0
+        self.addrs[NDIRECT] = self._free_tree(self.addrs[NDIRECT], 1, max(0, first - NDIRECT))
+        self.addrs[NDIRECT + 1] = self._free_tree(self.addrs[NDIRECT + 1], 2,
+                                                  max(0, first - NDIRECT - NINDIRECT))
+
+    def _free_tree(self, a, level, first) -> int:
+        """Free the file blocks from index `first` on under indirect block a (level 1 maps
+        data blocks, level 2 maps level-1 blocks); returns a, or 0 if a was freed too."""
+        if not a:
+            return 0
+        fs = self.fs
+        span = NINDIRECT ** (level - 1)
+        where = f"inode {self.ino}, indirect block {a}"
+        with fs.bio.bread(a) as b:
+            changed = False
+            for i, e in enumerate(unpack_addrs(b.data)):
+                if not e or (i + 1) * span <= first:
+                    continue
+                if level == 1:
+                    fs.bfree(e, where)
+                elif self._free_tree(fs.check_addr(e, where), 1, max(0, first - i * span)):
+                    continue
+                if first:
+                    set_addr(b.data, i, 0)
+                    changed = True
+            if changed:
+                fs.log.write(b)
+        if first == 0:
+            fs.bfree(a, f"inode {self.ino}")
+            return 0
+        return a
+
+    # ---- data ----
+    def readi(self, off: int, n: int) -> bytes:
+        fs = self.fs
+        if off >= self.size:
+            return b""
+        n = min(n, self.size - off)
+        first, last = off // BSIZE, (off + n - 1) // BSIZE
+        if last > first:                  # one disk request per run of consecutive blocks
+            run = []
+            for a in [self.bmap(bn, False) for bn in range(first, last + 1)] + [0]:
+                if run and a != run[0] + len(run):
+                    fs.bio.prefetch(run[0], len(run))
+                    run = []
+                if a:
+                    run.append(a)
+        out = bytearray()
+        while len(out) < n:
+            pos = off + len(out)
+            boff = pos % BSIZE
+            m = min(BSIZE - boff, n - len(out))
+            a = self.bmap(pos // BSIZE, False)
+            if a:
+                with fs.bio.bread(a) as b:
+                    out += b.data[boff:boff + m]
+            else:
+                out += bytes(m)
+        return bytes(out)
+
+    def writei(self, off: int, data: bytes) -> int:
+        """Write data at off (lock held, in an op). A full disk ends it early: returns the
+        bytes written, SysError(ENOSPC) if none."""
+        fs = self.fs
+        n, err = 0, None
+        try:
+            while n < len(data):
+                pos = off + n
+                boff = pos % BSIZE
+                m = min(BSIZE - boff, len(data) - n)
+                a = self.bmap(pos // BSIZE, True)
+                with (fs.bio.bnew(a) if m == BSIZE else fs.bio.bread(a)) as b:
+                    b.data[boff:boff + m] = data[n:n + m]
+                    fs.log.write(b)
+                n += m
+        except SysError as e:
+            err = e
+        if off + n > self.size:
+            self.size = off + n
+        self.iupdate()
+        if err is not None and (n == 0 or err.errno != ENOSPC):
+            raise err
+        return n
+
+    # ---- directories (lock held) ----
+    def slots(self):
+        """(offset, inum, name) of every entry slot, free ones (inum 0) included."""
+        fs = self.fs
+        for bn in range((self.size + BSIZE - 1) // BSIZE):
+            a = self.bmap(bn, False)
+            if not a:
+                raise fs.corrupt(f"directory {self.ino}: hole at block {bn}")
+            with fs.bio.bread(a) as b:
+                raw = bytes(b.data)
+            fs.k.charge(cost.DIRENT_SCAN * (BSIZE // DIRENT_SIZE))
+            for slot, inum, name in unpack_dirents(raw):
+                off = bn * BSIZE + slot * DIRENT_SIZE
+                if off >= self.size:
+                    return
+                if inum and not name:
+                    raise fs.corrupt(f"directory {self.ino}: entry at {off} has no name")
+                yield off, inum, name
+
+    def dirents(self):
+        """(offset, inum, name) of the used entries."""
+        return ((off, inum, nm) for off, inum, nm in self.slots() if inum)
+
+    def dirlookup(self, name: bytes):
+        """(inum, offset) of name, or (0, None)."""
+        for off, inum, nm in self.dirents():
+            if nm == name:
+                return inum, off
+        return 0, None
+
+    def dirlink(self, name: bytes, inum: int) -> None:
+        off = next((off for off, i, _ in self.slots() if not i), self.size)
+        if self.writei(off, pack_dirent(inum, name)) != DIRENT_SIZE:
+            raise SysError(ENOSPC)
+
+    def is_empty(self) -> bool:
+        return all(nm in (b".", b"..") for _, _, nm in self.dirents())
+
+    # ---- the inode interface (see fs.py); these take the locks themselves ----
+    def lookup(self, name: str):
+        if name == ".":
+            return None if self.dead or self.nlink == 0 else self
+        raw = _name(name)
+        with self.lock:
+            if self.dead or self.nlink == 0:
+                return None
+            inum, _ = self.dirlookup(raw)
+        return self.fs.iget(inum) if inum else None
+
+    def entries(self):
+        with self.lock:
+            self._alive()
+            ents = [(inum, nm) for _, inum, nm in self.dirents()]
+        for inum, nm in ents:
+            ip = self.fs.iget(inum)
+            if ip is not None:
+                yield nm.decode("utf-8", "surrogateescape"), ip
+
+    def read(self, off: int, n: int) -> bytes:
+        with self.lock:
+            return b"" if self.dead else self.readi(off, n)
+
+    def write(self, off: int, data: bytes) -> int:
+        return self._write(off, data)[0]
+
+    def append(self, data: bytes):
+        """Write at the end of the file; (bytes written, offset after them)."""
+        return self._write(None, data)
+
+    def _write(self, off, data):
+        fs = self.fs
+        done, end = 0, (self.size if off is None else off)
+        while done < len(data):
+            fs.log.begin_op()
+            try:
+                with self.lock:
+                    self._alive()
+                    at = self.size if off is None else off + done
+                    if at >= MAXFILE:
+                        raise SysError(EFBIG)
+                    piece = data[done:done + min(params.WRITE_CHUNK * BSIZE, MAXFILE - at)]
+                    n = self.writei(at, piece)
+            except SysError:
+                if done:
+                    break
+                raise
+            finally:
+                fs.log.end_op()
+            done += n
+            end = at + n
+            if n < len(piece):
+                break
+        return done, end
+
+    def truncate(self, size: int) -> None:
+        if size > MAXFILE:
+            raise SysError(EFBIG)
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with self.lock:
+                self._alive()
+                if self.kind == DIR:
+                    raise SysError(EISDIR)
+                if size < self.size:
+                    self.shrink(size)
+                self.size = size
+                self.iupdate()
+        finally:
+            fs.log.end_op(sync=True)
+
+    def create(self, name: str, kind, dev=None):
+        if kind not in TYPE:
+            raise SysError(EPERM)                      # devices live in the in-memory /dev
+        raw = _name(name)
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with self.lock:
+                self._alive()
+                if name in (".", "..") or self.dirlookup(raw)[0]:
+                    raise SysError(EEXIST)
+                ip = fs.ialloc(kind)
+                with ip.lock:
+                    try:
+                        if kind == DIR:
+                            ip.nlink = 2
+                            ip.writei(0, pack_dirent(ip.ino, b".") + pack_dirent(self.ino, b".."))
+                        else:
+                            ip.nlink = 1
+                            ip.iupdate()
+                        self.dirlink(raw, ip.ino)
+                    except SysError:
+                        fs.ifree(ip)
+                        raise
+                if kind == DIR:
+                    self.nlink += 1
+                    self.iupdate()
+                return ip
+        finally:
+            fs.log.end_op(sync=True)
+
+    def unlink(self, name: str) -> None:
+        raw = _name(name)
+        if name in (".", ".."):
+            raise SysError(EINVAL)
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with self.lock:
+                self._alive()
+                inum, off = self.dirlookup(raw)
+                if not inum:
+                    raise SysError(ENOENT)
+                if inum == self.ino:
+                    raise fs.corrupt(f"directory {self.ino}: entry {name!r} names the directory itself")
+                ip = fs.iget(inum)
+                if ip is None:
+                    raise fs.corrupt(f"directory {self.ino}: entry {name!r} names free inode {inum}")
+                with ip.lock:
+                    if ip.kind == DIR and not ip.is_empty():
+                        raise SysError(ENOTEMPTY)
+                    self.writei(off, EMPTY_DIRENT)
+                    self._drop_link(ip)
+        finally:
+            fs.log.end_op(sync=True)
+
+    def _drop_link(self, ip) -> None:
+        """ip lost its entry in this directory (both locked)."""
+        if ip.kind == DIR:
+            ip.nlink = 0
+            self.nlink -= 1
+            self.iupdate()
+        else:
+            ip.nlink -= 1
+        ip.iupdate()
+        if ip.nlink == 0 and ip.refs == 0:
+            self.fs.ifree(ip)
+
+    def rename(self, name: str, newdir, newname: str, noreplace: bool = False) -> None:
+        """Move entry name to newdir/newname (same file system; the VFS checked that and
+        that neither name is '.' or '..')."""
+        old_raw, new_raw = _name(name), _name(newname)
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with fs.rename_lock:
+                anc_new, anc_old = fs.ancestors(newdir), fs.ancestors(self)
+                if self is newdir:
+                    dirs = [self]
+                elif self.ino in anc_new or (newdir.ino not in anc_old and self.ino < newdir.ino):
+                    dirs = [self, newdir]
+                else:
+                    dirs = [newdir, self]
+                with ExitStack() as held:
+                    for d in dirs:
+                        held.enter_context(d.lock)
+                        d._alive()
+                    self._rename_locked(old_raw, newdir, new_raw, noreplace, anc_old, anc_new, held)
+        finally:
+            fs.log.end_op(sync=True)
+
+    def _rename_locked(self, old_raw, newdir, new_raw, noreplace, anc_old, anc_new, held) -> None:
+        fs = self.fs
+        inum, old_off = self.dirlookup(old_raw)
+        if not inum:
+            raise SysError(ENOENT)
+        if inum in anc_new:
+            raise SysError(EINVAL)                     # a directory into itself or below
+        src = fs.iget(inum)
+        if src is None:
+            raise fs.corrupt(f"directory {self.ino}: entry names free inode {inum}")
+        tinum, new_off = newdir.dirlookup(new_raw)
+        if tinum == inum:
+            return
+        tgt = None
+        if tinum:
+            if noreplace:
+                raise SysError(EEXIST)
+            if tinum in anc_old:
+                raise SysError(ENOTEMPTY)              # the target contains the source
+            tgt = fs.iget(tinum)
+            if tgt is None:
+                raise fs.corrupt(f"directory {newdir.ino}: entry names free inode {tinum}")
+            if src.kind == DIR and tgt.kind != DIR:
+                raise SysError(ENOTDIR)
+            if src.kind != DIR and tgt.kind == DIR:
+                raise SysError(EISDIR)
+        held.enter_context(src.lock)
+        if tgt is not None:
+            held.enter_context(tgt.lock)
+            if tgt.kind == DIR and not tgt.is_empty():
+                raise SysError(ENOTEMPTY)
+            newdir.writei(new_off, pack_dirent(src.ino, new_raw))
+        else:
+            newdir.dirlink(new_raw, src.ino)           # the one step that can fail (ENOSPC)
+        self.writei(old_off, EMPTY_DIRENT)
+        if src.kind == DIR and self is not newdir:
+            _, dotdot = src.dirlookup(b"..")
+            if dotdot is None:
+                raise fs.corrupt(f"directory {src.ino} has no '..'")
+            src.writei(dotdot, pack_dirent(newdir.ino, b".."))
+            self.nlink -= 1
+            newdir.nlink += 1
+            self.iupdate()
+            newdir.iupdate()
+        if tgt is not None:
+            newdir._drop_link(tgt)
+
+    def fsync(self) -> None:
+        self.fs.log.force()
+
+    def opened(self) -> None:
+        if self.dead or self.kind is None:
+            raise SysError(ENOENT)
+        self.refs += 1
+
+    def closed(self, written: bool) -> None:
+        """The last use of an open file ended; written: it wrote (close commits it)."""
+        self.refs -= 1
+        fs = self.fs
+        if written:
+            fs.log.force()
+        if self.refs == 0 and self.nlink == 0 and not self.dead:
+            fs.log.begin_op()
+            try:
+                with self.lock:
+                    if self.refs == 0 and self.nlink == 0 and not self.dead:
+                        fs.ifree(self)
+            finally:
+                fs.log.end_op(sync=True)
