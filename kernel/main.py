@@ -14,6 +14,7 @@ from .daemons import kreaper, kworker
 from .bio import BufCache
 from .diskfs import boot_mount
 from .itimer import ITimers
+from .sa import Activations
 from .kalloc import FrameAllocator
 from .lwp import Futex
 from .panic import KernelPanic, hart_dump
@@ -44,6 +45,7 @@ class Kernel:
         self.futex = Futex(self)
         self.tracer = Tracer(self)
         self.itimers = ITimers(self)
+        self.sa = Activations(self)
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)

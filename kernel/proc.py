@@ -31,6 +31,7 @@ class Proc:
         self.cwd = None
         self.threads = []                # live LWPs
         self.lwp_zombies = {}            # lwpid -> Thread: exited, waitable by lwp_wait
+        self.sa = None                   # SAState once sa_register was called (kernel/sa.py)
         self.state = ALIVE
         self.status = 0                  # wait status, valid once ZOMBIE
         self.pgid = pid

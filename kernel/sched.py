@@ -76,6 +76,10 @@ class Thread:
         self.clear_tid = 0                # user address zeroed and futex-woken at exit
         self.detached = False
         self.exited = False
+        self.sa_vp = None                 # virtual processor, if a scheduler activation (sa.py)
+        self.sa_id = 0
+        self.sa_blocked = self.sa_announced = self.sa_idle = self.sa_interrupt = self.sa_started = False
+        self.sa_pending = []              # upcall events this activation must deliver
 
     @property
     def group(self):
@@ -147,7 +151,7 @@ class Scheduler:
         cpu.runq.append(t)
 
     def _has_runnable(self, g, exclude) -> bool:
-        threads = g.threads if g is not None and hasattr(g, "threads") else [g]
+        threads = [g] if isinstance(g, Thread) else g.threads
         return any(x is not exclude and x.state in (RUNNABLE, RUNNING) for x in threads)
 
     def _place(self, t) -> Cpu:
@@ -214,8 +218,8 @@ class Scheduler:
                     if t is None:
                         return
                     self._switch_in(cpu, t)
-                if (t.mode == USER and (t.proc.sig.pending or t.sigpending or t.proc.sig.stopped)
-                        and self.k.signals.wants(t)):
+                if t.mode == USER and ((t.proc.sig.pending or t.sigpending or t.proc.sig.stopped)
+                                       and self.k.signals.wants(t) or t.sa_interrupt or t.sa_pending):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
                     msg = t.glet.switch(SIGNAL_CHECK)
                 elif t.mode == USER:
@@ -326,7 +330,9 @@ class Scheduler:
             self.k.event("timer", t, preempt=preempt)
             self.cur = None
         if preempt:
+            self.cur = cpu                      # the off event is this hart's, at its time
             self._off(cpu, t, "preempt")
+            self.cur = None
             self.make_runnable(t)
         else:
             self.machine.set_timer(hid, cpu.hart.time + params.TIME_SLICE_NS)
@@ -349,6 +355,8 @@ class Scheduler:
         t = self.mythread()
         if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
             return INTERRUPTED
+        if t.sa_vp is not None and not t.sa_blocked and not t.sa_idle and t.proc.sa.enabled:
+            self.k.sa.on_block(t)             # its virtual processor goes on with an upcall
         t.state = SLEEPING
         t.chan = chan
         t.interruptible = interruptible

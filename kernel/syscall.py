@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 
-from . import cost, itimer as I, lwp as L, sysfile as F, sysnum as N, sysproc as P
+from . import cost, itimer as I, lwp as L, sa as S, sysfile as F, sysnum as N, sysproc as P
 from emulator.hart import REG_PC
 
 from .errno import EFAULT, EINTR, ENOSYS, SysError
@@ -41,7 +41,10 @@ HANDLERS = {
     N.SYS_rt_sigreturn: P.sys_rt_sigreturn, N.SYS_rt_sigsuspend: P.sys_rt_sigsuspend,
     N.SYS_rt_sigpending: P.sys_rt_sigpending, N.SYS_sigaltstack: P.sys_sigaltstack,
     N.SYS_tgkill: P.sys_tgkill, N.SYS_tkill: P.sys_tkill, N.SYS_getitimer: I.sys_getitimer,
-    N.SYS_setitimer: I.sys_setitimer,
+    N.SYS_setitimer: I.sys_setitimer, N.SYS_sa_register: S.sys_sa_register,
+    N.SYS_sa_stacks: S.sys_sa_stacks, N.SYS_sa_enable: S.sys_sa_enable,
+    N.SYS_sa_setconcurrency: S.sys_sa_setconcurrency, N.SYS_sa_yield: S.sys_sa_yield,
+    N.SYS_sa_preempt: S.sys_sa_preempt,
 }
 
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART

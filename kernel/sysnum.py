@@ -76,6 +76,12 @@ SYS_lwp_wait = 507
 SYS_lwpinfo = 508
 SYS_hostclock = 509
 SYS_uevent = 510
+SYS_sa_register = 520
+SYS_sa_stacks = 521
+SYS_sa_enable = 522
+SYS_sa_setconcurrency = 523
+SYS_sa_yield = 524
+SYS_sa_preempt = 525
 
 NAMES = {
     17: 'getcwd',
@@ -154,6 +160,12 @@ NAMES = {
     508: 'lwpinfo',
     509: 'hostclock',
     510: 'uevent',
+    520: 'sa_register',
+    521: 'sa_stacks',
+    522: 'sa_enable',
+    523: 'sa_setconcurrency',
+    524: 'sa_yield',
+    525: 'sa_preempt',
 }
 
 NARGS = {
@@ -233,4 +245,10 @@ NARGS = {
     508: 2,
     509: 1,
     510: 2,
+    520: 2,
+    521: 2,
+    522: 0,
+    523: 1,
+    524: 0,
+    525: 1,
 }

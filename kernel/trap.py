@@ -72,5 +72,7 @@ class Trap:
 
     def usertrapret(self, t) -> None:
         p = t.proc
+        if t.sa_vp is not None:
+            self.k.sa.on_return(t)
         if p.sig.pending or t.sigpending or p.sig.stopped or t.restart is not None or t.saved_mask is not None:
             self.k.signals.deliver(t)

@@ -1,0 +1,26 @@
+"""Scheduler activations at the kernel interface (tests/guest/satest.c)."""
+import os
+
+import pytest
+
+from tests.conftest import ROOT
+from tools.run import simulate
+
+
+@pytest.fixture(scope="module")
+def satest(tmp_path_factory):
+    from tools.cc import build
+    out = str(tmp_path_factory.mktemp("sa") / "satest")
+    return build([os.path.join(ROOT, "tests", "guest", "satest.c")], out)
+
+
+def test_blocked_then_unblocked_upcalls_keep_the_processor_busy(userland, satest):
+    r = simulate(satest, [], cpus=2, trace=True, max_time=5e9)
+    assert r.status == 0, r.output + r.log
+    lines = r.output.splitlines()
+    assert lines[0] == "register 0 stacks 6 enable 0"
+    assert lines[1:5] == ["upcall NEWPROC id 1", "upcall BLOCKED id 1",
+                          "upcall UNBLOCKED id 1", "upcall PREEMPTED id 2"]
+    assert lines[5] == "blocked 1 work during block yes"
+    kinds = [e.detail["type"] for e in r.kernel.events if e.kind == "upcall"]
+    assert kinds == ["NEWPROC", "BLOCKED", "UNBLOCKED"]
