@@ -58,15 +58,22 @@ class SleepLock:
     def __init__(self, kernel):
         self.k = kernel
         self.locked = False
+        self.holder = None
 
     def __enter__(self):
+        sched = self.k.sched
+        me = sched.mythread() if sched.cur is not None else None
+        if self.locked and me is not None and self.holder is me:
+            raise KernelPanic("sleeplock: taken again by the thread that holds it")
         while self.locked:
-            self.k.sched.sleep(self, interruptible=False)
+            sched.sleep(self, interruptible=False)
         self.locked = True
+        self.holder = me
         return self
 
     def __exit__(self, *exc):
         self.locked = False
+        self.holder = None
         self.k.sched.wakeup(self)
         return False
 

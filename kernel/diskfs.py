@@ -16,6 +16,7 @@ freed at the next mount. A freed inode object is `dead` and behaves as removed.
 Corrupt metadata (a pointer outside the data area, an impossible inode) is EIO with a
 one-line log: the disk is outside the kernel, so it never panics it.
 """
+from . import params
 from .bio import SleepLock
 from .errno import EIO, ENOENT, ENOSPC, SysError
 from .fslayout import (BPB, FREE_DINODE, INODE_SIZE, IPB, NDIRECT, ROOTINO, T_FREE, Dinode, LayoutError, bit,
@@ -88,6 +89,9 @@ class DiskFS:
             with ip.lock:
                 if not ip.valid:
                     ip.load()
+        cur = self.icache.get(inum)
+        if cur is not None and cur is not ip:
+            return cur                    # ialloc reused the number while we loaded: one object per inode
         if ip.kind is None:
             if self.icache.get(inum) is ip:
                 del self.icache[inum]
@@ -211,6 +215,8 @@ def mount(kernel, bio) -> DiskFS:
         if sb.size > bio.nblocks:
             raise MountError(f"image truncated: the file system has {sb.size} blocks, the disk {bio.nblocks}")
         log = Log(kernel, bio, sb)
+        if log.size < params.MAXOPBLOCKS:
+            raise MountError(f"a log of {log.size} blocks cannot hold one operation ({params.MAXOPBLOCKS})")
         replayed = log.recover()
         fs = DiskFS(kernel, bio, log, sb)
         fs.root = fs.iget(ROOTINO)

@@ -28,7 +28,6 @@ def _name(name: str) -> bytes:
     return raw
 
 
-
 class DiskInode:
     """An inode of diskfs; the fields are copies of the dinode, valid once loaded."""
 
@@ -456,7 +455,8 @@ class DiskInode:
         self.refs += 1
 
     def closed(self, written: bool) -> None:
-        """The last use of an open file ended; written: it wrote (close commits it)."""
+        """An open file on the inode was closed; written: it wrote (close commits it).
+        Never raises: it runs inside exit, which must finish."""
         self.refs -= 1
         fs = self.fs
         if written:
@@ -467,5 +467,7 @@ class DiskInode:
                 with self.lock:
                     if self.refs == 0 and self.nlink == 0 and not self.dead:
                         fs.ifree(self)
+            except SysError as e:
+                fs.k.log(f"diskfs: inode {self.ino} not freed (errno {e.errno}): fsck will report it")
             finally:
                 fs.log.end_op(sync=True)

@@ -13,9 +13,10 @@ written by write() stays in memory until the file is closed or fsync'd; metadata
 operations (create, mkdir, unlink, rename, truncate) are committed when the last
 operation in progress ends.
 
-Invariants: no operation begins while a commit runs; a transaction never holds more than
-`size` blocks, because each operation dirties at most MAXOPBLOCKS distinct blocks and
-begin_op reserves that many for every operation in progress.
+Invariants: no operation begins while a commit runs, nor while a requested commit waits
+for the operations in progress (so it cannot be put off forever); a transaction never
+holds more than `size` blocks, because each operation dirties at most MAXOPBLOCKS
+distinct blocks and begin_op reserves that many for every operation in progress.
 """
 from . import params
 from .fslayout import LayoutError, pack_log_header, unpack_log_header
@@ -57,7 +58,8 @@ class Log:
 
     def begin_op(self) -> None:
         sched = self.k.sched
-        while self.committing or len(self.blocks) + (self.outstanding + 1) * params.MAXOPBLOCKS > self.size:
+        while (self.committing or self.want and self.outstanding               # a commit is due: drain
+               or len(self.blocks) + (self.outstanding + 1) * params.MAXOPBLOCKS > self.size):
             if not self.committing and self.outstanding == 0:
                 self.commit()                          # full, and nobody is inside: commit now
             else:

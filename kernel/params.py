@@ -10,6 +10,7 @@ MAXPATH = 256                       # bytes in a path, NUL included
 PIPE_SIZE = 4096                    # bytes buffered in a pipe
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
 MAX_IMAGE = 64 << 20                # bytes of all PT_LOAD segments of one executable
+RAMFS_MAXFILE = 64 << 20            # bytes in an in-memory file (write or truncate beyond: EFBIG)
 NBUF = 2048                         # 4 KiB blocks the buffer cache holds (8 MiB); LRU beyond
 LOGSIZE = 256                       # blocks one log transaction holds at most (mkfs's default log)
 MAXOPBLOCKS = 32                    # distinct blocks one file-system operation may dirty at most

@@ -5,7 +5,8 @@ interface (see fs.py), so the VFS does not know which one it is talking to.
 """
 import itertools
 
-from .errno import EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, SysError
+from . import params
+from .errno import EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, SysError
 
 DIR, FILE, DEV = "dir", "file", "dev"
 
@@ -31,6 +32,8 @@ class Inode:
         return bytes(self.data[off:off + n])
 
     def write(self, off: int, data: bytes) -> int:
+        if off + len(data) > params.RAMFS_MAXFILE:
+            raise SysError(EFBIG)
         if off > len(self.data):
             self.data += bytes(off - len(self.data))
         self.data[off:off + len(data)] = data
@@ -42,6 +45,8 @@ class Inode:
         return n, len(self.data)
 
     def truncate(self, size: int) -> None:
+        if size > params.RAMFS_MAXFILE:
+            raise SysError(EFBIG)
         if size < len(self.data):
             del self.data[size:]
         else:

@@ -24,7 +24,7 @@ there is one; an idle hart steals from the longest queue of a busy hart.
 """
 from collections import deque
 
-from greenlet import greenlet
+from greenlet import GreenletExit, greenlet
 
 from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
 
@@ -62,6 +62,7 @@ class Thread:
         self.interruptible = False
         self.wake_reason = WOKEN
         self.ready_at = 0
+        self.left_at = 0                  # hart time when it last left a hart
         self.cpu = None                   # Cpu it runs on (RUNNING) or last ran on
         self.cputime = 0
         self.vtime = 0                    # CPU time for the two-level policy (kernel threads)
@@ -142,7 +143,7 @@ class Scheduler:
     # ---- run queues ----
     def make_runnable(self, t: Thread) -> None:
         t.state = RUNNABLE
-        t.ready_at = self.now()
+        t.ready_at = max(self.now(), t.left_at)   # never before it left its last hart
         cpu = self._place(t)
         g = t.group
         busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
@@ -306,6 +307,7 @@ class Scheduler:
 
     def _off(self, cpu, t, why) -> None:
         cpu.current = None
+        t.left_at = cpu.hart.time
         if self.k.events is not None:
             self.k.event("off", t, why=why)
 
@@ -439,6 +441,16 @@ class Scheduler:
             t.glet.parent = greenlet.getcurrent()
             t.glet.throw(ThreadExit())
         self._bury(t)
+
+    def shutdown(self) -> None:
+        """After the machine halted: unwind every kernel stack still suspended, so that
+        nothing keeps the machine alive (a suspended greenlet holds its frames)."""
+        me = greenlet.getcurrent()
+        for t in list(self.threads.values()) + self.dead:
+            g = t.glet
+            if g is not None and g and not g.dead:
+                g.parent = me
+                g.throw(GreenletExit)
 
     # ---- registers of a thread, wherever they live ----
     def regs(self, t) -> list:

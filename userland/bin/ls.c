@@ -22,10 +22,10 @@ static void show(int dirfd, const char *name)
     }
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        printf("? %10s %s (%s)\n", "?", name, strerror(errno));
+        printf("? %3s %10s %s (%s)\n", "?", "?", name, strerror(errno));
         return;
     }
-    printf("%c %10ld %s\n", type_char(st.st_mode), (long)st.st_size, name);
+    printf("%c %3lu %10ld %s\n", type_char(st.st_mode), (unsigned long)st.st_nlink, (long)st.st_size, name);
 }
 
 static int cmp(const void *a, const void *b)
@@ -43,7 +43,8 @@ static int list(const char *path)
     }
     if (!S_ISDIR(st.st_mode)) {
         if (long_fmt)
-            printf("%c %10ld %s\n", type_char(st.st_mode), (long)st.st_size, path);
+            printf("%c %3lu %10ld %s\n", type_char(st.st_mode), (unsigned long)st.st_nlink, (long)st.st_size,
+                   path);
         else
             printf("%s\n", path);
         return 0;
