@@ -1,12 +1,14 @@
-# make        build everything (venv, generated syscall files, userland)
+# make        build everything (venv, generated syscall files, userland, the disk image)
 # make run    boot to the shell          make test   run the test suite
 # make bench  print the benchmark figures
+# make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
+# make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
 PY      := .venv/bin/python
 BUILD   := build
 VENV    := .venv/.installed
 
 .PHONY: all run test test-quick bench clean
-all: userland
+all: userland $(BUILD)/fs.img
 
 $(VENV): requirements.txt
 	python3 -m venv .venv
@@ -14,6 +16,12 @@ $(VENV): requirements.txt
 	touch $@
 
 include userland/userland.mk
+
+# The disk image: every program in /bin. Rebuilt (wiping what was stored in it) whenever a
+# program or the file system's format code changes; run with --disk to keep your own image.
+FS_CODE := tools/mkfs.py kernel/fslayout.py kernel/diskfs.py kernel/inode.py kernel/log.py kernel/bio.py
+$(BUILD)/fs.img: $(USER_PROGS) $(FS_CODE) | $(VENV)
+	$(PY) -m tools.mkfs $@ $(USER_PROGS)
 
 run: all
 	$(PY) -m tools.run $(ARGS)
@@ -26,6 +34,27 @@ test-quick: all
 
 bench: all
 	$(PY) -m tools.bench
+
+# make demo-S20: run a seed claim's demo program (table: tools/demos.py) and write its
+# timeline to build/demo-S20.html;  make demos: every demo.
+.PHONY: demos
+demo-%: all
+	$(PY) -m tools.demos $* -o $(BUILD)/demo-$*.html
+
+demos: all
+	$(PY) -m tools.demos all
+
+# make debug PROG=hello [ARGS="..."] [RUNOPTS="--cpus 2"]: the debugger (docs/debugger.md);
+# make gdb-server PROG=hello [PORT=1234]: serve PROG to gdb-multiarch on 127.0.0.1:PORT.
+PORT ?= 1234
+.PHONY: debug gdb-server
+debug: all
+	@test -n "$(PROG)" || (echo "usage: make debug PROG=name-or-path [ARGS=...]" && false)
+	$(PY) -m tools.debug $(RUNOPTS) $(PROG) $(ARGS)
+
+gdb-server: all
+	@test -n "$(PROG)" || (echo "usage: make gdb-server PROG=name-or-path [PORT=1234] [ARGS=...]" && false)
+	$(PY) -m tools.run --gdb $(PORT) $(RUNOPTS) $(PROG) $(ARGS)
 
 clean:
 	rm -rf $(BUILD)

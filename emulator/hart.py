@@ -60,6 +60,15 @@ class Trap(NamedTuple):
     executed: int       # instructions retired by this run (a trapping ecall counts)
 
 
+class DebugStop(NamedTuple):
+    """Why a debugging hook stopped a run (see Hart.set_breakpoints and friends)."""
+    kind: str           # "break", "watch", "step" (count done), "range" (left the range), "fault"
+    pc: int             # resume PC: the instruction not yet executed
+    addr: int           # breakpoint address, or the written address for "watch"
+    size: int           # bytes written ("watch"), else 0
+    value: int          # value written ("watch"), the cause ("fault"), else 0
+
+
 class _RegBlock:
     """Preallocated ctypes arrays for one raw uc_reg_{read,write}_batch call (the Python
     binding's batch call costs ~40x more)."""
@@ -124,6 +133,20 @@ class Hart:
         self._args = _RegBlock(_ARG_IDS)
         self._cause = None
         self.satp = 0
+        # Debugging state (tools/debug.py). Hooks only record a stop and end the run; the
+        # debugger acts after run() returns. _dbg is False when none of it is in use.
+        self._limit = ctypes.c_uint64.from_address(self._h.value + _COUNTER_OFFSET + 8)
+        self._dbg = False
+        self.hold = False               # True: run() returns at once, executing nothing
+        self.debug_stop = None          # DebugStop of the last stopped run, until cleared
+        self.on_debug_stop = None       # fn(), called after a run that recorded a stop
+        self._hit = None
+        self._skip = None               # breakpoint not to stop at on the next resume
+        self._bp_hooks = {}             # addr -> unicorn hook handle
+        self._wp_hooks = {}             # (lo, hi) -> unicorn hook handle
+        self._range_hooks = []
+        self._step_left = None
+        self._fault_filter = None
         # The trap hook is registered through the C API: the binding's wrapper around a
         # Python hook costs more than the rest of a null syscall. It only records the cause.
         self._intr_cb = _ucmod.HOOK_INTR_CFUNC(self._on_intr)
@@ -222,8 +245,39 @@ class Hart:
         """Run user code from the loaded PC for at most `budget` instructions.
 
         `now` is the virtual time (ns) at the start of the run, for rdtime. Returns the
-        first trap, or a CAUSE_BUDGET trap whose epc is the resume PC.
+        first trap, or a CAUSE_BUDGET trap whose epc is the resume PC. A debugging stop
+        (breakpoint, watchpoint, step) ends the run early as a CAUSE_BUDGET trap, sets
+        debug_stop and calls on_debug_stop().
         """
+        if not self._dbg:
+            return self._run(budget, now)
+        if self.hold:
+            return Trap(CAUSE_BUDGET, self.get_pc(), 0, 0)
+        if self._step_left is not None:
+            budget = min(budget, self._step_left)
+        trap = self._run(budget, now)
+        hit, self._hit, self._skip = self._hit, None, None
+        if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
+            hit = None                  # the store trapped: it did not happen
+        if (hit is None and self._fault_filter is not None and trap.cause != CAUSE_BUDGET
+                and trap.cause != CAUSE_ECALL_U and self._fault_filter(self.hid, trap)):
+            # Shown to the debugger before the kernel sees it: the faulting instruction is
+            # not counted and runs (and faults) again on resume.
+            hit = DebugStop("fault", trap.epc, trap.tval, 0, trap.cause)
+            trap = Trap(CAUSE_BUDGET, trap.epc, 0, max(0, trap.executed - 1))
+        if self._step_left is not None:
+            self._step_left -= trap.executed
+            if hit is None and self._step_left <= 0:
+                hit = DebugStop("step", trap.epc if trap.cause == CAUSE_BUDGET else self.get_pc(), 0, 0, 0)
+        if hit is not None:
+            if hit.kind == "break":
+                self._skip = hit.pc     # resuming must execute it, not stop again
+            self.debug_stop = hit
+            if self.on_debug_stop is not None:
+                self.on_debug_stop()
+        return trap
+
+    def _run(self, budget: int, now: int) -> Trap:
         trap = self._run_once(self.get_pc(), budget)
         if trap.cause != CAUSE_ILLEGAL:
             return trap
@@ -252,6 +306,9 @@ class Hart:
             return self._uc_error(unicorn.UcError(err), budget)
         executed = min(self._counter.value, budget)
         cause = self._cause
+        if cause is None and self._hit is not None:    # a hook stopped before an instruction
+            executed = min(self._counter.value - 1, budget)
+            self._hit = self._hit._replace(pc=self.get_pc())
         if cause is None:
             return Trap(CAUSE_BUDGET, self.get_pc(), 0, executed)
         if cause == CAUSE_ECALL_U:
@@ -291,3 +348,92 @@ class Hart:
         if len(code) >= 2 and int.from_bytes(code[:2], "little") == 0x9002:        # c.ebreak
             return True
         return len(code) >= 4 and int.from_bytes(code[:4], "little") == 0x00100073  # ebreak
+
+    # ---- debugging: breakpoints, watchpoints, stepping (tools/debug.py) ----
+    def _update_dbg(self) -> None:
+        self._dbg = bool(self.hold or self._step_left is not None or self._bp_hooks
+                         or self._wp_hooks or self._range_hooks or self._fault_filter)
+
+    @property
+    def step_left(self):
+        """Instructions left before a "step" stop (set_step count), or None."""
+        return self._step_left
+
+    def set_fault_filter(self, fn) -> None:
+        """fn(hid, trap) -> bool, asked after a run that ended in a fault or exception
+        (not an ecall): True turns it into a "fault" debug stop before the kernel sees it."""
+        self._fault_filter = fn
+        self._update_dbg()
+
+    def set_hold(self, hold: bool) -> None:
+        """While held, run() executes nothing (the machine is pausing)."""
+        self.hold = hold
+        self._update_dbg()
+
+    def _on_code(self, uc, addr, size, _data):
+        if addr == self._skip and self._counter.value == 1:
+            return                      # the breakpoint this run resumes from
+        if self._hit is None:
+            self._hit = DebugStop("break", addr, addr, 0, 0)
+        uc.emu_stop()
+
+    def _on_range(self, uc, addr, size, _data):
+        if self._hit is None:
+            self._hit = DebugStop("range", addr, addr, 0, 0)
+        uc.emu_stop()
+
+    def _on_write(self, uc, access, addr, size, value, _data):
+        if self._hit is None:
+            self._hit = DebugStop("watch", 0, addr, size, value & ((1 << 8 * size) - 1))
+        # emu_stop here would leave the store done but the PC on it (a resume would store
+        # twice); lowering unicorn's instruction limit stops before the next instruction.
+        self._limit.value = self._counter.value
+
+    def skip_breakpoint_at(self, pc: int) -> None:
+        """The next run, if it starts at pc, executes the instruction there instead of
+        stopping at its breakpoint (the debugger already reported that location)."""
+        self._skip = pc
+
+    def set_breakpoints(self, addrs) -> None:
+        """Stop before executing an instruction at any of these virtual addresses."""
+        addrs = set(addrs)
+        if addrs == set(self._bp_hooks):
+            return
+        for a in set(self._bp_hooks) - addrs:
+            self.uc.hook_del(self._bp_hooks.pop(a))
+        for a in addrs - set(self._bp_hooks):
+            self._bp_hooks[a] = self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_code, begin=a, end=a)
+        self._flush_tb()
+
+    def set_watchpoints(self, ranges) -> None:
+        """Stop after an instruction that stored into any virtual range [lo, hi)."""
+        ranges = set(ranges)
+        if ranges == set(self._wp_hooks):
+            return
+        for r in set(self._wp_hooks) - ranges:
+            self.uc.hook_del(self._wp_hooks.pop(r))
+        for lo, hi in ranges - set(self._wp_hooks):
+            self._wp_hooks[(lo, hi)] = self.uc.hook_add(unicorn.UC_HOOK_MEM_WRITE, self._on_write,
+                                                        begin=lo, end=hi - 1)
+        self._flush_tb()
+
+    def set_step(self, count=None, inside=None) -> None:
+        """Stop after `count` more instructions, and/or before executing an instruction
+        outside the virtual range inside=(lo, hi). None clears each."""
+        self._step_left = count
+        for hk in self._range_hooks:
+            self.uc.hook_del(hk)
+        self._range_hooks = []
+        if inside is not None:
+            lo, hi = inside
+            if lo > 0:
+                self._range_hooks.append(self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_range, begin=0, end=lo - 1))
+            self._range_hooks.append(self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_range, begin=hi, end=_UNTIL))
+        self._flush_tb()
+
+    def _flush_tb(self) -> None:
+        # Hooks only reach code translated after they were added, and memory hooks only
+        # accesses that miss the TLB.
+        self._update_dbg()
+        self.uc.ctl_flush_tb()
+        self.flush_tlb()

@@ -1,13 +1,26 @@
 """python -m tools.run: errors are one line on stderr and exit status 2, never a traceback."""
+import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+DISK = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_disk(base_image, tmp_path_factory):
+    """The CLI boots from --disk: a copy, never the build's image."""
+    path = str(tmp_path_factory.mktemp("cli") / "fs.img")
+    shutil.copyfile(base_image, path)
+    DISK[:] = [path]
 
 
 def cli(*args, input=None):
-    return subprocess.run([sys.executable, "-m", "tools.run", *args], cwd=ROOT, capture_output=True,
-                          text=True, input=input, timeout=120)
+    return subprocess.run([sys.executable, "-m", "tools.run", "--disk", DISK[0], *args], cwd=ROOT,
+                          capture_output=True, text=True, input=input, timeout=120)
 
 
 def test_runs_program_and_returns_its_status(userland):

@@ -43,7 +43,18 @@ def test_cat_reads_stdin_and_files(userland):
 
 
 def test_ps_shows_pid_state_hart_name(userland):
-    r = run("ps")
+    r = run("ps")                                     # one row per kernel thread
+    lines = r.output.splitlines()
+    assert lines[0] == "  PID   LWP STATE HART NAME"
+    rows = [line.split() for line in lines[1:]]
+    lwps = {row[-1]: row for row in rows if row[0] != "0"}
+    assert lwps["init"][:3] == ["1", "1", "S"]        # a process's first LWP has lwpid == pid
+    me = lwps["ps"]
+    assert me[0] == me[1] and me[2] == "R" and me[3].isdigit() and 0 <= int(me[3]) < 4
+    kthreads = [row for row in rows if row[0] == "0"]
+    assert kthreads and all(row[-1].startswith("[") and row[-1].endswith("]") for row in kthreads)
+    assert rows[-len(kthreads):] == kthreads          # after every LWP
+    r = run("ps", "-p")                               # one row per process
     lines = r.output.splitlines()
     assert lines[0].split() == ["PID", "PPID", "STATE", "HART", "NAME"]
     rows = {row.split()[-1]: row.split() for row in lines[1:]}

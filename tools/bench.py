@@ -6,25 +6,32 @@
 2. Host cost of a null syscall (getppid). Target: under 10 us.
 3. Boot to program exit for hello. Target: under 1 s of host time.
 4. The same CPU-bound and null-syscall figures with the kernel event log on.
+5. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
+   virtual time (from the guest's clock) and host time (boot subtracted).
 These are host times: they vary run to run, so they are printed, never asserted. Each
 figure is the best of REPEAT runs; boot and exit are subtracted by timing the same
 program with a trivial argument in the same way.
 """
 import os
+import re
+import tempfile
 import time
 
 import unicorn
 from elftools.elf.elffile import ELFFile
 
+from emulator.disk import BLOCK_NS, LATENCY_NS
 from emulator.hart import _UNTIL
 from tools import cc
-from tools.run import simulate
+from tools.mkfs import make_image
+from tools.run import bin_files, simulate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "bench")
 SPIN_N = 20_000_000            # loop iterations: 40 M instructions per process
 NULL_N = 20_000
 REPEAT = 5
+WARM_PASSES = 8          # warm reads per boot in section 5, so boot noise is divided by 8
 
 
 def build(name: str) -> str:
@@ -88,6 +95,37 @@ def main() -> None:
         print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call (target < 10)")
     _, dt = kernel_run("hello")
     print(f"boot to exit, hello: {dt:5.3f} s host (target < 1)")
+    disk_throughput()
+
+
+def disk_throughput(mib: int = 4) -> None:
+    """Section 5: a program in /bin of a fresh image writes, then reads back, a mib MiB file."""
+    prog = build("fsbench")
+    size = mib << 20
+    with tempfile.TemporaryDirectory() as tmp:
+        img = os.path.join(tmp, "fs.img")
+        make_image(img, {"/bin/init": bin_files()["/bin/init"]}, size_mib=4 * mib + 8)
+        host, virt = {}, {}
+        m = str(mib)
+        runs = {"none": ("none", "/f", m), "write": ("write", "/f", m), "cold": ("read", "/f", m),
+                "warm": ("read", "/f", m, str(WARM_PASSES))}
+        for name, args in runs.items():
+            best = float("inf")
+            for _ in range(REPEAT):
+                t = time.perf_counter()
+                r = simulate(prog, args, cpus=1, disk=img)
+                best = min(best, time.perf_counter() - t)
+                assert r.status == 0, r.output + r.log
+            host[name] = best
+            virt.update((k, int(ns)) for k, ns in re.findall(rf"(\w+) {size} bytes in (\d+) ns", r.output))
+    rows = (("write + fsync", virt["write"], host["write"] - host["none"]),
+            ("read, cold cache", virt["cold"], host["cold"] - host["none"]),
+            ("read, warm cache", virt["warm"], (host["warm"] - host["cold"]) / WARM_PASSES))
+    print(f"disk, sequential {mib} MiB in 64 KiB calls (latency {LATENCY_NS // 1000} us + "
+          f"{BLOCK_NS // 1000} us per 4 KiB block):")
+    for name, ns, secs in rows:
+        print(f"  {name:17s} {ns / 1e6:8.2f} ms virtual = {size / ns * 1e3:7.1f} MB/s; "
+              f"{secs:6.3f} s host = {size / max(secs, 1e-9) / 1e6:6.1f} MB/s")
 
 
 if __name__ == "__main__":

@@ -3,21 +3,29 @@
 With no PROGRAM: boot to the shell (interactive on a terminal, else stdin is the script).
 With PROGRAM (a name in /bin or a host path to an ELF file, copied into /bin): run it
 under init, print its console output, exit with its status (128+signal when killed).
+The root file system is the disk image --disk (default build/fs.img, made by `make`): what
+programs write there persists across boots. --no-disk boots from an in-memory copy of
+build/bin instead. A bad image is a one-line error and exit status 2.
 """
 import argparse
+import gc
 import os
 import sys
 import termios
 import tty
 
 from emulator.console import Console
+from emulator.disk import Disk
 from emulator.machine import Machine
 from kernel.elf import ElfError, load_image
 from kernel.main import Kernel
 from kernel.panic import KernelPanic, hart_dump
+from tools import stats as tstats
+from tools import trace as ttrace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = os.path.join(ROOT, "build", "bin")
+DISK_IMAGE = os.path.join(ROOT, "build", "fs.img")
 
 
 class UsageError(Exception):
@@ -34,7 +42,18 @@ def parser() -> argparse.ArgumentParser:
                     help="scheduling policy (default flat)")
     ap.add_argument("--input", default=None, help="scripted console input (\\n separates lines)")
     ap.add_argument("--stats", action="store_true", help="print machine statistics at exit")
+    ap.add_argument("--trace", metavar="OUT.json", default=None,
+                    help="write the event stream as Chrome/Perfetto trace-event JSON")
+    ap.add_argument("--timeline", metavar="OUT.html", default=None,
+                    help="write the run's timeline as one self-contained HTML page")
     ap.add_argument("--max-time", type=float, default=None, help="halt after this much virtual time (s)")
+    ap.add_argument("--gdb", type=int, default=None, metavar="PORT",
+                    help="serve PROGRAM to gdb (remote protocol) on 127.0.0.1:PORT (tools/gdbstub.py)")
+    ap.add_argument("--disk", default=DISK_IMAGE, help="disk image holding the root file system "
+                    "(default build/fs.img; it keeps what programs write)")
+    ap.add_argument("--no-disk", action="store_true", help="no disk: an in-memory root with build/bin")
+    ap.add_argument("--disk-latency", type=float, default=100.0,
+                    help="disk service time per request, in us of virtual time (default 100)")
     ap.add_argument("program", nargs="?", help="program in /bin or host path to an ELF file")
     ap.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
     return ap
@@ -73,6 +92,44 @@ def add_program(files: dict, program: str) -> str:
     return f"/bin/{name}"
 
 
+def prepare_disk(image: str, program) -> str:
+    """Check that image mounts and has /bin/init; copy a host PROGRAM into its /bin.
+    Returns PROGRAM's path inside the machine (None without PROGRAM)."""
+    from tools.mkfs import HostFS, MkfsError
+    if not os.path.isfile(image):
+        raise UsageError(f"disk image {image} does not exist (make builds build/fs.img)")
+    try:
+        host = HostFS(image, report=lambda msg: None)
+    except MkfsError as e:
+        raise UsageError(str(e)) from None
+    try:
+        if host.lookup("/bin/init") is None:
+            raise UsageError(f"{image} has no /bin/init")
+        if program is None:
+            return None
+        if "/" in program or os.path.isfile(program):
+            files = {}
+            path = add_program(files, program)
+            host.add(path, files[path])
+            return path
+        if host.lookup(f"/bin/{program}") is None:
+            raise UsageError(f"no program named {program!r} in /bin of {image}")
+        return f"/bin/{program}"
+    except MkfsError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        host.close()
+
+
+def open_disk(image: str, latency_us: float) -> Disk:
+    if not 0 <= latency_us <= 1e6:
+        raise UsageError("--disk-latency must be 0..1000000 us")
+    try:
+        return Disk(image, latency_ns=int(latency_us * 1000))
+    except OSError as e:
+        raise UsageError(f"cannot open disk image {image}: {e.strerror}") from None
+
+
 def print_stats(m: Machine, k: Kernel, out) -> None:
     total = max(1, m.clock.now)
     print(f"virtual time      {m.clock.now / 1e6:.3f} ms", file=out)
@@ -84,6 +141,11 @@ def print_stats(m: Machine, k: Kernel, out) -> None:
     print(f"syscalls          {st['syscalls']}", file=out)
     print(f"page faults       {st['page_faults']}", file=out)
     print(f"free frames       {k.free_at_boot} at boot, {k.kalloc.nfree} at exit", file=out)
+    if m.disk is not None:
+        d, b = m.disk.stats, k.bio.stats
+        print(f"disk              {d['reads']} reads ({d['blocks_read']} blocks), {d['writes']} writes "
+              f"({d['blocks_written']} blocks), {100 * d['busy_ns'] / total:.1f}% busy", file=out)
+        print(f"buffer cache      {b['hits']} hits, {b['misses']} misses, {b['evictions']} evictions", file=out)
 
 
 class Run:
@@ -95,33 +157,56 @@ class Run:
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-             max_time=None, files=None, trace=False, sched="flat") -> Run:
+             max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
-    or the shell with `input` as its script. Raises UsageError like the command line."""
-    files = dict(bin_files() if files is None else files)
-    init_argv = ["/bin/init"] + ([add_program(files, program)] + list(args) if program else [])
+    or the shell with `input` as its script. Raises UsageError like the command line.
+    The root is in memory (files, default build/bin), or the image at path `disk`."""
+    gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
+    dev = None
+    if disk is not None:
+        files = {}
+        path = prepare_disk(disk, program)
+        dev = open_disk(disk, disk_latency_us)
+    else:
+        files = dict(bin_files() if files is None else files)
+        path = add_program(files, program) if program else None
+    init_argv = ["/bin/init"] + ([path] + list(args) if program else [])
     script = input.encode() if isinstance(input, str) else input
-    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script))
+    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script),
+                      disk=dev)
     log = []
     kernel = Kernel(machine, files, seed=seed, log_sink=log.append, sched=sched)
     if trace:
         kernel.trace()
-    kernel.boot(init_argv)
-    status = machine.run(kernel, max_time=max_time)
+    try:
+        kernel.boot(init_argv)
+        status = machine.run(kernel, max_time=max_time)
+    finally:
+        kernel.sched.shutdown()
+        if dev is not None:
+            dev.close()
     return Run(machine, kernel, status, "".join(log))
 
 
 def main(argv=None) -> int:
     ap = parser()
     opts = ap.parse_args(argv)
+    if opts.gdb is not None:
+        from tools.gdbstub import main_from_run
+        return main_from_run(opts)
     try:
-        files = bin_files()
-        if opts.program:
-            init_argv = ["/bin/init", add_program(files, opts.program)] + opts.args
+        disk = None
+        ttrace.check_outputs(opts.trace, opts.timeline)
+        if opts.no_disk:
+            files = bin_files()
+            program = add_program(files, opts.program) if opts.program else None
+            if "/bin/init" not in files:
+                raise UsageError("/bin/init is missing: build the userland first (make)")
         else:
-            init_argv = ["/bin/init"]
-        if "/bin/init" not in files:
-            raise UsageError("/bin/init is missing: build the userland first (make)")
+            files = {}
+            program = prepare_disk(opts.disk, opts.program)
+            disk = open_disk(opts.disk, opts.disk_latency)
+        init_argv = ["/bin/init"] + ([program] + opts.args if program else [])
         interactive = opts.program is None and opts.input is None and sys.stdin.isatty()
         script = None
         if opts.input is not None:
@@ -130,7 +215,7 @@ def main(argv=None) -> int:
             script = sys.stdin.buffer.read()
         console = Console(out=sys.stdout.buffer, script=script, interactive=interactive)
         machine = Machine(cpus=opts.cpus, mem_mib=opts.mem, seed=opts.seed, quantum=opts.quantum,
-                          console=console)
+                          console=console, disk=disk)
     except (UsageError, ValueError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2
@@ -140,6 +225,8 @@ def main(argv=None) -> int:
             sys.stdout.flush()
             sys.stderr.write(line)
     kernel = Kernel(machine, files, seed=opts.seed, log_sink=log_sink, sched=opts.sched)
+    if opts.trace or opts.timeline or opts.stats:
+        kernel.trace()
     saved = None
     if interactive:
         saved = termios.tcgetattr(0)
@@ -156,9 +243,21 @@ def main(argv=None) -> int:
     finally:
         if saved is not None:
             termios.tcsetattr(0, termios.TCSANOW, saved)
+        if disk is not None:
+            disk.close()
     sys.stdout.flush()
+    model = ttrace.build(kernel.events, len(machine.harts), machine.clock.now) if kernel.events is not None else None
     if opts.stats:
         print_stats(machine, kernel, sys.stderr)
+        print("\n".join(tstats.lines(tstats.summarise(model))), file=sys.stderr)
+    if opts.trace or opts.timeline:
+        meta = {"program": os.path.basename(opts.program) if opts.program else None, "args": opts.args,
+                "seed": opts.seed, "sched": opts.sched, "quantum": opts.quantum}
+        try:
+            ttrace.save(model, meta, opts.trace, opts.timeline)
+        except OSError as e:
+            print(f"tools.run: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
+            return 2
     return status if status is not None else 0
 
 

@@ -1,7 +1,9 @@
 #ifndef _ERRNO_H
 #define _ERRNO_H
-/* Linux errno values. errno is a plain global (no threads yet). */
-extern int errno;
+/* Linux errno values. errno is per thread: the main thread's is a static in the libc, each
+   thread_create'd thread has its own in its control block (thread.c). */
+int *__errno_location(void);
+#define errno (*__errno_location())
 
 #define EPERM 1
 #define ENOENT 2

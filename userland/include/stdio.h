@@ -57,7 +57,16 @@ int feof(FILE *f);
 int ferror(FILE *f);
 void clearerr(FILE *f);
 int fileno(FILE *f);
+/* Each call on a FILE is atomic between threads; these hold a FILE across several calls
+   (recursive, POSIX). ftrylockfile returns 0 when it got the lock. */
+void flockfile(FILE *f);
+int ftrylockfile(FILE *f);
+void funlockfile(FILE *f);
 void perror(const char *s);
 int remove(const char *path);
+#define RENAME_NOREPLACE 1
+int rename(const char *old, const char *new);
+int renameat(int olddirfd, const char *old, int newdirfd, const char *new);
+int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned flags);
 
 #endif

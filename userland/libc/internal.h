@@ -28,6 +28,13 @@ long __sys_close(int fd);
 long __sys_pipe2(int *fds, int flags);
 long __sys_getdents64(int fd, void *buf, size_t n);
 long __sys_lseek(int fd, off_t off, int whence);
+long __sys_pread64(int fd, void *buf, size_t n, off_t off);
+long __sys_pwrite64(int fd, const void *buf, size_t n, off_t off);
+long __sys_fsync(int fd);
+long __sys_fdatasync(int fd);
+long __sys_ftruncate(int fd, off_t length);
+long __sys_renameat(int olddirfd, const char *old, int newdirfd, const char *new);
+long __sys_renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned flags);
 long __sys_read(int fd, void *buf, size_t n);
 long __sys_write(int fd, const void *buf, size_t n);
 long __sys_readv(int fd, const struct iovec *iov, int n);
@@ -64,5 +71,33 @@ long __sys_mprotect(void *addr, size_t len, int prot);
 long __sys_wait4(pid_t pid, int *status, int options, void *ru);
 long __sys_procinfo(struct procinfo *buf, int n);
 long __sys_kstat(struct kstat *st);
+
+/* Threads (docs/abi.md "Threads (LWPs)"); thread.c. */
+struct lwpinfo;
+long __sys_futex(volatile int *uaddr, int op, int val, const struct timespec *timeout, int *uaddr2, int val3);
+long __sys_sched_setaffinity(int lwpid, size_t size, const void *mask);
+long __sys_sched_getaffinity(int lwpid, size_t size, void *mask);
+long __sys_lwp_create(void (*entry)(void *), void *arg, void *stack_top, int flags);
+long __sys_lwp_exit(void);
+long __sys_lwp_self(void);
+long __sys_lwp_park(long timeout_ns);
+long __sys_lwp_unpark(int lwpid);
+long __sys_lwp_wait(int lwpid);
+long __sys_lwpinfo(struct lwpinfo *buf, int n);
+long __sys_hostclock(struct timespec *ts);
+
+/* Futex locks for the libc's own data (Drepper's three-state mutex); thread.c. */
+void __lock(volatile int *l);
+void __unlock(volatile int *l);
+int __trylock(volatile int *l);
+void *__thread_self(void);   /* identity of the calling thread, never NULL */
+/* fork() holds these across clone so the child's copies are consistent. */
+void __malloc_lock(void);
+void __malloc_unlock(void);
+void __stdio_lock_all(void);
+void __stdio_unlock_all(void);
+void __fork_prepare(void);
+void __fork_parent(void);
+void __fork_child(void);
 
 #endif

@@ -1,12 +1,14 @@
 /* Size-class allocator: blocks of 2^k bytes (k = 5..20) carved from the brk heap and
    kept on per-class free lists; bigger requests get their own mmap. Every block has a
-   16-byte header, so user pointers are 16-byte aligned. */
+   16-byte header, so user pointers are 16-byte aligned. The free lists and the arena are
+   shared by all threads: a futex lock (heap_lock) guards them. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "internal.h"
 
 #define MIN_CLASS 5
 #define MAX_CLASS 20
@@ -26,6 +28,10 @@ struct freeblock {
 
 static struct freeblock *freelist[MAX_CLASS + 1];
 static char *arena, *arena_end;
+static volatile int heap_lock;
+
+void __malloc_lock(void) { __lock(&heap_lock); }
+void __malloc_unlock(void) { __unlock(&heap_lock); }
 
 /* Make room for `size` more bytes in the arena: extend the brk heap, or map a new chunk. */
 static int grow_arena(size_t size)
@@ -80,18 +86,21 @@ void *malloc(size_t n)
     size_t cls = MIN_CLASS;
     while (((size_t)1 << cls) < n + HDR)
         cls++;
+    __lock(&heap_lock);
     struct header *h = (struct header *)freelist[cls];
     if (h) {
         freelist[cls] = freelist[cls]->next;
     } else {
         h = carve((size_t)1 << cls);
         if (!h) {
+            __unlock(&heap_lock);
             errno = ENOMEM;
             return NULL;
         }
         h->size = (size_t)1 << cls;
         h->cls = cls;
     }
+    __unlock(&heap_lock);
     return (char *)h + HDR;
 }
 
@@ -105,8 +114,10 @@ void free(void *p)
         return;
     }
     struct freeblock *f = (struct freeblock *)h;
+    __lock(&heap_lock);
     f->next = freelist[h->cls];
     freelist[h->cls] = f;
+    __unlock(&heap_lock);
 }
 
 void *calloc(size_t n, size_t size)

@@ -329,9 +329,12 @@ int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 int vfprintf(FILE *f, const char *fmt, va_list ap)
 {
     struct out o = { .f = f, .fd = -1 };
+    flockfile(f);   /* the whole output of one call in one piece, between threads */
     format(&o, fmt, ap);
     drain(&o);
-    return ferror(f) ? -1 : (int)o.len;
+    int r = ferror(f) ? -1 : (int)o.len;
+    funlockfile(f);
+    return r;
 }
 
 int vdprintf(int fd, const char *fmt, va_list ap)

@@ -1,8 +1,8 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "internal.h"
 
-int errno;
 char **environ;
 
 int main(int argc, char **argv, char **envp);

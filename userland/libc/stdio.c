@@ -10,7 +10,10 @@
 #define F_ERR 2
 #define F_ALLOC 4   /* FILE and buffer came from malloc */
 
-/* A stream is either writing (wlen bytes pending) or reading (buf[rpos..rlen) unread). */
+/* A stream is either writing (wlen bytes pending) or reading (buf[rpos..rlen) unread).
+   Threads: every public call holds the stream's lock (recursive: flockfile), so one
+   printf/puts/fwrite is never interleaved with another thread's on the same FILE. The list
+   of streams has its own lock, taken before any stream's (fflush(NULL), fork). */
 struct __file {
     int fd;
     int mode;       /* _IOFBF, _IOLBF or _IONBF */
@@ -20,6 +23,9 @@ struct __file {
     size_t size;
     size_t wlen, rpos, rlen;
     struct __file *next;
+    volatile int lock;   /* futex lock word */
+    int lockcount;       /* recursion depth of the owner */
+    void *owner;         /* __thread_self() of the holder */
 };
 
 static unsigned char inbuf[BUFSIZ], outbuf[BUFSIZ], errbuf[1];
@@ -27,10 +33,59 @@ static FILE f_in = { 0, _IOFBF, 0, -1, inbuf, sizeof inbuf, 0, 0, 0, 0 };
 static FILE f_out = { 1, _IOLBF, 0, -1, outbuf, sizeof outbuf, 0, 0, 0, &f_in };
 static FILE f_err = { 2, _IONBF, 0, -1, errbuf, sizeof errbuf, 0, 0, 0, &f_out };
 static FILE *files = &f_err;
+static volatile int files_lock;
 
 FILE *const stdin = &f_in;
 FILE *const stdout = &f_out;
 FILE *const stderr = &f_err;
+
+void flockfile(FILE *f)
+{
+    void *me = __thread_self();
+    if (f->owner == me) {
+        f->lockcount++;
+        return;
+    }
+    __lock(&f->lock);
+    f->owner = me;
+    f->lockcount = 1;
+}
+
+int ftrylockfile(FILE *f)
+{
+    void *me = __thread_self();
+    if (f->owner == me) {
+        f->lockcount++;
+        return 0;
+    }
+    if (!__trylock(&f->lock))
+        return -1;
+    f->owner = me;
+    f->lockcount = 1;
+    return 0;
+}
+
+void funlockfile(FILE *f)
+{
+    if (--f->lockcount == 0) {
+        f->owner = 0;
+        __unlock(&f->lock);
+    }
+}
+
+void __stdio_lock_all(void)
+{
+    __lock(&files_lock);
+    for (FILE *g = files; g; g = g->next)
+        flockfile(g);
+}
+
+void __stdio_unlock_all(void)
+{
+    for (FILE *g = files; g; g = g->next)
+        funlockfile(g);
+    __unlock(&files_lock);
+}
 
 static int write_all(FILE *f, const unsigned char *p, size_t n)
 {
@@ -59,20 +114,33 @@ static void drop_input(FILE *f, int force)
     f->ungot = -1;
 }
 
-int fflush(FILE *f)
+static int fflush_u(FILE *f)
 {
-    if (!f) {
-        int r = 0;
-        for (FILE *g = files; g; g = g->next)   /* output streams only */
-            if (g->wlen && fflush(g))
-                r = EOF;
-        return r;
-    }
     if (f->rpos < f->rlen || f->ungot >= 0)
         drop_input(f, 0);
     size_t n = f->wlen;
     f->wlen = 0;
     return n ? write_all(f, f->buf, n) : 0;
+}
+
+int fflush(FILE *f)
+{
+    int r = 0;
+    if (!f) {
+        __lock(&files_lock);
+        for (FILE *g = files; g; g = g->next) {   /* output streams only */
+            flockfile(g);
+            if (g->wlen && fflush_u(g))
+                r = EOF;
+            funlockfile(g);
+        }
+        __unlock(&files_lock);
+        return r;
+    }
+    flockfile(f);
+    r = fflush_u(f);
+    funlockfile(f);
+    return r;
 }
 
 void __stdio_flush_all(void)
@@ -86,7 +154,7 @@ static void prepare_write(FILE *f)
         drop_input(f, 1);   /* the buffer is about to hold output */
 }
 
-size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+static size_t fwrite_u(const void *p, size_t size, size_t n, FILE *f)
 {
     size_t total = size * n;
     const unsigned char *s = p;
@@ -108,6 +176,14 @@ size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
     return n;
 }
 
+size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    flockfile(f);
+    size_t r = fwrite_u(p, size, n, f);
+    funlockfile(f);
+    return r;
+}
+
 int fputc(int c, FILE *f)
 {
     unsigned char ch = (unsigned char)c;
@@ -125,7 +201,10 @@ int fputs(const char *s, FILE *f)
 
 int puts(const char *s)
 {
-    return fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF ? EOF : 0;
+    flockfile(stdout);   /* the line and its newline in one piece */
+    int r = fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF ? EOF : 0;
+    funlockfile(stdout);
+    return r;
 }
 
 static int refill(FILE *f)
@@ -134,8 +213,10 @@ static int refill(FILE *f)
         return EOF;
     if (f->wlen && fflush(f))
         return EOF;
-    if (f_out.mode == _IOLBF && f_out.wlen)
-        fflush(&f_out);   /* show a pending prompt before blocking on input */
+    if (f != &f_out && f_out.mode == _IOLBF && f_out.wlen && ftrylockfile(&f_out) == 0) {
+        fflush_u(&f_out);   /* show a pending prompt before blocking on input */
+        funlockfile(&f_out);   /* (try: never wait for stdout while holding f) */
+    }
     ssize_t n;
     do
         n = read(f->fd, f->buf, f->mode == _IONBF ? 1 : f->size);
@@ -149,7 +230,7 @@ static int refill(FILE *f)
     return 0;
 }
 
-int fgetc(FILE *f)
+static int fgetc_u(FILE *f)
 {
     if (f->ungot >= 0) {
         int c = f->ungot;
@@ -161,36 +242,50 @@ int fgetc(FILE *f)
     return f->buf[f->rpos++];
 }
 
+int fgetc(FILE *f)
+{
+    flockfile(f);
+    int c = fgetc_u(f);
+    funlockfile(f);
+    return c;
+}
+
 int getc(FILE *f) { return fgetc(f); }
 int getchar(void) { return fgetc(stdin); }
 
 int ungetc(int c, FILE *f)
 {
-    if (c == EOF || f->ungot >= 0)
+    flockfile(f);
+    if (c == EOF || f->ungot >= 0) {
+        funlockfile(f);
         return EOF;
+    }
     f->ungot = (unsigned char)c;
     f->flags &= ~F_EOF;
-    return f->ungot;
+    funlockfile(f);
+    return (unsigned char)c;
 }
 
 char *fgets(char *s, int n, FILE *f)
 {
     int i = 0;
+    flockfile(f);
     while (i < n - 1) {
-        int c = fgetc(f);
+        int c = fgetc_u(f);
         if (c == EOF)
             break;
         s[i++] = (char)c;
         if (c == '\n')
             break;
     }
+    funlockfile(f);
     if (i == 0 || n <= 0)
         return NULL;
     s[i] = 0;
     return s;
 }
 
-ssize_t getline(char **line, size_t *cap, FILE *f)
+static ssize_t getline_u(char **line, size_t *cap, FILE *f)
 {
     size_t n = 0;
     for (;;) {
@@ -215,7 +310,15 @@ ssize_t getline(char **line, size_t *cap, FILE *f)
     return (ssize_t)n;
 }
 
-size_t fread(void *p, size_t size, size_t n, FILE *f)
+ssize_t getline(char **line, size_t *cap, FILE *f)
+{
+    flockfile(f);
+    ssize_t r = getline_u(line, cap, f);
+    funlockfile(f);
+    return r;
+}
+
+static size_t fread_u(void *p, size_t size, size_t n, FILE *f)
 {
     size_t total = size * n, got = 0;
     unsigned char *d = p;
@@ -238,6 +341,14 @@ size_t fread(void *p, size_t size, size_t n, FILE *f)
     return got / size;
 }
 
+size_t fread(void *p, size_t size, size_t n, FILE *f)
+{
+    flockfile(f);
+    size_t r = fread_u(p, size, n, f);
+    funlockfile(f);
+    return r;
+}
+
 FILE *fdopen(int fd, const char *mode)
 {
     (void)mode;
@@ -251,8 +362,10 @@ FILE *fdopen(int fd, const char *mode)
     f->ungot = -1;
     f->buf = (unsigned char *)(f + 1);
     f->size = BUFSIZ;
+    __lock(&files_lock);
     f->next = files;
     files = f;
+    __unlock(&files_lock);
     return f;
 }
 
@@ -287,11 +400,13 @@ int fclose(FILE *f)
     int r = fflush(f);
     if (close(f->fd) < 0)
         r = EOF;
+    __lock(&files_lock);
     for (FILE **pp = &files; *pp; pp = &(*pp)->next)
         if (*pp == f) {
             *pp = f->next;
             break;
         }
+    __unlock(&files_lock);
     if (f->flags & F_ALLOC)
         free(f);
     return r;
@@ -299,30 +414,40 @@ int fclose(FILE *f)
 
 int setvbuf(FILE *f, char *buf, int mode, size_t size)
 {
-    if (f->wlen || f->rlen > f->rpos || mode < _IOFBF || mode > _IONBF)
-        return -1;
-    f->mode = mode;
-    if (buf && size) {
-        f->buf = (unsigned char *)buf;
-        f->size = size;
+    flockfile(f);
+    int r = -1;
+    if (!(f->wlen || f->rlen > f->rpos || mode < _IOFBF || mode > _IONBF)) {
+        f->mode = mode;
+        if (buf && size) {
+            f->buf = (unsigned char *)buf;
+            f->size = size;
+        }
+        r = 0;
     }
-    return 0;
+    funlockfile(f);
+    return r;
 }
 
 int fseek(FILE *f, long off, int whence)
 {
-    if (fflush(f) || lseek(f->fd, off, whence) < 0)
-        return -1;
-    f->flags &= ~F_EOF;
-    return 0;
+    int r = -1;
+    flockfile(f);
+    if (!fflush_u(f) && lseek(f->fd, off, whence) >= 0) {
+        f->flags &= ~F_EOF;
+        r = 0;
+    }
+    funlockfile(f);
+    return r;
 }
 
 long ftell(FILE *f)
 {
+    flockfile(f);
     off_t pos = lseek(f->fd, 0, SEEK_CUR);
-    if (pos < 0)
-        return -1;
-    return pos + (off_t)f->wlen - (off_t)(f->rlen - f->rpos) - (f->ungot >= 0);
+    if (pos >= 0)
+        pos += (off_t)f->wlen - (off_t)(f->rlen - f->rpos) - (f->ungot >= 0);
+    funlockfile(f);
+    return pos < 0 ? -1 : pos;
 }
 
 void rewind(FILE *f) { fseek(f, 0, SEEK_SET); f->flags &= ~F_ERR; }

@@ -65,6 +65,24 @@ __sys_unlinkat:
 	ret
 	.size __sys_unlinkat, .-__sys_unlinkat
 
+	.globl __sys_renameat
+	.type __sys_renameat, @function
+	.p2align 2
+__sys_renameat:
+	li a7, 38
+	ecall
+	ret
+	.size __sys_renameat, .-__sys_renameat
+
+	.globl __sys_ftruncate
+	.type __sys_ftruncate, @function
+	.p2align 2
+__sys_ftruncate:
+	li a7, 46
+	ecall
+	ret
+	.size __sys_ftruncate, .-__sys_ftruncate
+
 	.globl __sys_chdir
 	.type __sys_chdir, @function
 	.p2align 2
@@ -155,6 +173,24 @@ __sys_writev:
 	ret
 	.size __sys_writev, .-__sys_writev
 
+	.globl __sys_pread64
+	.type __sys_pread64, @function
+	.p2align 2
+__sys_pread64:
+	li a7, 67
+	ecall
+	ret
+	.size __sys_pread64, .-__sys_pread64
+
+	.globl __sys_pwrite64
+	.type __sys_pwrite64, @function
+	.p2align 2
+__sys_pwrite64:
+	li a7, 68
+	ecall
+	ret
+	.size __sys_pwrite64, .-__sys_pwrite64
+
 	.globl __sys_newfstatat
 	.type __sys_newfstatat, @function
 	.p2align 2
@@ -172,6 +208,24 @@ __sys_fstat:
 	ecall
 	ret
 	.size __sys_fstat, .-__sys_fstat
+
+	.globl __sys_fsync
+	.type __sys_fsync, @function
+	.p2align 2
+__sys_fsync:
+	li a7, 82
+	ecall
+	ret
+	.size __sys_fsync, .-__sys_fsync
+
+	.globl __sys_fdatasync
+	.type __sys_fdatasync, @function
+	.p2align 2
+__sys_fdatasync:
+	li a7, 83
+	ecall
+	ret
+	.size __sys_fdatasync, .-__sys_fdatasync
 
 	.globl __sys_exit
 	.type __sys_exit, @function
@@ -200,6 +254,15 @@ __sys_set_tid_address:
 	ret
 	.size __sys_set_tid_address, .-__sys_set_tid_address
 
+	.globl __sys_futex
+	.type __sys_futex, @function
+	.p2align 2
+__sys_futex:
+	li a7, 98
+	ecall
+	ret
+	.size __sys_futex, .-__sys_futex
+
 	.globl __sys_nanosleep
 	.type __sys_nanosleep, @function
 	.p2align 2
@@ -209,6 +272,24 @@ __sys_nanosleep:
 	ret
 	.size __sys_nanosleep, .-__sys_nanosleep
 
+	.globl __sys_getitimer
+	.type __sys_getitimer, @function
+	.p2align 2
+__sys_getitimer:
+	li a7, 102
+	ecall
+	ret
+	.size __sys_getitimer, .-__sys_getitimer
+
+	.globl __sys_setitimer
+	.type __sys_setitimer, @function
+	.p2align 2
+__sys_setitimer:
+	li a7, 103
+	ecall
+	ret
+	.size __sys_setitimer, .-__sys_setitimer
+
 	.globl __sys_clock_gettime
 	.type __sys_clock_gettime, @function
 	.p2align 2
@@ -217,6 +298,24 @@ __sys_clock_gettime:
 	ecall
 	ret
 	.size __sys_clock_gettime, .-__sys_clock_gettime
+
+	.globl __sys_sched_setaffinity
+	.type __sys_sched_setaffinity, @function
+	.p2align 2
+__sys_sched_setaffinity:
+	li a7, 122
+	ecall
+	ret
+	.size __sys_sched_setaffinity, .-__sys_sched_setaffinity
+
+	.globl __sys_sched_getaffinity
+	.type __sys_sched_getaffinity, @function
+	.p2align 2
+__sys_sched_getaffinity:
+	li a7, 123
+	ecall
+	ret
+	.size __sys_sched_getaffinity, .-__sys_sched_getaffinity
 
 	.globl __sys_sched_yield
 	.type __sys_sched_yield, @function
@@ -236,6 +335,42 @@ __sys_kill:
 	ret
 	.size __sys_kill, .-__sys_kill
 
+	.globl __sys_tkill
+	.type __sys_tkill, @function
+	.p2align 2
+__sys_tkill:
+	li a7, 130
+	ecall
+	ret
+	.size __sys_tkill, .-__sys_tkill
+
+	.globl __sys_tgkill
+	.type __sys_tgkill, @function
+	.p2align 2
+__sys_tgkill:
+	li a7, 131
+	ecall
+	ret
+	.size __sys_tgkill, .-__sys_tgkill
+
+	.globl __sys_sigaltstack
+	.type __sys_sigaltstack, @function
+	.p2align 2
+__sys_sigaltstack:
+	li a7, 132
+	ecall
+	ret
+	.size __sys_sigaltstack, .-__sys_sigaltstack
+
+	.globl __sys_rt_sigsuspend
+	.type __sys_rt_sigsuspend, @function
+	.p2align 2
+__sys_rt_sigsuspend:
+	li a7, 133
+	ecall
+	ret
+	.size __sys_rt_sigsuspend, .-__sys_rt_sigsuspend
+
 	.globl __sys_rt_sigaction
 	.type __sys_rt_sigaction, @function
 	.p2align 2
@@ -253,6 +388,24 @@ __sys_rt_sigprocmask:
 	ecall
 	ret
 	.size __sys_rt_sigprocmask, .-__sys_rt_sigprocmask
+
+	.globl __sys_rt_sigpending
+	.type __sys_rt_sigpending, @function
+	.p2align 2
+__sys_rt_sigpending:
+	li a7, 136
+	ecall
+	ret
+	.size __sys_rt_sigpending, .-__sys_rt_sigpending
+
+	.globl __sys_rt_sigreturn
+	.type __sys_rt_sigreturn, @function
+	.p2align 2
+__sys_rt_sigreturn:
+	li a7, 139
+	ecall
+	ret
+	.size __sys_rt_sigreturn, .-__sys_rt_sigreturn
 
 	.globl __sys_setpgid
 	.type __sys_setpgid, @function
@@ -425,6 +578,15 @@ __sys_wait4:
 	ret
 	.size __sys_wait4, .-__sys_wait4
 
+	.globl __sys_renameat2
+	.type __sys_renameat2, @function
+	.p2align 2
+__sys_renameat2:
+	li a7, 276
+	ecall
+	ret
+	.size __sys_renameat2, .-__sys_renameat2
+
 	.globl __sys_procinfo
 	.type __sys_procinfo, @function
 	.p2align 2
@@ -442,3 +604,138 @@ __sys_kstat:
 	ecall
 	ret
 	.size __sys_kstat, .-__sys_kstat
+
+	.globl __sys_lwp_create
+	.type __sys_lwp_create, @function
+	.p2align 2
+__sys_lwp_create:
+	li a7, 502
+	ecall
+	ret
+	.size __sys_lwp_create, .-__sys_lwp_create
+
+	.globl __sys_lwp_exit
+	.type __sys_lwp_exit, @function
+	.p2align 2
+__sys_lwp_exit:
+	li a7, 503
+	ecall
+	ret
+	.size __sys_lwp_exit, .-__sys_lwp_exit
+
+	.globl __sys_lwp_self
+	.type __sys_lwp_self, @function
+	.p2align 2
+__sys_lwp_self:
+	li a7, 504
+	ecall
+	ret
+	.size __sys_lwp_self, .-__sys_lwp_self
+
+	.globl __sys_lwp_park
+	.type __sys_lwp_park, @function
+	.p2align 2
+__sys_lwp_park:
+	li a7, 505
+	ecall
+	ret
+	.size __sys_lwp_park, .-__sys_lwp_park
+
+	.globl __sys_lwp_unpark
+	.type __sys_lwp_unpark, @function
+	.p2align 2
+__sys_lwp_unpark:
+	li a7, 506
+	ecall
+	ret
+	.size __sys_lwp_unpark, .-__sys_lwp_unpark
+
+	.globl __sys_lwp_wait
+	.type __sys_lwp_wait, @function
+	.p2align 2
+__sys_lwp_wait:
+	li a7, 507
+	ecall
+	ret
+	.size __sys_lwp_wait, .-__sys_lwp_wait
+
+	.globl __sys_lwpinfo
+	.type __sys_lwpinfo, @function
+	.p2align 2
+__sys_lwpinfo:
+	li a7, 508
+	ecall
+	ret
+	.size __sys_lwpinfo, .-__sys_lwpinfo
+
+	.globl __sys_hostclock
+	.type __sys_hostclock, @function
+	.p2align 2
+__sys_hostclock:
+	li a7, 509
+	ecall
+	ret
+	.size __sys_hostclock, .-__sys_hostclock
+
+	.globl __sys_uevent
+	.type __sys_uevent, @function
+	.p2align 2
+__sys_uevent:
+	li a7, 510
+	ecall
+	ret
+	.size __sys_uevent, .-__sys_uevent
+
+	.globl __sys_sa_register
+	.type __sys_sa_register, @function
+	.p2align 2
+__sys_sa_register:
+	li a7, 520
+	ecall
+	ret
+	.size __sys_sa_register, .-__sys_sa_register
+
+	.globl __sys_sa_stacks
+	.type __sys_sa_stacks, @function
+	.p2align 2
+__sys_sa_stacks:
+	li a7, 521
+	ecall
+	ret
+	.size __sys_sa_stacks, .-__sys_sa_stacks
+
+	.globl __sys_sa_enable
+	.type __sys_sa_enable, @function
+	.p2align 2
+__sys_sa_enable:
+	li a7, 522
+	ecall
+	ret
+	.size __sys_sa_enable, .-__sys_sa_enable
+
+	.globl __sys_sa_setconcurrency
+	.type __sys_sa_setconcurrency, @function
+	.p2align 2
+__sys_sa_setconcurrency:
+	li a7, 523
+	ecall
+	ret
+	.size __sys_sa_setconcurrency, .-__sys_sa_setconcurrency
+
+	.globl __sys_sa_yield
+	.type __sys_sa_yield, @function
+	.p2align 2
+__sys_sa_yield:
+	li a7, 524
+	ecall
+	ret
+	.size __sys_sa_yield, .-__sys_sa_yield
+
+	.globl __sys_sa_preempt
+	.type __sys_sa_preempt, @function
+	.p2align 2
+__sys_sa_preempt:
+	li a7, 525
+	ecall
+	ret
+	.size __sys_sa_preempt, .-__sys_sa_preempt

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -25,6 +26,18 @@ ssize_t readv(int fd, const struct iovec *iov, int n) { RET(__sys_readv(fd, iov,
 ssize_t writev(int fd, const struct iovec *iov, int n) { RET(__sys_writev(fd, iov, n)); }
 int close(int fd) { RET(__sys_close(fd)); }
 off_t lseek(int fd, off_t off, int whence) { RET(__sys_lseek(fd, off, whence)); }
+ssize_t pread(int fd, void *buf, size_t n, off_t off) { RET(__sys_pread64(fd, buf, n, off)); }
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { RET(__sys_pwrite64(fd, buf, n, off)); }
+int fsync(int fd) { RET(__sys_fsync(fd)); }
+int fdatasync(int fd) { RET(__sys_fdatasync(fd)); }
+int ftruncate(int fd, off_t length) { RET(__sys_ftruncate(fd, length)); }
+/* riscv64 Linux has no renameat: like musl, every rename is renameat2. */
+int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned flags)
+{
+    RET(__sys_renameat2(olddirfd, old, newdirfd, new, flags));
+}
+int renameat(int olddirfd, const char *old, int newdirfd, const char *new) { return renameat2(olddirfd, old, newdirfd, new, 0); }
+int rename(const char *old, const char *new) { return renameat2(AT_FDCWD, old, AT_FDCWD, new, 0); }
 int dup(int fd) { RET(__sys_dup(fd)); }
 int dup3(int fd, int fd2, int flags) { RET(__sys_dup3(fd, fd2, flags)); }
 int pipe(int fds[2]) { RET(__sys_pipe2(fds, 0)); }
@@ -114,10 +127,18 @@ int ioctl(int fd, unsigned long req, ...)
     RET(__sys_ioctl(fd, req, arg));
 }
 
-/* Like musl: fork is clone(SIGCHLD, 0, 0, 0, 0). */
+/* Like musl: fork is clone(SIGCHLD, 0, 0, 0, 0). The libc's locks (thread list, stdio,
+   malloc) are held across it, so the child never inherits a lock some other thread, absent
+   in the child, was holding half-way through an update. */
 pid_t fork(void)
 {
-    RET(__sys_clone(SIGCHLD, 0, 0, 0, 0));
+    __fork_prepare();
+    long r = __sys_clone(SIGCHLD, 0, 0, 0, 0);
+    if (r == 0)
+        __fork_child();
+    else
+        __fork_parent();
+    RET(r);
 }
 
 int execvp(const char *file, char *const argv[])

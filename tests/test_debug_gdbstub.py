@@ -1,0 +1,131 @@
+"""The GDB remote stub (tools/gdbstub.py, tools.run --gdb): raw protocol checks, and the
+real client, Debian's gdb-multiarch, in batch mode."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory, userland):
+    from tools.cc import build
+    d = tmp_path_factory.mktemp("stub")
+    return build([os.path.join(ROOT, "tests", "guest", "dbgthreads.c")], str(d / "dbgthreads"), ["-O0"])
+
+
+class Server:
+    def __init__(self, prog, *args):
+        self.p = subprocess.Popen([sys.executable, "-m", "tools.run", "--no-disk", "--cpus", "2", "--gdb", "0",
+                                   prog] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = self.p.stderr.readline()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        assert m, line + self.p.stderr.read()
+        self.port = int(m.group(1))
+
+    def finish(self):
+        try:
+            out, err = self.p.communicate(timeout=60)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+        return out, err
+
+
+class Raw:
+    """A minimal client speaking the protocol by hand."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def send_raw(self, data: bytes):
+        self.s.sendall(data)
+
+    def cmd(self, payload: str) -> str:
+        raw = payload.encode()
+        self.s.sendall(b"$" + raw + b"#" + f"{sum(raw) & 0xFF:02x}".encode())
+        return self.reply()
+
+    def reply(self) -> str:
+        while True:
+            while b"#" not in self.buf or len(self.buf) < self.buf.index(b"#") + 3:
+                self.buf += self.s.recv(4096)
+            self.buf = self.buf.lstrip(b"+-")
+            if not self.buf.startswith(b"$"):
+                continue
+            end = self.buf.index(b"#")
+            payload, self.buf = self.buf[1:end], self.buf[end + 3:]
+            self.s.sendall(b"+")
+            return payload.decode("latin-1")
+
+
+def test_protocol_by_hand(prog):
+    srv = Server(prog)
+    c = Raw(srv.port)
+    assert "qXfer:features:read+" in c.cmd("qSupported:multiprocess+;swbreak+")
+    xml = c.cmd("qXfer:features:read:target.xml:0,ffff")
+    assert xml.startswith("l") and "<architecture>riscv:rv64</architecture>" in xml and 'name="priv"' in xml
+    stop = c.cmd("?")
+    tid = int(re.match(r"T05thread:([0-9a-f]+);", stop).group(1), 16)
+    assert c.cmd("qC") == f"QC{tid:x}"
+    regs = c.cmd("g")
+    assert len(regs) == 65 * 16
+    pc = int.from_bytes(bytes.fromhex(regs[32 * 16:33 * 16]), "little")
+    assert pc == 0x10000                                   # stopped at _start, right after exec
+    assert c.cmd(f"m{pc:x},4") != "E14" and c.cmd("m0,4") == "E14"
+    assert c.cmd("p20") == regs[32 * 16:33 * 16]
+    # malformed packets: an error reply, and the session goes on
+    assert c.cmd("mzz,4").startswith("E")
+    assert c.cmd("Z0,nothex,2").startswith("E")
+    assert c.cmd("Hx") .startswith("E")
+    c.send_raw(b"$g#00")                                     # bad checksum: NAK, then resend works
+    assert c.s.recv(1) == b"-"
+    assert c.cmd("vMustReplyEmpty") == "" and c.cmd("qNoSuchThing") == ""
+    # one instruction, then a breakpoint by address
+    assert c.cmd(f"vCont;s:{tid:x}").startswith("T05")
+    assert int.from_bytes(bytes.fromhex(c.cmd("p20")), "little") != pc
+    from tools.debugger.program import Program
+    bump = Program(prog).function("bump").low
+    assert c.cmd(f"Z0,{bump:x},2") == "OK"
+    stop = c.cmd("vCont;c")
+    assert stop.startswith("T05swbreak:;thread:")
+    hit = int(re.search(r"thread:([0-9a-f]+)", stop).group(1), 16)
+    threads = c.cmd("qfThreadInfo")
+    assert threads.startswith("m") and len(threads[1:].split(",")) == 3 and c.cmd("qsThreadInfo") == "l"
+    extra = bytes.fromhex(c.cmd(f"qThreadExtraInfo,{hit:x}")).decode()
+    assert re.match(r"pid \d+ dbgthreads, running, hart \d", extra)
+    assert c.cmd(f"z0,{bump:x},2") == "OK"
+    assert c.cmd("c") == "W00"
+    c.send_raw(b"$k#6b")
+    out, err = srv.finish()
+    assert "shared 33" in out and "Traceback" not in err
+
+
+@pytest.mark.skipif(shutil.which("gdb-multiarch") is None, reason="gdb-multiarch is not installed")
+def test_real_gdb_attaches_breaks_reads_steps_and_lists_threads(prog):
+    srv = Server(prog)
+    cmds = ["set pagination off", "set confirm off", f"target remote 127.0.0.1:{srv.port}", "info threads",
+            "break bump", "continue", "bt", "info registers pc a0", "print by", "print shared", "stepi",
+            "x/i $pc", "next", "info threads", "watch shared", "delete 1", "continue", "print shared",
+            "delete", "continue"]
+    p = subprocess.run(["gdb-multiarch", "-nx", "--batch"] + [a for c in cmds for a in ("-ex", c)] + [prog],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    out, err = srv.finish()
+    text = p.stdout
+    assert "_start () at" in text
+    assert re.search(r"\* 1 +Thread \d+ \(pid \d+ dbgthreads, running, hart \d\)", text)
+    assert re.search(r"hit Breakpoint 1, bump \(by=1\) at tests/guest/dbgthreads.c:19", text)
+    assert re.search(r"#1  0x[0-9a-f]+ in worker \(arg=0x1\) at tests/guest/dbgthreads.c:26", text)
+    assert re.search(r"a0\s+0x1\s+1", text) and "$1 = 1" in text and "$2 = 0" in text
+    assert re.search(r"=> 0x[0-9a-f]+ <bump\+\d+>:", text)
+    assert len(re.findall(r"Thread \d+ \(pid \d+ dbgthreads, \w+, (?:hart \d|no hart)\)", text)) >= 4
+    assert "Hardware watchpoint 2: shared" in text and re.search(r"Old value = (\d+)\nNew value = (\d+)", text)
+    assert "[Inferior 1 (Remote target) exited normally]" in text
+    assert "shared 33" in out and "Traceback" not in err

@@ -1,0 +1,139 @@
+"""python -m tools.debug [run options] [--batch] [-x FILE] [-ex CMD]... PROGRAM [ARGS...]
+
+A gdb-like debugger for guest programs on the emulated machine (docs/debugger.md). The
+run options are tools.run's: the same seed gives the same machine and the same session.
+With --batch the commands of -x FILE and -ex CMD (in order) run and the debugger exits;
+otherwise a REPL follows them (readline history and completion). The Python API is
+tools.debugger.Session (the machine) and tools.debugger.CLI (the commands).
+"""
+import argparse
+import os
+import signal
+import sys
+
+from tools.debugger import CLI, DebugError, Quit, Session
+from tools.run import UsageError, parser as run_parser
+
+HISTORY = os.path.expanduser("~/.pvtos_gdb_history")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = run_parser()
+    ap.prog = "python -m tools.debug"
+    ap.description = __doc__.splitlines()[0]
+    ap.add_argument("--batch", action="store_true", help="run the -x/-ex commands, then exit")
+    ap.add_argument("-x", dest="cmds", action="append", type=lambda f: ("x", f), default=[],
+                    metavar="FILE", help="execute the commands in FILE")
+    ap.add_argument("-ex", "--eval-command", dest="cmds", action="append", type=lambda c: ("ex", c),
+                    metavar="CMD", help="execute one command (repeatable)")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no banner")
+    return ap
+
+
+def make_session(opts, write=None) -> CLI:
+    disk = None
+    if hasattr(opts, "no_disk") and not opts.no_disk:
+        disk = opts.disk
+    input_ = None
+    if opts.input is not None:
+        input_ = opts.input.encode().decode("unicode_escape").encode("latin-1")
+    s = Session(opts.program, opts.args, cpus=opts.cpus, mem=opts.mem, seed=opts.seed, quantum=opts.quantum,
+                input=input_, sched=opts.sched, disk=disk,
+                disk_latency_us=getattr(opts, "disk_latency", 100.0))
+    return CLI(s, write)
+
+
+def _lines(cmds):
+    for kind, v in cmds:
+        if kind == "ex":
+            yield v
+        else:
+            try:
+                with open(v) as f:
+                    text = f.read()
+            except OSError as e:
+                raise UsageError(f"{v}: {e.strerror}.") from None
+            yield from text.splitlines()
+
+
+def repl(cli: CLI) -> None:
+    try:
+        import readline
+    except ImportError:
+        readline = None
+    if readline is not None:
+        try:
+            readline.read_history_file(HISTORY)
+        except OSError:
+            pass
+        readline.set_completer_delims(" \t\n*&:")
+
+        def completer(text, state):
+            opts = cli.complete(text, readline.get_line_buffer())
+            return opts[state] if state < len(opts) else None
+        readline.set_completer(completer)
+        readline.parse_and_bind("tab: complete")
+    last = ""
+    try:
+        while True:
+            try:
+                line = input("(gdb) ")
+            except EOFError:
+                print("quit")
+                break
+            except KeyboardInterrupt:
+                print()
+                continue
+            if not line.strip():
+                line = last if last.split()[:1] and last.split()[0] in (
+                    "n", "next", "s", "step", "si", "stepi", "ni", "nexti", "c", "continue", "x", "list", "l") else ""
+            else:
+                last = line
+            try:
+                cli.execute(line)
+            except Quit:
+                break
+            cli.last_command = cli.resolve(line.split()[0]) if line.split() else ""
+    finally:
+        if readline is not None:
+            try:
+                readline.write_history_file(HISTORY)
+            except OSError:
+                pass
+
+
+def main(argv=None) -> int:
+    ap = parser()
+    opts = ap.parse_args(argv)
+    if not opts.program:
+        print("tools.debug: a PROGRAM to debug is required", file=sys.stderr)
+        return 2
+    try:
+        cli = make_session(opts)
+    except (UsageError, DebugError, ValueError) as e:
+        print(f"tools.debug: {e}", file=sys.stderr)
+        return 2
+    if not opts.quiet and not opts.batch:
+        print(f"pvtos debugger: {opts.program} on {opts.cpus} harts, seed {opts.seed}. "
+              "\"help\" lists the commands, \"run\" starts the program.")
+    s = cli.s
+    signal.signal(signal.SIGINT, lambda *_: s.machine.request_stop() if s.running else None)
+    if opts.batch:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        for line in _lines(opts.cmds):
+            cli.execute(line)
+            cli.last_command = cli.resolve(line.split()[0]) if line.split() else ""
+    except Quit:
+        return 0
+    except UsageError as e:
+        print(f"tools.debug: {e}", file=sys.stderr)
+        return 2
+    if not opts.batch:
+        repl(cli)
+    s.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

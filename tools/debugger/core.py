@@ -1,0 +1,395 @@
+"""The debugger's Python API: a Session runs PROGRAM under init on the same seeded machine
+as tools.run and stops it at breakpoints, watchpoints, catchpoints and steps.
+
+Contracts:
+- The machine is driven only through its public API: Machine.run / request_stop (a pause
+  is resumed exactly, so a debugged run is the undebugged run), Hart.set_breakpoints /
+  set_watchpoints / set_step / set_fault_filter (hooks only record; everything is decided
+  here after the machine paused), and the kernel's event stream (catchpoints).
+- Guest memory is read through the process's page table without faulting pages in;
+  an untouched demand-zero page reads as zeros.
+- Every resume ends in a Stop (or raises DebugError); nothing runs between commands.
+"""
+import os
+from typing import NamedTuple
+
+from emulator import mmu
+from emulator.console import Console
+from emulator.hart import REG_PC
+from emulator.machine import Machine
+from kernel.main import Kernel
+from kernel.params import USER_TOP
+from kernel.panic import KernelPanic
+
+from .breakpoints import Breakpoints
+from .program import DebugError, Program
+from .stepping import Stepper
+
+_PROGRAMS = {}
+
+
+def load_program(path: str) -> Program:
+    """The Program of an ELF file, cached per (path, mtime)."""
+    key = (os.path.abspath(path), os.path.getmtime(path))
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = Program(path)
+    return _PROGRAMS[key]
+
+
+class Stop(NamedTuple):
+    """Why the machine stopped. kind: breakpoint, watchpoint, catch, step, finish, until,
+    signal, exited, killed, fault. tid: the thread it concerns (0 if none)."""
+    kind: str
+    tid: int
+    bps: tuple = ()                       # Breakpoints hit
+    detail: dict = {}
+
+
+class _Sink:
+    def __init__(self, fn):
+        self.fn = fn
+
+    def write(self, data):
+        self.fn(data.decode("utf-8", "replace"))
+
+    def flush(self):
+        pass
+
+
+class Session(Breakpoints):
+    def __init__(self, program, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
+                 sched="flat", files=None, disk=None, disk_latency_us=100.0, out=None):
+        """program: a name in build/bin or a host path to the ELF file. out(str) receives
+        the program's console output and the kernel log (default: stdout)."""
+        from tools import run as trun
+        self.trun = trun
+        self.program, self.args = program, list(args)
+        self.opts = {"cpus": cpus, "mem": mem, "seed": seed, "quantum": quantum, "input": input,
+                     "sched": sched}
+        self.files, self.disk, self.disk_latency_us = files, disk, disk_latency_us
+        host = program if ("/" in program or os.path.isfile(program)) else os.path.join(trun.BIN_DIR, program)
+        if not os.path.isfile(host):
+            raise DebugError(f"{program}: No such file or directory.")
+        self.prog = load_program(host)
+        self.out = out if out is not None else _stdout
+        self.bps = {}
+        self._num = 0
+        self.machine = self.kernel = None
+        self.status = None                # machine exit status once halted
+        self.inferiors = {}               # pid -> "running": processes running the program
+        self.main_pid = None              # the first of them (init's child)
+        self.main_status = None           # its wait status once it exited
+        self.tid = None                   # selected thread
+        self.frame_no = 0
+        self.hart = 0                     # selected hart
+        self.stepper = Stepper(self)
+        self.notices = []                 # lines to show at the next stop ([New LWP ...])
+        self.caught = []                  # (Breakpoint, Event) caught since the last resume
+        self.events = []                  # events of the stepping thread during a step
+        self._fault_seen = None
+        self._dev = None
+        self.history = []                 # values printed: $1, $2, ...
+        self.convenience = {}             # $name set by the user
+
+    # ---- life of the machine ----
+    @property
+    def running(self) -> bool:
+        return self.machine is not None and not self.machine.halted
+
+    def boot(self) -> None:
+        """A fresh machine (same seed, same files: the same run every time), booted to
+        init, not yet run."""
+        self.kill()
+        trun, o = self.trun, self.opts
+        if self.disk is not None:
+            files = {}
+            path = trun.prepare_disk(self.disk, self.program)
+            self._dev = trun.open_disk(self.disk, self.disk_latency_us)
+            extra = {"disk": self._dev}
+        else:
+            files = dict(trun.bin_files() if self.files is None else self.files)
+            path = trun.add_program(files, self.program)
+            extra = {}
+        self.image = path
+        script = o["input"].encode() if isinstance(o["input"], str) else o["input"]
+        console = Console(out=_Sink(self.out), script=script)
+        self.machine = Machine(cpus=o["cpus"], mem_mib=o["mem"], seed=o["seed"], quantum=o["quantum"],
+                               console=console, **extra)
+        self.kernel = Kernel(self.machine, files, seed=o["seed"], log_sink=self.out, sched=o["sched"])
+        self.kernel.trace()
+        self.kernel.tracer.listeners.append(self._on_event)
+        for h in self.machine.harts:
+            h.set_fault_filter(self._fault_filter)
+        self.inferiors = {}
+        self.status = None
+        self.main_pid = self.main_status = None
+        self.tid, self.frame_no, self.hart = None, 0, 0
+        self.sync_hooks()
+        self.kernel.boot(["/bin/init", path] + self.args)
+
+    def kill(self) -> None:
+        if self._dev is not None:
+            self._dev.close()
+            self._dev = None
+        self.machine = self.kernel = None
+        self.tid = None
+
+    def need_running(self):
+        if not self.running:
+            raise DebugError("The program is not being run.")
+
+    # ---- threads and memory ----
+    @property
+    def sched(self):
+        return self.kernel.sched
+
+    def thread(self, tid=None):
+        """The live LWP tid (default: the selected one); DebugError if none."""
+        self.need_running()
+        tid = self.tid if tid is None else tid
+        t = self.sched.threads.get(tid) if tid is not None else None
+        if t is None or t.proc is None:
+            raise DebugError("No thread selected." if tid is None else f"Invalid thread ID: {tid}")
+        return t
+
+    def lwps(self):
+        """Live LWPs of the debugged processes, by lwpid."""
+        if not self.running:
+            return []
+        return sorted((t for t in self.sched.threads.values()
+                       if t.proc is not None and t.proc.pid in self.inferiors), key=lambda t: t.tid)
+
+    def regs(self, t) -> list:
+        return self.sched.regs(t)
+
+    def set_reg(self, t, n: int, value: int) -> None:
+        self.sched.set_reg(t, n, value)
+
+    def read(self, va: int, n: int, t=None):
+        """n bytes at user address va of t's process (default: selected), or None."""
+        t = t or self.thread()
+        aspace = t.proc.aspace
+        if aspace is None:
+            return None
+        mem = self.machine.mem
+        out = bytearray()
+        while len(out) < n:
+            cur = va + len(out)
+            if not 0 <= cur < USER_TOP:
+                return None
+            chunk = min(n - len(out), mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
+            pte = aspace.pte(cur)
+            if pte & mmu.PTE_V:
+                out += mem.read(mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1)), chunk)
+            elif aspace.find(cur) is not None:
+                out += bytes(chunk)
+            else:
+                return None
+        return bytes(out)
+
+    def write(self, va: int, data: bytes, t=None) -> None:
+        t = t or self.thread()
+        aspace = t.proc.aspace
+        done = 0
+        while done < len(data):
+            cur = va + done
+            chunk = min(len(data) - done, mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
+            pte = aspace.pte(cur) if 0 <= cur < USER_TOP else 0
+            if pte & mmu.PTE_V and pte & mmu.PTE_X and not pte & mmu.PTE_W:
+                pa = mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1))      # code: patch and flush
+                self.machine.mem.write(pa, data[done:done + chunk])
+                self.machine.flush_code_all(pa, chunk)
+            else:
+                try:
+                    pa = aspace.resolve(cur, mmu.PTE_W)
+                except Exception as e:       # kernel.vm.Fault: not writable user memory
+                    raise DebugError(f"Cannot access memory at address {cur:#x}") from e
+                self.machine.mem.write(pa, data[done:done + chunk])
+            done += chunk
+
+    def frames(self, t):
+        from .evaluate import frames
+        return frames(self, t)
+
+    def assign(self, ev, lhs, rhs):
+        """lhs = rhs in the guest (register or memory); returns the new value."""
+        from .evaluate import Value
+        size = lhs.type.size
+        data = (rhs.int & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+        t = ev.t
+        if lhs.reg is not None:
+            if ev.frame_no != 0:
+                raise DebugError("Can only change registers of the innermost frame.")
+            n = REG_PC if lhs.reg == "pc" else lhs.reg
+            self.set_reg(t, n, rhs.int)
+            ev._frames = None
+        elif lhs.addr is not None:
+            self.write(lhs.addr, data, t)
+        else:
+            raise DebugError("Left operand of assignment is not an lvalue.")
+        return Value(lhs.type, data, addr=lhs.addr, reg=lhs.reg)
+
+    def make_stop(self, kind, tid, detail=None) -> Stop:
+        """A Stop of the thread tid; a step that ends on a breakpoint reports it, as gdb
+        does, and resuming will execute it rather than stop there again."""
+        hit = ()
+        t = self.sched.threads.get(tid) if self.running else None
+        if t is not None and t.proc is not None:
+            pc = self.regs(t)[REG_PC]
+            hit = tuple(bp for bp in self.bps.values() if bp.kind == "breakpoint" and bp.enabled and pc in bp.addrs)
+            if hit:
+                for bp in hit:
+                    bp.hits += 1
+                if kind == "step":
+                    kind = "breakpoint"
+                for cpu in self.sched.cpus:
+                    if cpu.current is t:
+                        cpu.hart.skip_breakpoint_at(pc)
+        return Stop(kind, tid, hit, detail or {})
+
+    # ---- the machine runs ----
+    def resume(self) -> list:
+        """Run the machine to its next pause; the list of raw reasons: ('hart', hid,
+        DebugStop, tid), ('catch', Breakpoint, Event), ('halt', status)."""
+        self.need_running()
+        self.caught = []
+        for h in self.machine.harts:
+            h.debug_stop = None
+        try:
+            status = self.machine.run(self.kernel)
+        except KernelPanic as e:
+            self.kill()
+            raise DebugError(f"kernel panic: {str(e).splitlines()[0]}") from None
+        reasons = []
+        for cpu in self.sched.cpus:
+            st = cpu.hart.debug_stop
+            if st is not None:
+                cpu.hart.debug_stop = None
+                t = cpu.current
+                tid = self.stepper.tid if st.kind in ("step", "range") else (t.tid if t is not None else 0)
+                reasons.append(("hart", cpu.hid, st, tid))
+        reasons += [("catch", bp, ev) for bp, ev in self.caught]
+        if status is not None:
+            self.status = status
+            reasons.append(("halt", status))
+        return reasons
+
+    def user_stop(self, reasons):
+        """The Stop that user breakpoints, watchpoints, catchpoints, faults or the end of
+        the program make of these reasons, or None (keep going)."""
+        from .evaluate import Evaluator
+        for r in reasons:
+            if r[0] == "hart":
+                _, hid, st, tid = r
+                t = self.sched.threads.get(tid)
+                if t is None or t.proc is None or t.proc.pid not in self.inferiors:
+                    continue
+                if st.kind == "break":
+                    hit = []
+                    for bp in self.bps.values():
+                        if bp.kind == "breakpoint" and bp.enabled and st.pc in bp.addrs:
+                            if bp.cond:
+                                try:
+                                    ok = Evaluator(self, t=t).value(bp.cond).int != 0
+                                except DebugError as e:
+                                    self.notices.append(f"Error in testing condition for breakpoint {bp.num}:\n{e}")
+                                    ok = True
+                                if not ok:
+                                    continue
+                            if bp.ignore:
+                                bp.ignore -= 1
+                                continue
+                            bp.hits += 1
+                            hit.append(bp)
+                    if hit:
+                        for bp in hit:
+                            if bp.temp:
+                                del self.bps[bp.num]
+                        self.sync_hooks()
+                        return Stop("breakpoint", tid, tuple(hit))
+                elif st.kind == "watch":
+                    for bp in self.bps.values():
+                        if bp.kind != "watchpoint" or not bp.enabled:
+                            continue
+                        a, n, _ty, pid = bp.watch
+                        if pid != t.proc.pid:
+                            continue
+                        if any(st.addr < hi and lo < st.addr + max(1, st.size) for lo, hi in bp.phys):
+                            new = self.read(a, n, t)
+                            if new != bp.old:
+                                old, bp.old = bp.old, new
+                                bp.hits += 1
+                                return Stop("watchpoint", tid, (bp,), {"old": old, "new": new})
+                elif st.kind == "fault":
+                    self._fault_seen = (tid, st.pc)
+                    return Stop("signal", tid, (), {"cause": st.value, "addr": st.addr, "pc": st.pc})
+            elif r[0] == "catch":
+                bp, ev = r[1], r[2]
+                bp.hits += 1
+                return Stop("catch", ev.lwp, (bp,), {"event": ev})
+            elif r[0] == "halt":
+                return Stop("exited", 0, (), {"status": r[1]})
+        return None
+
+    def _fault_filter(self, hid, trap) -> bool:
+        """Show a fault the kernel will turn into a signal before the kernel acts (gdb's
+        "Program received signal"); demand paging and copy-on-write go on unseen."""
+        t = self.sched.cpus[hid].current
+        if t is None or t.proc is None or t.proc.pid not in self.inferiors:
+            return False
+        if self._fault_seen == (t.tid, trap.epc):
+            self._fault_seen = None
+            return False
+        access = {12: mmu.PTE_X, 13: mmu.PTE_R, 15: mmu.PTE_W}.get(trap.cause)
+        if access is not None:
+            r = t.proc.aspace.find(trap.tval)
+            if r is not None and r.prot & access and r.kind != "guard":
+                return False
+        return True
+
+    # ---- the kernel's event stream ----
+    def _on_event(self, ev) -> None:
+        kind = ev.kind
+        if kind == "exec":
+            if ev.detail.get("path") == self.image:
+                self.inferiors[ev.pid] = "running"
+                if self.main_pid is None:
+                    self.main_pid = ev.pid
+                if self.tid is None:
+                    self.tid = ev.lwp
+            else:
+                self.inferiors.pop(ev.pid, None)
+        elif kind == "fork" and ev.pid in self.inferiors:
+            self.inferiors[ev.detail["child"]] = "running"
+            self.notices.append(f"[New inferior process {ev.detail['child']} (fork of {ev.pid})]")
+        elif kind == "lwp_create" and ev.pid in self.inferiors:
+            self.notices.append(f"[New Thread {ev.detail['lwp']} (LWP {ev.detail['lwp']})]")
+        elif kind == "lwp_exit" and ev.pid in self.inferiors:
+            self.notices.append(f"[Thread {ev.lwp} (LWP {ev.lwp}) exited]")
+        elif kind == "exit" and ev.pid in self.inferiors:
+            st = ev.detail.get("status", 0)
+            self.inferiors[ev.pid] = st
+            if ev.pid == self.main_pid:
+                self.main_status = st
+            if st & 0x7F:
+                from .breakpoints import signal_name
+                self.notices.append(f"\nProgram terminated with signal {signal_name(st & 0x7F)}.")
+            elif ev.pid != self.main_pid:
+                self.notices.append(f"[Inferior process {ev.pid} exited "
+                                    + ("normally]" if st >> 8 == 0 else f"with code {st >> 8:02o}]"))
+            del self.inferiors[ev.pid]
+        self.stepper.on_event(ev)
+        if kind == "pagefault" and any(bp.kind == "watchpoint" and bp.watch[3] == ev.pid for bp in self.bps.values()):
+            self.sync_hooks()
+        if ev.pid not in self.inferiors and kind not in ("exec", "exit"):
+            return
+        for bp in self.bps.values():
+            if bp.kind == "catchpoint" and bp.enabled and self._catches(bp, ev):
+                self.caught.append((bp, ev))
+                self.machine.request_stop()
+                break
+
+def _stdout(text):
+    import sys
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,301 @@
+"""The machine's view, which no gdb has: harts, processes, LWPs, address spaces, virtual
+time; plus the lower-level views of the selected thread (registers, memory, disassembly,
+source). Each function returns the lines to print."""
+import capstone
+
+from emulator import mmu
+from emulator.hart import REG_PC
+
+from .evaluate import Evaluator
+from .program import REG_NAMES, DebugError
+from .types import format_scalar
+
+_CS = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
+_STATE = {"running": "running", "runnable": "runnable", "sleeping": "sleeping", "zombie": "exited"}
+
+
+def _where(s, t):
+    """'func+off' of a user thread's pc, or its kernel state."""
+    if t.proc is None:
+        return "kernel thread"
+    pc = s.regs(t)[REG_PC]
+    sym = s.prog.symbolize(pc) if t.proc.pid in s.inferiors else (t.proc.symbols.lookup(pc) if t.proc.symbols else None)
+    return f"{pc:#x}" + (f" <{sym}>" if sym else "")
+
+
+def info_harts(s):
+    s.need_running()
+    lines = ["  Hart  Mode    Thread                       PC                            Time (ns)   Insns"]
+    for cpu in s.sched.cpus:
+        t = cpu.current
+        mark = "*" if cpu.hid == s.hart else " "
+        if t is None:
+            mode, who, pc = "idle", "-", "-"
+        elif t.proc is None:
+            mode, who, pc = "kernel", f"{t.name} (kthread {t.tid})", "-"
+        else:
+            mode = "user" if t.mode == "user" else "kernel"
+            who = f"LWP {t.tid} pid {t.proc.pid} {t.proc.name}"
+            pc = _where(s, t)
+        lines.append(f"{mark} {cpu.hid:<5} {mode:<7} {who:<28} {pc:<29} {cpu.hart.time:<11} {cpu.instret}")
+    return lines
+
+
+def select_hart(s, hid):
+    s.need_running()
+    if not 0 <= hid < len(s.sched.cpus):
+        raise DebugError(f"Invalid hart {hid}: the machine has harts 0-{len(s.sched.cpus) - 1}.")
+    s.hart = hid
+    t = s.sched.cpus[hid].current
+    if t is None:
+        return [f"[hart {hid} is idle]"]
+    if t.proc is None:
+        return [f"[hart {hid} runs kernel thread {t.name} (kthread {t.tid}): no user context]"]
+    s.tid, s.frame_no = t.tid, 0
+    return [f"[Switching to hart {hid}: LWP {t.tid} of pid {t.proc.pid} ({t.proc.name})]"]
+
+
+def info_procs(s):
+    s.need_running()
+    lines = ["  PID   PPID  STATE     LWPs  NAME"]
+    for pid, p in sorted(s.kernel.procs.procs.items()):
+        mark = "*" if pid in s.inferiors else " "
+        state = "zombie" if p.state == "zombie" else ("running" if any(t.state == "running" for t in p.threads)
+                                                      else "sleeping" if p.threads else "exited")
+        lines.append(f"{mark} {pid:<5} {p.ppid:<5} {state:<9} {len(p.threads):<5} {p.name}")
+    lines.append("(* = runs the debugged program)")
+    return lines
+
+
+def info_threads(s, frame_line):
+    s.need_running()
+    ts = s.lwps()
+    if not ts:
+        return ["No threads."]
+    lines = ["  Id   Target Id                           State     Hart  Frame"]
+    for t in ts:
+        mark = "*" if t.tid == s.tid else " "
+        hart = str(t.cpu.hid) if t.state == "running" and t.cpu is not None else "-"
+        target = f"LWP {t.tid} (pid {t.proc.pid}, kthread {t.tid}) \"{t.name}\""
+        state = _STATE.get(t.state, t.state) + ("" if t.mode == "user" or t.state != "running" else "/k")
+        try:
+            where = frame_line(t, 0)
+        except DebugError as e:
+            where = str(e)
+        lines.append(f"{mark} {t.tid:<4} {target:<35} {state:<9} {hart:<5} {where}")
+    return lines
+
+
+def select_thread(s, tid):
+    t = s.thread(tid)
+    if t.proc.pid not in s.inferiors:
+        raise DebugError(f"Thread ID {tid} is not a thread of the debugged program.")
+    s.tid, s.frame_no = tid, 0
+    if t.state == "running" and t.cpu is not None:
+        s.hart = t.cpu.hid
+    return [f"[Switching to thread {tid} (LWP {tid})]"]
+
+
+def info_vm(s, addr=None):
+    t = s.thread()
+    a = t.proc.aspace
+    if a is None:
+        raise DebugError("The process has no address space.")
+    lines = [f"Address space of pid {t.proc.pid} ({t.proc.name}): satp {a.satp:#x}, root table {a.root:#x}",
+             "  Start              End                Perm  Kind    Resident"]
+    for r in a.regions:
+        perm = ("r" if r.prot & mmu.PTE_R else "-") + ("w" if r.prot & mmu.PTE_W else "-") + \
+               ("x" if r.prot & mmu.PTE_X else "-")
+        n = sum(1 for _ in a.present(r.start, r.end))
+        lines.append(f"  {r.start:#018x} {r.end:#018x} {perm}   {r.kind:<7} {n} of {(r.end - r.start) // mmu.PAGE_SIZE} pages")
+    if addr is not None:
+        lines += walk(s, a, addr)
+    return lines
+
+
+def _flags(pte):
+    names = "VRWXUGAD"
+    out = "".join(c if pte >> i & 1 else "-" for i, c in enumerate(names))
+    return out + (" COW" if pte & mmu.PTE_RSW0 else "")
+
+
+def walk(s, a, va):
+    mem = s.machine.mem
+    lines = [f"Page-table walk of {va:#x} (VPN[2]={mmu.vpn(va, 2)}, VPN[1]={mmu.vpn(va, 1)}, VPN[0]={mmu.vpn(va, 0)}, "
+             f"offset {va & 0xFFF:#x}):"]
+    table = a.root
+    for level in (2, 1, 0):
+        pte_addr = table + 8 * mmu.vpn(va, level)
+        pte = mem.read64(pte_addr)
+        lines.append(f"  level {level}: table {table:#x} [{mmu.vpn(va, level):3}] at {pte_addr:#x} = {pte:#018x} {_flags(pte)}")
+        if not pte & mmu.PTE_V:
+            r = a.find(va)
+            why = f"in region {r.start:#x}-{r.end:#x} ({r.kind}): the first access will fault it in" if r else \
+                "in no region: an access is a segmentation fault"
+            lines.append(f"  not mapped; {why}")
+            return lines
+        if pte & (mmu.PTE_R | mmu.PTE_W | mmu.PTE_X):
+            pa = mmu.pte_pa(pte) | (va & ((mmu.PAGE_SIZE << (9 * level)) - 1))
+            lines.append(f"  -> physical address {pa:#x}")
+            return lines
+        table = mmu.pte_pa(pte)
+    return lines
+
+
+def info_clock(s):
+    s.need_running()
+    m = s.machine
+    lines = [f"virtual time {m.clock.now} ns ({m.clock.now / 1e6:.6f} ms) at the last round boundary; "
+             f"{m.rounds} rounds of at most {m.quantum} ns; seed {s.opts['seed']}"]
+    for cpu in s.sched.cpus:
+        lines.append(f"  hart {cpu.hid}: local time {cpu.hart.time} ns, {cpu.instret} user instructions, "
+                     f"{cpu.switches} switches")
+    nxt = m.clock.next_time()
+    lines.append(f"next timed event at {nxt} ns" if nxt is not None else "no timed event pending")
+    return lines
+
+
+def info_registers(s, names=()):
+    ev = Evaluator(s)
+    f = ev.frame()
+    out = []
+    want = list(names) or list(REG_NAMES[1:]) + ["pc"]
+    for n in want:
+        n = n.lstrip("$")
+        if n == "pc":
+            v = f["pc"]
+            sym = s.prog.symbolize(v)
+            out.append(f"{'pc':<15}{v:<#19x}{v:#x}" + (f" <{sym}>" if sym else ""))
+            continue
+        from .evaluate import REGS
+        if n not in REGS:
+            raise DebugError(f"Invalid register `{n}'")
+        i = REGS[n]
+        if i != 0 and i not in f:
+            out.append(f"{REG_NAMES[i]:<15}<not saved>")
+            continue
+        v = f.get(i, 0)
+        if i in (1,):
+            sym = s.prog.symbolize(v)
+            nat = f"{v:#x}" + (f" <{sym}>" if sym else "")
+        elif i in (2, 3, 4, 8):
+            nat = f"{v:#x}"
+        else:
+            nat = str(v - (1 << 64) if v >> 63 else v)
+        out.append(f"{REG_NAMES[i]:<15}{v:<#19x}{nat}")
+    if not names:
+        t = s.thread()
+        out.append(f"{'priv':<15}{0:<#19x}user (LWP {t.tid})")
+    return out
+
+
+_UNIT = {"b": 1, "h": 2, "w": 4, "g": 8}
+_PER_LINE = {1: 8, 2: 8, 4: 4, 8: 2}
+
+
+def examine(s, fmt, count, size, addr):
+    """Lines of x/{count}{fmt}{size} at addr; returns (lines, next address)."""
+    t = s.thread()
+    lines = []
+    if fmt == "i":
+        lines, nxt = disasm_lines(s, addr, count=count)
+        return lines, nxt
+    if fmt == "s":
+        from .types import c_string
+        for _ in range(count):
+            text = c_string(lambda a, n: s.read(a, n, t), addr, 200)
+            if text is None:
+                raise DebugError(f"Cannot access memory at address {addr:#x}")
+            lines.append(f"{_label(s, addr)}:\t{text}")
+            raw = s.read(addr, 201, t) or b""
+            addr += (raw.find(b"\0") + 1) if b"\0" in raw else len(raw)
+        return lines, addr
+    per = _PER_LINE[size]
+    cur = addr
+    for i in range(count):
+        data = s.read(cur, size, t)
+        if data is None:
+            if i % per:
+                pass
+            lines.append(f"Cannot access memory at address {cur:#x}")
+            break
+        v = int.from_bytes(data, "little")
+        if fmt == "a":
+            sym = s.prog.symbolize(v)
+            text = f"{v:#x}" + (f" <{sym}>" if sym else "")
+        elif fmt == "x":
+            text = f"0x{v:0{2 * size}x}"
+        else:
+            text = format_scalar(v, size, fmt, True)
+        if i % per == 0:
+            lines.append(f"{_label(s, cur)}:")
+        lines[-1] += "\t" + text
+        cur += size
+    return lines, cur
+
+
+def _label(s, addr):
+    sym = s.prog.symbolize(addr)
+    return f"{addr:#x}" + (f" <{sym}>" if sym else "")
+
+
+def _insns(s, start, end=None, count=None):
+    t = s.thread()
+    out = []
+    addr = start
+    while (end is None or addr < end) and (count is None or len(out) < count):
+        code = s.read(addr, 4, t) or s.read(addr, 2, t)
+        if not code:
+            break
+        ins = next(_CS.disasm(code, addr, 1), None)
+        if ins is None:
+            out.append((addr, 2, ".insn", f"{int.from_bytes(code[:2], 'little'):#06x}"))
+            addr += 2
+            continue
+        out.append((ins.address, ins.size, ins.mnemonic, ins.op_str))
+        addr += ins.size
+    return out, addr
+
+
+def _operands(s, mnem, ops):
+    """capstone's operands, with the symbol of a branch or call target."""
+    if mnem in ("jal", "j", "c.j", "c.jal", "call", "tail") or mnem.startswith("b") or mnem.startswith("c.b"):
+        last = ops.split(",")[-1].strip()
+        try:
+            target = int(last, 0)
+        except ValueError:
+            return ops
+        sym = s.prog.symbolize(target)
+        return ops + (f" <{sym}>" if sym else "")
+    return ops
+
+
+def disasm_lines(s, start, end=None, count=None, pc=None, func=None):
+    insns, nxt = _insns(s, start, end, count)
+    lines = []
+    for addr, size, m, ops in insns:
+        mark = "=> " if addr == pc else "   "
+        where = f"<+{addr - func.low}>" if func is not None else f"<{s.prog.symbolize(addr) or '??'}>"
+        lines.append(f"{mark}{addr:#018x} {where}:\t{m}\t{_operands(s, m, ops)}".rstrip())
+    return lines, nxt
+
+
+def disassemble(s, arg):
+    ev = Evaluator(s)
+    pc = ev.frame()["pc"]
+    if arg:
+        if "," in arg:
+            lo, hi = arg.split(",", 1)
+            start = ev.value(lo).int
+            hi = hi.strip()
+            end = start + ev.value(hi[1:]).int if hi.startswith("+") else ev.value(hi).int
+            lines, _ = disasm_lines(s, start, end, pc=pc)
+            return [f"Dump of assembler code from {start:#x} to {end:#x}:"] + lines + ["End of assembler dump."]
+        addr = ev.value(arg).int
+    else:
+        addr = ev.lookup_pc()
+    f = s.prog.function_at(addr)
+    if f is None:
+        raise DebugError("No function contains specified address.")
+    lines, _ = disasm_lines(s, f.low, f.high, pc=pc, func=f)
+    return [f"Dump of assembler code for function {f.name}:"] + lines + ["End of assembler dump."]

@@ -1,0 +1,464 @@
+"""A GDB remote-serial-protocol stub over the debugger's Session (docs/debugger.md).
+
+    python -m tools.run --gdb PORT [run options] PROGRAM [ARGS]      (make gdb-server)
+    gdb-multiarch -ex 'target remote :PORT' PROGRAM
+
+Serves one client on 127.0.0.1 only. The program is stopped at its first instruction
+(right after init exec'd it). Each LWP of the program is a GDB thread (thread id = lwpid);
+memory goes through the address space of the thread selected with Hg. Supported: ?, g G
+p P, m M, c s C S, vCont (c, s), Z0/z0 Z1/z1 (breakpoints, as code hooks), Z2/z2 (write
+watchpoints), H, T, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo, qSupported,
+qXfer:features:read (riscv:rv64: x0-x31, pc, f0-f31, fcsr, priv), QStartNoAckMode, D, k,
+and ^C. Anything else gets the empty reply; a malformed packet gets an error reply.
+"""
+import select
+import signal
+import socket
+import sys
+
+from emulator.hart import REG_FCSR, REG_PC
+
+from tools.debugger import DebugError, Session
+
+_X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"] + [f"a{i}" for i in range(8)] + \
+     [f"s{i}" for i in range(2, 12)] + [f"t{i}" for i in range(3, 7)]
+_F = [f"ft{i}" for i in range(8)] + ["fs0", "fs1"] + [f"fa{i}" for i in range(8)] + \
+     [f"fs{i}" for i in range(2, 12)] + [f"ft{i}" for i in range(8, 12)]
+REG_FCSR_GDB, REG_PRIV_GDB = 68, 4161
+
+
+def target_xml() -> str:
+    cpu = "".join(f'<reg name="{n}" bitsize="64" type="{"code_ptr" if i == 1 else "data_ptr" if i in (2, 8) else "int"}" regnum="{i}"/>'
+                  for i, n in enumerate(_X))
+    cpu += '<reg name="pc" bitsize="64" type="code_ptr" regnum="32"/>'
+    fpu = "".join(f'<reg name="{n}" bitsize="64" type="ieee_double" regnum="{33 + i}"/>' for i, n in enumerate(_F))
+    fpu += f'<reg name="fcsr" bitsize="32" type="int" regnum="{REG_FCSR_GDB}"/>'
+    return ('<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target version="1.0">'
+            "<architecture>riscv:rv64</architecture>"
+            f'<feature name="org.gnu.gdb.riscv.cpu">{cpu}</feature>'
+            f'<feature name="org.gnu.gdb.riscv.fpu">{fpu}</feature>'
+            f'<feature name="org.gnu.gdb.riscv.virtual"><reg name="priv" bitsize="64" type="int" regnum="{REG_PRIV_GDB}"/></feature>'
+            "</target>")
+
+
+class BadPacket(Exception):
+    """A packet that cannot be parsed: answered with an error reply."""
+
+
+def _hex(data: bytes) -> str:
+    return data.hex()
+
+
+def _le(v: int, n=8) -> str:
+    return (v & ((1 << 8 * n) - 1)).to_bytes(n, "little").hex()
+
+
+def _num(text: str) -> int:
+    try:
+        return int(text, 16)
+    except ValueError:
+        raise BadPacket(text) from None
+
+
+class Stub:
+    def __init__(self, session: Session, log=None):
+        self.s = session
+        self.log = log or (lambda msg: None)
+        self.sock = None
+        self.ack = True
+        self.g_tid = None                 # thread for registers and memory (Hg)
+        self.c_tid = None                 # thread for c/s (Hc)
+        self.last_stop = "S05"
+        self.zbp = {}                     # (kind, addr) -> breakpoint number
+        self.interrupted = False
+        self.buf = b""
+
+    # ---- framing ----
+    def _send(self, data: str) -> None:
+        raw = data.encode("latin-1")
+        pkt = b"$" + raw + b"#" + f"{sum(raw) & 0xFF:02x}".encode()
+        while True:
+            self.sock.sendall(pkt)
+            if not self.ack:
+                return
+            c = self._byte()
+            if c in (b"+", b""):
+                return
+
+    def _byte(self) -> bytes:
+        if not self.buf:
+            self.buf = self.sock.recv(4096)
+            if not self.buf:
+                return b""
+        c, self.buf = self.buf[:1], self.buf[1:]
+        return c
+
+    def _packet(self):
+        """The next packet's payload (str), '\\x03' for an interrupt, None at EOF."""
+        while True:
+            c = self._byte()
+            if c == b"":
+                return None
+            if c == b"\x03":
+                return "\x03"
+            if c != b"$":
+                continue
+            data = b""
+            while True:
+                c = self._byte()
+                if c == b"":
+                    return None
+                if c == b"#":
+                    break
+                data += c
+            cs = self._byte() + self._byte()
+            ok = cs.decode("latin-1", "replace").lower() == f"{sum(data) & 0xFF:02x}"
+            if self.ack:
+                self.sock.sendall(b"+" if ok else b"-")
+            if ok or not self.ack:
+                return self._unescape(data).decode("latin-1")
+
+    @staticmethod
+    def _unescape(data: bytes) -> bytes:
+        out, i = bytearray(), 0
+        while i < len(data):
+            if data[i] == 0x7D and i + 1 < len(data):
+                out.append(data[i + 1] ^ 0x20)
+                i += 2
+            else:
+                out.append(data[i])
+                i += 1
+        return bytes(out)
+
+    # ---- serving ----
+    def start(self) -> None:
+        """Boot and run until the program has been exec'd: the state a client attaches to."""
+        s = self.s
+        s.boot()
+        bp = s.catch("exec")
+        try:
+            while True:
+                stop = s.user_stop(s.resume())
+                if stop is not None:
+                    break
+        finally:
+            s.delete([bp.num])
+        if stop.kind == "exited":
+            raise DebugError("the program exited before it could be debugged")
+        self.g_tid = self.c_tid = stop.tid
+        s.tid = stop.tid
+        self.last_stop = self._stop_reply(stop)
+
+    def serve(self, port: int) -> None:
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", port))
+        srv.listen(1)
+        self.log(f"gdb stub: listening on 127.0.0.1:{srv.getsockname()[1]}")
+        self.sock, addr = srv.accept()
+        srv.close()
+        self.log(f"gdb stub: client {addr[0]}:{addr[1]}")
+        try:
+            self.loop()
+        finally:
+            self.sock.close()
+
+    def loop(self) -> None:
+        while True:
+            pkt = self._packet()
+            if pkt is None:
+                return
+            if pkt == "\x03":
+                continue
+            if pkt == "QStartNoAckMode":
+                self._send("OK")
+                self.ack = False
+                continue
+            try:
+                reply = self.handle(pkt)
+            except BadPacket:
+                reply = "E01"
+            except DebugError as e:
+                self.log(f"gdb stub: {e}")
+                reply = "E0E"
+            if reply is None:         # kill / detach done
+                return
+            self._send(reply)
+            if pkt in ("k", "D") or pkt.startswith("D;") or pkt.startswith("vKill"):
+                return
+
+    # ---- packets ----
+    def handle(self, pkt: str):
+        s = self.s
+        c = pkt[0]
+        if pkt == "?":
+            return self.last_stop
+        if pkt.startswith("qSupported"):
+            return "PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+"
+        if pkt.startswith("qXfer:features:read:"):
+            name, _, rng = pkt[len("qXfer:features:read:"):].partition(":")
+            if name != "target.xml":
+                return "E00"
+            off, _, ln = rng.partition(",")
+            xml = target_xml()
+            chunk = xml[_num(off):_num(off) + _num(ln)]
+            return ("l" if _num(off) + _num(ln) >= len(xml) else "m") + chunk
+        if pkt == "qC":
+            return f"QC{self._tid():x}"
+        if pkt == "qAttached":
+            return "1"
+        if pkt == "qfThreadInfo":
+            ts = s.lwps()
+            return "m" + ",".join(f"{t.tid:x}" for t in ts) if ts else "l"
+        if pkt == "qsThreadInfo":
+            return "l"
+        if pkt.startswith("qThreadExtraInfo,"):
+            tid = _num(pkt.split(",", 1)[1])
+            t = s.sched.threads.get(tid) if s.running else None
+            if t is None or t.proc is None:
+                return "E01"
+            hart = f"hart {t.cpu.hid}" if t.state == "running" and t.cpu is not None else "no hart"
+            return _hex(f"pid {t.proc.pid} {t.proc.name}, {t.state}, {hart}".encode())
+        if c == "H":
+            if len(pkt) < 3 or pkt[1] not in "gc":
+                raise BadPacket(pkt)
+            tid = pkt[2:]
+            if tid in ("-1", "0"):
+                tid = None
+            else:
+                tid = _num(tid)
+                self._thread(tid)
+            if pkt[1] == "g":
+                self.g_tid = tid if tid is not None else self._tid()
+            else:
+                self.c_tid = tid
+            return "OK"
+        if c == "T":
+            tid = _num(pkt[1:])
+            return "OK" if any(t.tid == tid for t in s.lwps()) else "E01"
+        if c == "g":
+            t = self._thread(self.g_tid)
+            r = s.regs(t)
+            return "".join(_le(r[i]) for i in range(32)) + _le(r[REG_PC]) + "".join(_le(r[32 + i]) for i in range(32))
+        if c == "G":
+            t = self._thread(self.g_tid)
+            data = bytes.fromhex(pkt[1:]) if len(pkt) % 2 == 1 else b""
+            if len(data) < 33 * 8:
+                raise BadPacket(pkt)
+            for i in range(1, 32):
+                s.set_reg(t, i, int.from_bytes(data[8 * i:8 * i + 8], "little"))
+            s.set_reg(t, REG_PC, int.from_bytes(data[256:264], "little"))
+            return "OK"
+        if c == "p":
+            return self._read_reg(_num(pkt[1:]))
+        if c == "P":
+            n, _, v = pkt[1:].partition("=")
+            return self._write_reg(_num(n), v)
+        if c == "m":
+            addr, _, ln = pkt[1:].partition(",")
+            n = _num(ln)
+            if n > 0x10000:
+                raise BadPacket(pkt)
+            data = s.read(_num(addr), n, self._thread(self.g_tid))
+            return _hex(data) if data is not None else "E14"
+        if c == "M":
+            head, _, hexdata = pkt[1:].partition(":")
+            addr, _, ln = head.partition(",")
+            try:
+                data = bytes.fromhex(hexdata)
+            except ValueError:
+                raise BadPacket(pkt) from None
+            if len(data) != _num(ln):
+                raise BadPacket(pkt)
+            s.write(_num(addr), data, self._thread(self.g_tid))
+            return "OK"
+        if c in "Zz":
+            return self._z(pkt)
+        if pkt == "vCont?":
+            return "vCont;c;C;s;S"
+        if pkt.startswith("vCont;"):
+            return self._vcont(pkt[6:])
+        if c in "cC":
+            return self._resume(None)
+        if c in "sS":
+            return self._resume(self.c_tid or self._tid())
+        if c == "D":
+            self._detach()
+            return "OK"
+        if c == "k" or pkt.startswith("vKill"):
+            s.kill()
+            return None if c == "k" else "OK"
+        if pkt == "vMustReplyEmpty":
+            return ""
+        if pkt.startswith("qSymbol"):
+            return "OK"
+        return ""
+
+    def _tid(self) -> int:
+        s = self.s
+        if s.tid is not None and any(t.tid == s.tid for t in s.lwps()):
+            return s.tid
+        ts = s.lwps()
+        if not ts:
+            raise DebugError("no thread")
+        return ts[0].tid
+
+    def _thread(self, tid):
+        tid = tid if tid is not None else self._tid()
+        for t in self.s.lwps():
+            if t.tid == tid:
+                return t
+        raise DebugError(f"no thread {tid:x}")
+
+    def _read_reg(self, n):
+        t = self._thread(self.g_tid)
+        r = self.s.regs(t)
+        if n < 32:
+            return _le(r[n])
+        if n == 32:
+            return _le(r[REG_PC])
+        if 33 <= n < 65:
+            return _le(r[32 + n - 33])
+        if n == REG_FCSR_GDB:
+            return _le(r[REG_FCSR], 4)
+        if n == REG_PRIV_GDB:
+            return _le(0)
+        return "E01"
+
+    def _write_reg(self, n, v):
+        t = self._thread(self.g_tid)
+        try:
+            val = int.from_bytes(bytes.fromhex(v), "little")
+        except ValueError:
+            raise BadPacket(v) from None
+        if n < 32:
+            self.s.set_reg(t, n, val)
+        elif n == 32:
+            self.s.set_reg(t, REG_PC, val)
+        elif 33 <= n < 65 or n == REG_FCSR_GDB:
+            regs = self.s.regs(t)
+            regs[32 + n - 33 if n < 65 else REG_FCSR] = val
+            self.s.sched.set_regs(t, regs)
+        elif n != REG_PRIV_GDB:
+            return "E01"
+        return "OK"
+
+    def _z(self, pkt):
+        s = self.s
+        parts = pkt[1:].split(",")
+        if len(parts) < 3 or not parts[0].isdigit():
+            raise BadPacket(pkt)
+        kind, addr, size = int(parts[0]), _num(parts[1]), _num(parts[2].split(";")[0])
+        key = (kind, addr)
+        if kind in (0, 1):
+            if pkt[0] == "Z":
+                if key not in self.zbp:
+                    self.zbp[key] = s.break_at(f"*{addr:#x}").num
+            elif key in self.zbp:
+                s.delete([self.zbp.pop(key)])
+            return "OK"
+        if kind == 2:
+            if pkt[0] == "Z":
+                if key not in self.zbp:
+                    self.zbp[key] = s.watch_addr(addr, size, self._thread(self.g_tid)).num
+            elif key in self.zbp:
+                s.delete([self.zbp.pop(key)])
+            return "OK"
+        return ""
+
+    def _vcont(self, spec):
+        step = None
+        for action in spec.split(";"):
+            verb, _, tid = action.partition(":")
+            if verb[:1] in ("s", "S"):
+                step = _num(tid) if tid and tid != "-1" else (self.c_tid or self._tid())
+            elif verb[:1] not in ("c", "C"):
+                raise BadPacket(spec)
+        return self._resume(step)
+
+    def _resume(self, step_tid):
+        s = self.s
+        if not s.running:
+            return "W00"
+        self.interrupted = False
+        old = signal.signal(signal.SIGALRM, self._poll)
+        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+        try:
+            if step_tid is not None:
+                s.tid = step_tid
+                stop = s.stepper.stepi(1)
+            else:
+                while True:
+                    stop = s.user_stop(s.resume())
+                    if stop is not None or self.interrupted:
+                        break
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, old)
+        if stop is None:
+            self.last_stop = f"T02thread:{self._tid():x};"
+            return self.last_stop
+        self.last_stop = self._stop_reply(stop)
+        return self.last_stop
+
+    def _poll(self, *_):
+        """SIGALRM while the machine runs: a ^C from the client pauses it (flags only)."""
+        r, _, _ = select.select([self.sock], [], [], 0)
+        if r:
+            data = self.sock.recv(1, socket.MSG_PEEK)
+            if data == b"\x03":
+                self.sock.recv(1)
+                self.interrupted = True
+                if self.s.running:
+                    self.s.machine.request_stop()
+
+    def _stop_reply(self, stop) -> str:
+        s = self.s
+        if stop.kind == "exited":
+            st = s.main_status if s.main_status is not None else (stop.detail.get("status") or 0) << 8
+            return f"X{st & 0x7F:02x}" if st & 0x7F else f"W{(st >> 8) & 0xFF:02x}"
+        tid = stop.tid
+        if tid not in s.sched.threads:
+            tid = self._tid()
+        self.g_tid = self.c_tid = s.tid = tid
+        if stop.kind == "signal":
+            return f"T{ {2: 4, 3: 5}.get(stop.detail.get('cause'), 11):02x}thread:{tid:x};"
+        if stop.kind == "breakpoint":
+            return f"T05swbreak:;thread:{tid:x};"
+        if stop.kind == "watchpoint":
+            return f"T05watch:{stop.bps[0].watch[0]:x};thread:{tid:x};"
+        return f"T05thread:{tid:x};"
+
+    def _detach(self):
+        """Remove every breakpoint and let the machine run to its end, unobserved."""
+        s = self.s
+        s.delete()
+        self.zbp = {}
+        s.bps.clear()
+        s.sync_hooks()
+        while s.running:
+            s.resume()
+
+
+def main_from_run(opts) -> int:
+    """tools.run --gdb PORT: serve the program given on the command line."""
+    from tools.debug import make_session
+    if not opts.program:
+        print("tools.run: --gdb needs a PROGRAM", file=sys.stderr)
+        return 2
+    if not 0 <= opts.gdb < 65536:
+        print("tools.run: --gdb PORT must be 0..65535", file=sys.stderr)
+        return 2
+    try:
+        cli = make_session(opts)
+        stub = Stub(cli.s, log=lambda m: print(m, file=sys.stderr, flush=True))
+        cli.s.out = lambda text: (sys.stdout.write(text), sys.stdout.flush())
+        stub.start()
+        stub.serve(opts.gdb)
+    except (DebugError, OSError) as e:
+        print(f"tools.run: {e}", file=sys.stderr)
+        return 2
+    s = cli.s
+    if s.machine is not None and s.machine.halted:
+        return s.status or 0
+    return 0

@@ -1,0 +1,136 @@
+/* The user-level context switch of the green-thread library (uthread.c, docs/uthreads.md).
+
+       void __uswitch(struct uthread *from, struct uthread *to, volatile int *lock);
+
+   Saves the caller's context into `from`, releases the library's lock, and resumes `to`
+   where it last saved its own. The caller holds the lock (under M:N, the spin lock that
+   guards the run queue: another LWP may take `from` off a queue as soon as it is free,
+   so it is released only once `from` is completely saved; under M:1 it is unused and
+   clearing it changes nothing).
+   __uswitch is an ordinary function call, so the RISC-V calling convention has already
+   done half of the work: a0-a7, t0-t6, fa0-fa7 and ft0-ft11 are caller-saved, which means
+   the C code that called us has put whatever it still needs from them on its own stack.
+   Only the callee-saved registers must survive a call, and only they are saved here:
+     ra        where `from` resumes (the instruction after its call to __uswitch)
+     sp        its stack: everything else it owns (locals, spilled registers) is there
+     s0-s11    callee-saved integer registers (s0 is the frame pointer)
+     fs0-fs11  callee-saved floating-point registers
+   Not switched: gp (one value for the whole program), fcsr (rounding mode and FP flags,
+   shared by the threads of an LWP), and tp, which is not saved but *set*: it always points
+   at the running thread's control block, which is `to` itself.
+   Cost: 26 stores + 1 release + 26 loads + 1 move + ret = 55 instructions, and no system
+   call (claim S8).
+
+   struct uthread begins { self: 8 bytes, errno: 4, id: 4, then the 26-word context }, so
+   the context starts at offset CTX = 16 (uthread.c checks this with static asserts). */
+
+#define CTX 16
+#define RA  (CTX + 0 * 8)
+#define SP  (CTX + 1 * 8)
+#define S(n)  (CTX + (2 + (n)) * 8)            /* s0..s11: words 2..13 */
+#define FS(n) (CTX + (14 + (n)) * 8)           /* fs0..fs11: words 14..25 */
+
+	.section .text.__uswitch, "ax"
+	.globl __uswitch
+	.type __uswitch, @function
+	.p2align 2
+__uswitch:
+	/* ---- 1. save `from` (a0): what its caller expects to find intact after the call ---- */
+	sd   ra, RA(a0)           /* the return address: from will resume right after its call */
+	sd   sp, SP(a0)           /* from's stack pointer: its frames stay on its own stack */
+	sd   s0, S(0)(a0)         /* s0 = fp: from's frame pointer */
+	sd   s1, S(1)(a0)         /* s1..s11: values from's callers keep in registers ... */
+	sd   s2, S(2)(a0)
+	sd   s3, S(3)(a0)
+	sd   s4, S(4)(a0)
+	sd   s5, S(5)(a0)
+	sd   s6, S(6)(a0)
+	sd   s7, S(7)(a0)
+	sd   s8, S(8)(a0)
+	sd   s9, S(9)(a0)
+	sd   s10, S(10)(a0)
+	sd   s11, S(11)(a0)       /* ... across calls, e.g. loop counters and pointers */
+	fsd  fs0, FS(0)(a0)       /* fs0..fs11: the same for floating-point values */
+	fsd  fs1, FS(1)(a0)
+	fsd  fs2, FS(2)(a0)
+	fsd  fs3, FS(3)(a0)
+	fsd  fs4, FS(4)(a0)
+	fsd  fs5, FS(5)(a0)
+	fsd  fs6, FS(6)(a0)
+	fsd  fs7, FS(7)(a0)
+	fsd  fs8, FS(8)(a0)
+	fsd  fs9, FS(9)(a0)
+	fsd  fs10, FS(10)(a0)
+	fsd  fs11, FS(11)(a0)     /* from is now completely described by its context + stack */
+
+	/* ---- 2. release the lock (a2): from may now be picked up, even by another LWP ---- */
+	amoswap.w.rl zero, zero, (a2)   /* *lock = 0, ordered after every store above; nothing
+	                                   below touches from's stack or context again */
+
+	/* ---- 3. load `to` (a1): exactly what it saved when it last switched away ---- */
+	ld   ra, RA(a1)           /* where to resumes: after its own __uswitch call, or in a
+	                             trampoline below if it has never run */
+	ld   sp, SP(a1)           /* from this instruction on we are on to's stack */
+	ld   s0, S(0)(a1)         /* to's frame pointer */
+	ld   s1, S(1)(a1)         /* to's callee-saved registers, as its caller left them */
+	ld   s2, S(2)(a1)
+	ld   s3, S(3)(a1)
+	ld   s4, S(4)(a1)
+	ld   s5, S(5)(a1)
+	ld   s6, S(6)(a1)
+	ld   s7, S(7)(a1)
+	ld   s8, S(8)(a1)
+	ld   s9, S(9)(a1)
+	ld   s10, S(10)(a1)
+	ld   s11, S(11)(a1)
+	fld  fs0, FS(0)(a1)       /* and its floating-point ones */
+	fld  fs1, FS(1)(a1)
+	fld  fs2, FS(2)(a1)
+	fld  fs3, FS(3)(a1)
+	fld  fs4, FS(4)(a1)
+	fld  fs5, FS(5)(a1)
+	fld  fs6, FS(6)(a1)
+	fld  fs7, FS(7)(a1)
+	fld  fs8, FS(8)(a1)
+	fld  fs9, FS(9)(a1)
+	fld  fs10, FS(10)(a1)
+	fld  fs11, FS(11)(a1)
+
+	/* ---- 4. become `to` ---- */
+	mv   tp, a1               /* tp = the running thread's control block: errno, identity */
+	ret                       /* jump to to's ra: its call to __uswitch returns at last */
+	.size __uswitch, .-__uswitch
+
+
+/* Where a thread that has never run starts, through the first __uswitch to it. uthread.c
+   prepared its context with ra = __uthread_trampoline, sp = the top of its stack,
+   s0 = the C function to run and s1 = its argument. */
+	.section .text.__uthread_trampoline, "ax"
+	.globl __uthread_trampoline
+	.type __uthread_trampoline, @function
+	.p2align 2
+__uthread_trampoline:
+	mv   a0, s1               /* first argument: what uthread.c put in s1 */
+	jalr s0                   /* call the C entry; it never returns (it ends the thread) */
+	unimp                     /* not reached: trap if it ever does */
+	.size __uthread_trampoline, .-__uthread_trampoline
+
+
+/* Where a new LWP of the library starts (the entry given to lwp_create). The kernel starts
+   it with a0 = the argument, sp = the stack top and every other register 0 (docs/abi.md).
+   The argument is the control block tp must point at; uthread.c stored the C function to
+   run in that block's saved-s0 slot, and calls it with the block as its argument. */
+	.section .text.__uthread_lwp_start, "ax"
+	.globl __uthread_lwp_start
+	.type __uthread_lwp_start, @function
+	.p2align 2
+__uthread_lwp_start:
+	.option push
+	.option norelax               /* no gp-relative relaxation: gp is not set yet */
+	lla  gp, __global_pointer$    /* gp = the program's global pointer (the kernel gave 0) */
+	.option pop
+	mv   tp, a0               /* tp = the control block of what runs first on this LWP */
+	ld   t0, S(0)(a0)         /* t0 = the C entry, stored in the saved-s0 slot */
+	jalr t0                   /* entry(control block); it never returns (it calls lwp_exit) */
+	unimp                     /* not reached */
+	.size __uthread_lwp_start, .-__uthread_lwp_start
