@@ -30,7 +30,7 @@ def test_fault_in_one_lwp_kills_every_lwp(userland, lwptest):
     assert r.status == 128 + 11
     assert re.search(r"pid \d+ \(lwptest\) lwp \d+: killed by SIGSEGV \(store page fault\) .*"
                      r"address 0x18; all 5 LWPs of the process die", r.log)
-    assert r.kernel.kalloc.nfree + len(r.kernel.kalloc.dirty) * 0 == r.kernel.free_at_boot
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
 
 
 def test_futex_wait_wake_timeout(userland, lwptest):
@@ -52,3 +52,19 @@ def test_park_unpark_token_and_timeout(userland, lwptest):
 def test_last_lwp_exit_ends_the_process(userland, lwptest):
     r = simulate(lwptest, ["lastexit"], cpus=2)
     assert r.status == 0 and "last lwp exits" in r.output
+
+
+def test_clone_with_musl_pthread_flags(userland, lwptest):
+    r = simulate(lwptest, ["clone"], cpus=2)
+    assert r.status == 0 and "clone tid 1 ptid 1 ran 2" in r.output, r.output + r.log
+
+
+def test_affinity_pins_a_thread_to_a_hart(userland, lwptest):
+    r = simulate(lwptest, ["affinity"], cpus=4)
+    assert "affinity cpu 2 mask 4 size 8 empty -22" in r.output, r.output + r.log
+
+
+def test_exit_group_ends_every_lwp(userland, lwptest):
+    r = simulate(lwptest, ["exitgroup"], cpus=4, max_time=5e9)
+    assert r.status == 3
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot

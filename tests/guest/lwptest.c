@@ -82,6 +82,42 @@ static void ender(void *arg) {
     __sys_lwp_exit();
 }
 
+/* clone(flags, stack, ptid, tls, ctid) as musl's __clone: the child calls fn(arg) on the
+   new stack and exits with exit(93) (this LWP only). */
+long raw_clone(long flags, void *stack, int *ptid, void *tls, int *ctid, void (*fn)(void *), void *arg);
+__asm__(".globl raw_clone\n"
+        "raw_clone:\n"
+        "  addi a1, a1, -16\n"
+        "  sd a5, 0(a1)\n"           /* fn and arg onto the child's stack */
+        "  sd a6, 8(a1)\n"
+        "  li a7, 220\n"
+        "  ecall\n"
+        "  beqz a0, 1f\n"
+        "  ret\n"
+        "1: ld a1, 0(sp)\n"
+        "  ld a0, 8(sp)\n"
+        "  jalr a1\n"
+        "  li a0, 0\n"
+        "  li a7, 93\n"
+        "  ecall\n");
+static volatile int ctid_word = -1, ptid_word, clone_ran;
+static void clone_child(void *arg) {
+    long tp;
+    __asm__ volatile("mv %0, tp" : "=r"(tp));
+    clone_ran = (arg == (void *)42) + (tp == 0x7777);
+}
+
+static void spinner(void *arg) {
+    (void)arg;
+    for (;;)
+        ;
+}
+
+long __sys_sched_setaffinity(long tid, long size, const unsigned long *mask);
+long __sys_sched_getaffinity(long tid, long size, unsigned long *mask);
+long __sys_sched_yield(void);
+long __sys_exit_group(long status);
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "parallel";
     long ids[4];
@@ -126,6 +162,34 @@ int main(int argc, char **argv) {
         __sys_lwp_wait(id);
         printf("park %ld %ld %ld parker %d bad %ld\n", r1, r2, r3, parker_done, __sys_lwp_unpark(99999));
         return 0;
+    }
+    if (!strcmp(mode, "clone")) {
+        long flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000 | 0x100000 | 0x200000;
+        long tid = raw_clone(flags, stack_top(), (int *)&ptid_word, (void *)0x7777, (int *)&ctid_word,
+                             clone_child, (void *)42);
+        while (ctid_word != 0)              /* CLONE_CHILD_CLEARTID: zeroed and woken at exit */
+            __sys_futex((int *)&ctid_word, 0, ctid_word, 0, 0, 0);
+        printf("clone tid %d ptid %d ran %d\n", tid > getpid(), ptid_word == tid, clone_ran);
+        return 0;
+    }
+    if (!strcmp(mode, "affinity")) {
+        unsigned long mask = 1UL << 2, got = 0;
+        __sys_sched_setaffinity(0, 8, &mask);
+        __sys_sched_yield();
+        unsigned cpu = 9;
+        __sys_getcpu(&cpu, 0, 0);
+        long n = __sys_sched_getaffinity(0, 8, &got);
+        mask = 0;
+        long bad = __sys_sched_setaffinity(0, 8, &mask);
+        printf("affinity cpu %u mask %lx size %ld empty %ld\n", cpu, got, n, bad);
+        return 0;
+    }
+    if (!strcmp(mode, "exitgroup")) {
+        for (int i = 0; i < 3; i++)
+            __sys_lwp_create(spinner, 0, stack_top(), 0);
+        for (volatile long i = 0; i < 200000; i++)
+            ;
+        __sys_exit_group(3);
     }
     if (!strcmp(mode, "lastexit")) {
         __sys_lwp_create(ender, 0, stack_top(), 0);
