@@ -56,6 +56,15 @@ def _lines(cmds):
             yield from text.splitlines()
 
 
+def run_command(cli: CLI, line: str) -> None:
+    """One command; ^C meanwhile pauses the machine (a stop, as gdb's SIGINT)."""
+    old = signal.signal(signal.SIGINT, lambda *_: cli.s.interrupt())
+    try:
+        cli.execute(line)
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def repl(cli: CLI) -> None:
     try:
         import readline
@@ -90,7 +99,7 @@ def repl(cli: CLI) -> None:
             else:
                 last = line
             try:
-                cli.execute(line)
+                run_command(cli, line)
             except Quit:
                 break
             cli.last_command = cli.resolve(line.split()[0]) if line.split() else ""
@@ -117,12 +126,9 @@ def main(argv=None) -> int:
         print(f"pvtos debugger: {opts.program} on {opts.cpus} harts, seed {opts.seed}. "
               "\"help\" lists the commands, \"run\" starts the program.")
     s = cli.s
-    signal.signal(signal.SIGINT, lambda *_: s.machine.request_stop() if s.running else None)
-    if opts.batch:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         for line in _lines(opts.cmds):
-            cli.execute(line)
+            run_command(cli, line)
             cli.last_command = cli.resolve(line.split()[0]) if line.split() else ""
     except Quit:
         return 0

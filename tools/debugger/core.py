@@ -88,6 +88,7 @@ class Session(Breakpoints):
         self.events = []                  # events of the stepping thread during a step
         self._fault_seen = None
         self._dev = None
+        self.interrupted = False          # interrupt() was called: the next pause is a stop
         self.history = []                 # values printed: $1, $2, ...
         self.convenience = {}             # $name set by the user
 
@@ -133,6 +134,12 @@ class Session(Breakpoints):
             self._dev = None
         self.machine = self.kernel = None
         self.tid = None
+
+    def interrupt(self) -> None:
+        """Pause the running machine (safe from a signal handler: it only sets flags)."""
+        if self.running:
+            self.interrupted = True
+            self.machine.request_stop()
 
     def need_running(self):
         if not self.running:
@@ -329,6 +336,10 @@ class Session(Breakpoints):
                 return Stop("catch", ev.lwp, (bp,), {"event": ev})
             elif r[0] == "halt":
                 return Stop("exited", 0, (), {"status": r[1]})
+        if self.interrupted:
+            self.interrupted = False
+            tid = self.tid if self.tid in self.sched.threads else next((t.tid for t in self.lwps()), 0)
+            return Stop("interrupted", tid)
         return None
 
     def _fault_filter(self, hid, trap) -> bool:

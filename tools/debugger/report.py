@@ -135,6 +135,10 @@ class Reporter:
             self.write(f"[{CAUSES.get(d['cause'], 'trap')} at pc {d['pc']:#x}, address {d['addr']:#x}: "
                        "the kernel will send the signal when you continue]")
             self.show_location(t, True, frames)
+        elif k == "interrupted":
+            self.write("")
+            self.write("Program received signal SIGINT, Interrupt.")
+            self.show_location(t, True, frames)
         elif k == "finish":
             self.show_location(t, True, frames)
             f = stop.detail.get("func")

@@ -51,6 +51,8 @@ def select_hart(s, hid):
         return [f"[hart {hid} is idle]"]
     if t.proc is None:
         return [f"[hart {hid} runs kernel thread {t.name} (kthread {t.tid}): no user context]"]
+    if t.proc.pid not in s.inferiors:
+        return [f"[hart {hid} runs LWP {t.tid} of pid {t.proc.pid} ({t.proc.name}), not the debugged program]"]
     s.tid, s.frame_no = t.tid, 0
     return [f"[Switching to hart {hid}: LWP {t.tid} of pid {t.proc.pid} ({t.proc.name})]"]
 
