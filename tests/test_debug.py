@@ -17,7 +17,7 @@ def progs(tmp_path_factory, userland):
     from tools.cc import build
     d = tmp_path_factory.mktemp("dbg")
     return {name: build([os.path.join(ROOT, "tests", "guest", name + ".c")], str(d / name), ["-O0"])
-            for name in ("dbgdemo", "dbgthreads")}
+            for name in ("dbgdemo", "dbgthreads", "satest")}
 
 
 def gdb(prog, script, *args, **kw):
@@ -268,7 +268,7 @@ def test_machine_views_threads_harts_and_a_context_switch(progs):
     assert re.search(r"\* 4 +1 +\w+ +3 +dbgthreads", text)        # 3 LWPs
     assert "virtual time" in text and "hart 1: local time" in text
     assert "not available: the program has no green-thread library" in text
-    assert "not available: the kernel has no scheduler activations" in text
+    assert "No scheduler activations: no process called sa_enable." in text
     assert re.search(r"Thread 6 hit Catchpoint 2 \(context switch: LWP 6 starts on hart 1\), "
                      r"0x[0-9a-f]+ in worker \(arg=", text)
     assert re.search(r"\* 1 +user +LWP 6 pid 4 dbgthreads", text)
@@ -291,7 +291,7 @@ def test_catchpoints(progs):
         info breakpoints
     """, "fork", cpus=2)
     assert "Catchpoint 3 (syscall 'write' [64])" in text
-    assert "Catchpoint 6 (upcall (never fires yet: the kernel has no scheduler activations))" in text
+    assert "Catchpoint 6 (upcall)" in text
     assert 'Undefined catch command: "nothing".' in text
     assert re.search(r"Catchpoint 1 \(exec'd /bin/dbgthreads\), 0x0*10000 in _start \(\)", text)
     assert "[New inferior process 5 (fork of 4)]" in text
@@ -388,3 +388,18 @@ def test_next_across_a_blocking_syscall_shows_the_context_switches(progs):
     assert "[Thread 5 (LWP 5) exited]" in text                  # the workers ran meanwhile, seen
     assert "57\t    __sys_lwp_wait(b);" in text
     assert re.search(r"\* 4 +LWP 4 .* running +0 +main \(argc=1, argv=0x[0-9a-f]+\) at tests/guest/dbgthreads.c:57", text)
+
+
+def test_catch_upcall_and_info_activations(progs):
+    text, _ = gdb(progs["satest"], """
+        catch upcall BLOCKED
+        run
+        info activations
+        continue
+    """, cpus=2)
+    assert "Catchpoint 1 (upcall BLOCKED)" in text
+    assert re.search(r"hit Catchpoint 1 \(upcall BLOCKED: 1 event\(s\), 0 interrupted, activations 1\), "
+                     r"0x[0-9a-f]+ in upcall ", text)
+    assert re.search(r"pid \d+ \(satest\): 1 virtual processor\(s\), \d+ upcall stack\(s\) free", text)
+    assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", text)
+    assert re.search(r"  0 +2 +\d+ +\w+ ", text)

@@ -284,8 +284,7 @@ class CLI(Reporter, InfoCommands):
         if kind == "syscall":
             what = "syscall" + (" " + " ".join(f"'{syscall_name(n)}' [{n}]" for n in sorted(filt)) if filt else "")
         elif kind == "upcall":
-            what = "upcall" + (" " + " ".join(sorted(filt)) if filt else "") + \
-                   " (never fires yet: the kernel has no scheduler activations)"
+            what = "upcall" + (" " + " ".join(sorted(filt)) if filt else "")
         else:
             what = bp.spec
         self.write(f"Catchpoint {bp.num} ({what})")

@@ -184,7 +184,8 @@ class InfoCommands:
         self.write("not available: the program has no green-thread library (no user-level threads to list)")
 
     def info_activations(self, rest):
-        self.write("not available: the kernel has no scheduler activations (no activations to list)")
+        for line in views.info_activations(self.s):
+            self.write(line)
 
     def info_vm(self, rest):
         addr = Evaluator(self.s).value(rest).int if rest else None

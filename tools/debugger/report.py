@@ -188,6 +188,10 @@ class Reporter:
             return f"sleeps on {d.get('chan')}"
         if k == "wakeup":
             return f"woken from {d.get('chan')}"
+        if k == "upcall":
+            ids = ", ".join(str(i) for i in d.get("ids", []))
+            return (f"upcall {d.get('type')}: {d.get('events')} event(s), {d.get('interrupted')} "
+                    f"interrupted, activations {ids}")
         return f"{k} {d}"
 
     def _step_events(self):

@@ -69,6 +69,30 @@ def info_procs(s):
     return lines
 
 
+def info_activations(s):
+    """Scheduler activations of every process that enabled them (kernel/sa.py)."""
+    s.need_running()
+    lines = []
+    for pid, p in sorted(s.kernel.procs.procs.items()):
+        sa = p.sa
+        if sa is None or not sa.enabled:
+            continue
+        lines.append(f"pid {pid} ({p.name}): {len(sa.vps)} virtual processor(s), {len(sa.stacks)} upcall "
+                     f"stack(s) free, {len(sa.unblocked)} UNBLOCKED pending")
+        lines.append("  VP  Activation  LWP   State     Hart  Notes")
+        acts = sorted((t for t in p.threads if t.sa_vp is not None), key=lambda t: t.sa_id)
+        for t in acts:
+            current = sa.vps.get(t.sa_vp) is t
+            notes = [n for n, on in (("blocked in kernel", t.sa_blocked), ("idle (sa_yield)", t.sa_idle),
+                                     ("to be preempted", t.sa_interrupt), ("upcall pending", bool(t.sa_pending)))
+                     if on]
+            hart = str(t.cpu.hid) if t.state == "running" and t.cpu is not None else "-"
+            vp = str(t.sa_vp) if current else "-"
+            lines.append(f"  {vp:<3} {t.sa_id:<11} {t.tid:<5} {_STATE.get(t.state, t.state):<9} {hart:<5} "
+                         f"{', '.join(notes)}")
+    return lines or ["No scheduler activations: no process called sa_enable."]
+
+
 def info_threads(s, frame_line):
     s.need_running()
     ts = s.lwps()
