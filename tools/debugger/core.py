@@ -20,6 +20,7 @@ from emulator.machine import Machine
 from kernel.main import Kernel
 from kernel.params import USER_TOP
 from kernel.panic import KernelPanic
+from kernel.vm import Fault
 
 from .breakpoints import Breakpoints
 from .program import DebugError, Program
@@ -209,7 +210,7 @@ class Session(Breakpoints):
             else:
                 try:
                     pa = aspace.resolve(cur, mmu.PTE_W)
-                except Exception as e:       # kernel.vm.Fault: not writable user memory
+                except Fault as e:           # not writable user memory
                     raise DebugError(f"Cannot access memory at address {cur:#x}") from e
                 self.machine.mem.write(pa, data[done:done + chunk])
             done += chunk
