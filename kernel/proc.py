@@ -87,7 +87,7 @@ class ProcTable:
         t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
         t.ctx = ctx
         if like is not None:
-            t.sigmask, t.affinity, t.altstack = like.sigmask, like.affinity, like.altstack
+            t.sigmask, t.affinity = like.sigmask, like.affinity
         p.threads.append(t)
         return t
 
@@ -107,6 +107,7 @@ class ProcTable:
         regs = self.k.sched.regs(parent_thread)
         regs[10] = 0                     # the child sees fork() return 0
         t = self.new_lwp(child, regs, like=parent_thread)
+        t.altstack = parent_thread.altstack      # fork keeps it; a new LWP in the same space starts without
         self.k.sched.make_runnable(t)
         if self.k.events is not None:
             self.k.event("fork", parent_thread, child=child.pid)

@@ -103,6 +103,15 @@ def test_timer_preemption_shares_the_processor(userland, utest, model):
     assert len(ticks) >= 5                                  # SIGVTALRM drove the switches
 
 
+@pytest.mark.parametrize("cpus,nlwps,seed", [(1, 1, 0), (2, 3, 1), (4, 4, 2)])
+def test_mn_preemptive_stress(userland, utest, cpus, nlwps, seed):
+    """Mutexes, conditions, semaphores, bound threads and 30 us timer ticks at once; new
+    LWPs take ticks before their first instruction (tp = 0)."""
+    r = run(utest, "stress", str(nlwps), cpus=cpus, seed=seed)
+    assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log
+    assert num(r"preemptions (\d+)", r.output, int) > 0
+
+
 def test_preemption_never_switches_inside_libc_locks(userland, utest):
     r = run(utest, "libc")
     assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log   # no futex deadlock

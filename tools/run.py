@@ -160,7 +160,8 @@ def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, inp
              max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line.
-    The root is in memory (files, default build/bin), or the image at path `disk`."""
+    The root is in memory (files, default build/bin), or the image at path `disk`.
+    max_time is in virtual nanoseconds (the command line's --max-time is in seconds)."""
     gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
     dev = None
     if disk is not None:

@@ -4,6 +4,7 @@
      bound               M:N bound threads, setconcurrency, stats
      preempt m1|mn       timer preemption of threads that never yield (mn: 2 LWPs)
      libc                M:1 preemptive threads hammering malloc and printf
+     stress [NLWPS]      M:N, preemptive: mutex, cond, sem, bound threads together
      overflow            a user thread overflows its stack into the guard page
      deadlock            M:1: every thread blocked
    Each check prints "ok NAME" or "FAIL NAME: why". */
@@ -415,6 +416,78 @@ static void *stuck(void *arg)
     return 0;
 }
 
+/* ---- stress: M:N, preemptive, everything at once ---- */
+
+static umutex_t sm = UMUTEX_INITIALIZER;
+static ucond_t sc = UCOND_INITIALIZER;
+static usem_t ss = USEM_INITIALIZER(0);
+static volatile long scount, sturn;
+
+static void *stress_body(void *arg)
+{
+    long i = (long)arg;
+    for (int r = 0; r < 300; r++) {
+        umutex_lock(&sm);
+        long c = scount;
+        for (volatile int k = 0; k < 20; k++)
+            ;
+        scount = c + 1;
+        if (r % 7 == 0)
+            uthread_yield();
+        umutex_unlock(&sm);
+        if (i % 2 == 0) {                  /* pairs pass a semaphore unit around */
+            usem_post(&ss);
+        } else {
+            usem_wait(&ss);
+        }
+        if (r % 50 == 0) {
+            umutex_lock(&sm);
+            sturn++;
+            ucond_broadcast(&sc);
+            while (sturn % 2 && r % 100 == 0 && i == 1)
+                ucond_wait(&sc, &sm);
+            umutex_unlock(&sm);
+        }
+    }
+    return (void *)i;
+}
+
+static void *bound_stress(void *arg)
+{
+    for (int r = 0; r < 200; r++) {
+        umutex_lock(&sm);
+        scount++;
+        umutex_unlock(&sm);
+    }
+    return arg;
+}
+
+static int stress(int nlwps)
+{
+    uthread_init(UTHREAD_MN, nlwps);
+    uthread_preempt(30);
+    uthread_t t[8];
+    for (long i = 0; i < 6; i++)
+        uthread_create(&t[i], stress_body, (void *)i, 0);
+    for (long i = 6; i < 8; i++)
+        uthread_create(&t[i], bound_stress, (void *)i, UTHREAD_BOUND);
+    int ok = 1;
+    for (long i = 0; i < 8; i++) {
+        void *r;
+        ok &= uthread_join(t[i], &r) == 0 && (long)r == i;
+    }
+    uthread_preempt(0);
+    struct uthread_stats st;
+    uthread_stats(&st);
+    char why[128];
+    snprintf(why, sizeof why, "count %ld want %d", scount, 6 * 300 + 2 * 200);
+    check(ok && scount == 6 * 300 + 2 * 200, "stress", why);
+    printf("preemptions %ld deferred %ld switches %ld parks %ld\n", st.preemptions, st.deferred,
+           st.switches, st.parks);
+    printf(fails ? "SOME FAILED\n" : "ALL OK\n");
+    return fails != 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -425,6 +498,8 @@ int main(int argc, char **argv)
         return bound();
     if (!strcmp(mode, "preempt"))
         return preempt(mn);
+    if (!strcmp(mode, "stress"))
+        return stress(argc > 2 ? atoi(argv[2]) : 3);
     if (!strcmp(mode, "libc"))
         return libc_mode();
     if (!strcmp(mode, "overflow")) {

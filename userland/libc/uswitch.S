@@ -7,6 +7,14 @@
    guards the run queue: another LWP may take `from` off a queue as soon as it is free,
    so it is released only once `from` is completely saved; under M:1 it is unused and
    clearing it changes nothing).
+
+   The timer. A SIGVTALRM handler may interrupt any instruction here, and switches threads
+   unless the thread tp points at has its `nopreempt` flag set (uthread.c). `from` has it
+   set (it is inside the library) and so has `to` (every thread that is not running
+   has). So tp moves to `to` *before* the lock is released, while nobody else can run
+   `from`, and `to`'s flag is cleared only after all its registers are loaded: at no
+   instruction can the handler mistake one thread for another or save a half-loaded one.
+
    __uswitch is an ordinary function call, so the RISC-V calling convention has already
    done half of the work: a0-a7, t0-t6, fa0-fa7 and ft0-ft11 are caller-saved, which means
    the C code that called us has put whatever it still needs from them on its own stack.
@@ -18,17 +26,19 @@
    Not switched: gp (one value for the whole program), fcsr (rounding mode and FP flags,
    shared by the threads of an LWP), and tp, which is not saved but *set*: it always points
    at the running thread's control block, which is `to` itself.
-   Cost: 26 stores + 1 release + 26 loads + 1 move + ret = 55 instructions, and no system
-   call (claim S8).
+   Cost: 26 stores + 1 move + 1 release + 26 loads + 1 store + ret = 56 instructions, and
+   no system call (claim S8).
 
-   struct uthread begins { self: 8 bytes, errno: 4, id: 4, then the 26-word context }, so
-   the context starts at offset CTX = 16 (uthread.c checks this with static asserts). */
+   struct uthread begins { self: 8 bytes, errno: 4, id: 4, then the 26-word context, then
+   state: 4, flags: 4, nopreempt: 4 }, so the context starts at offset CTX = 16 and the
+   flag is at NOPREEMPT = 232 (uthread.c checks both with static asserts). */
 
 #define CTX 16
 #define RA  (CTX + 0 * 8)
 #define SP  (CTX + 1 * 8)
 #define S(n)  (CTX + (2 + (n)) * 8)            /* s0..s11: words 2..13 */
 #define FS(n) (CTX + (14 + (n)) * 8)           /* fs0..fs11: words 14..25 */
+#define NOPREEMPT 232
 
 	.section .text.__uswitch, "ax"
 	.globl __uswitch
@@ -63,11 +73,14 @@ __uswitch:
 	fsd  fs10, FS(10)(a0)
 	fsd  fs11, FS(11)(a0)     /* from is now completely described by its context + stack */
 
-	/* ---- 2. release the lock (a2): from may now be picked up, even by another LWP ---- */
+	/* ---- 2. become `to`, still not preemptible (to->nopreempt is 1) ---- */
+	mv   tp, a1               /* tp = the running thread's control block: errno, identity */
+
+	/* ---- 3. release the lock (a2): from may now be picked up, even by another LWP ---- */
 	amoswap.w.rl zero, zero, (a2)   /* *lock = 0, ordered after every store above; nothing
 	                                   below touches from's stack or context again */
 
-	/* ---- 3. load `to` (a1): exactly what it saved when it last switched away ---- */
+	/* ---- 4. load `to` (a1): exactly what it saved when it last switched away ---- */
 	ld   ra, RA(a1)           /* where to resumes: after its own __uswitch call, or in a
 	                             trampoline below if it has never run */
 	ld   sp, SP(a1)           /* from this instruction on we are on to's stack */
@@ -96,8 +109,8 @@ __uswitch:
 	fld  fs10, FS(10)(a1)
 	fld  fs11, FS(11)(a1)
 
-	/* ---- 4. become `to` ---- */
-	mv   tp, a1               /* tp = the running thread's control block: errno, identity */
+	/* ---- 5. run `to` ---- */
+	sw   zero, NOPREEMPT(a1)  /* to is whole again: the timer may switch it from here on */
 	ret                       /* jump to to's ra: its call to __uswitch returns at last */
 	.size __uswitch, .-__uswitch
 

@@ -23,9 +23,9 @@
    So no other LWP can pick a thread off a queue before its registers are saved, and no
    wakeup can slip in between "put me on the queue" and "switch away" (xv6's sched() does
    the same with p->lock across swtch; there the new thread releases it). The thread
-   switched to resumes with the lock free: the switcher also cleared its nopreempt flag.
-   So a thread that is not running always has nopreempt set, and a switch is all a
-   thread needs to leave the library.
+   switched to resumes with the lock free, and __uswitch clears its nopreempt flag once
+   its registers are loaded. So a thread that is not running always has nopreempt set,
+   and a switch is all a thread needs to leave the library.
 
    Idle LWPs. Each vp has an *idle thread* with its own small stack running vp_loop():
    take a runnable thread from the run queue and switch to it, or, if there is none, put
@@ -43,8 +43,11 @@
      - a libc lock is held (__libc_locks_held, counted by thread.c's __lock): the thread we
        switch to could call malloc or printf and wait on that futex for ever, since the
        holder cannot run again on this LWP; or
-     - the thread is bound or an idle thread (the kernel schedules those).
-   Then the tick is simply dropped; the next one will preempt. The handler is installed
+     - the thread is bound or an idle thread (the kernel schedules those), or tp is 0: the
+       tick arrived on a new LWP before its first instruction could set tp.
+   Then the tick is simply dropped; the next one will preempt. __uswitch orders its steps
+   so that the flag of the thread tp points at is set at every instruction where a switch
+   would be unsafe (see uswitch.S). The handler is installed
    with SA_NODEFER so that SIGVTALRM is not left blocked on an LWP whose handler switched
    away; a nested tick finds nopreempt set and returns at once.
 
@@ -110,6 +113,7 @@ _Static_assert(offsetof(struct uthread, err) == 8, "errno must be at tp + 8 (thr
 _Static_assert(offsetof(struct uthread, ctx) == 16, "uswitch.S: CTX");
 _Static_assert(offsetof(struct uthread, ctx.s) == 32, "uswitch.S: S(0)");
 _Static_assert(offsetof(struct uthread, ctx.fs) == 128, "uswitch.S: FS(0)");
+_Static_assert(offsetof(struct uthread, nopreempt) == 232, "uswitch.S: NOPREEMPT");
 
 struct vp {                       /* a virtual processor: one LWP of the library */
     struct uthread idle;          /* first: the idle thread's tp is the vp itself */
@@ -218,16 +222,16 @@ static _Noreturn void deadlock(void)
 /* ---- switching (all with the library lock held) ---- */
 
 /* Run next on me's vp (lock held). Returns when someone switches back to me: the lock is
-   free then and me->nopreempt clear, done by that switcher and its __uswitch. */
+   free then and me->nopreempt clear, both done by that switcher's __uswitch. */
 static void switch_to(struct uthread *me, struct uthread *next)
 {
     next->vp = me->vp;
     next->state = RUNNING;
-    next->nopreempt = 0;                     /* takes effect when tp becomes next */
     stats.switches++;
     if (trace_on)
         __sys_uevent(UTHREAD_EV_SWITCH, next->id);
-    __uswitch(me, next, &sched_lock);        /* releases the lock once me is saved */
+    __uswitch(me, next, &sched_lock);        /* releases the lock once me is saved, and
+                                                clears next->nopreempt once it is loaded */
 }
 
 static void grow_pool(void);
@@ -537,8 +541,7 @@ void uthread_yield(void)
     }
     me->state = RUNNABLE;
     q_push(&runq, me);
-    next->state = RUNNING;
-    next->nopreempt = 0;                        /* switch_to, less vp and tracing */
+    next->state = RUNNING;                      /* switch_to, less vp and tracing */
     stats.switches++;
     __uswitch(me, next, &sched_lock);
 }
@@ -664,6 +667,8 @@ static void on_tick(int sig)
 {
     (void)sig;
     struct uthread *me = cur();
+    if (!me)                                    /* a new LWP before its first instruction: */
+        return;                                 /* touch nothing, not even gp is set yet */
     if (me->nopreempt || me->flags || (&__libc_locks_held && __libc_locks_held)) {
         stat_add(&stats.deferred);
         return;
@@ -697,9 +702,17 @@ int uthread_preempt(int quantum_us)
 
 /* ---- synchronisation ---- */
 
+/* The caller; a program that synchronises before uthread_init gets M:1 (like create). */
+static inline struct uthread *self(void)
+{
+    if (__builtin_expect(!model, 0))
+        uthread_init(UTHREAD_M1, 1);
+    return cur();
+}
+
 void umutex_lock(umutex_t *m)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     int c = 0;
     if (__atomic_compare_exchange_n(&m->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         m->owner = me;                          /* uncontended: one atomic, no lock */
@@ -745,7 +758,7 @@ static void mutex_release(umutex_t *m)
 
 void umutex_unlock(umutex_t *m)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     int c = 1;
     m->owner = 0;
     if (__atomic_compare_exchange_n(&m->state, &c, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
@@ -757,7 +770,7 @@ void umutex_unlock(umutex_t *m)
 
 void ucond_wait(ucond_t *c, umutex_t *m)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     lib_lock(me);
     q_push(&c->waiters, me);                    /* queued before m is released: */
     me->state = BLOCKED;                        /* a signal after the release finds us */
@@ -768,7 +781,7 @@ void ucond_wait(ucond_t *c, umutex_t *m)
 
 void ucond_signal(ucond_t *c)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     lib_lock(me);
     struct uthread *w = q_pop(&c->waiters);
     if (w)
@@ -778,7 +791,7 @@ void ucond_signal(ucond_t *c)
 
 void ucond_broadcast(ucond_t *c)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     lib_lock(me);
     for (struct uthread *w; (w = q_pop(&c->waiters)); )
         make_runnable(w);
@@ -793,7 +806,7 @@ void usem_init(usem_t *s, int value)
 
 void usem_wait(usem_t *s)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     lib_lock(me);
     if (s->count > 0) {
         s->count--;
@@ -807,7 +820,7 @@ void usem_wait(usem_t *s)
 
 void usem_post(usem_t *s)
 {
-    struct uthread *me = cur();
+    struct uthread *me = self();
     lib_lock(me);
     struct uthread *w = q_pop(&s->waiters);
     if (w)
@@ -829,8 +842,8 @@ void uthread_block_begin(void)
     nblocked++;
     if (nblocked >= npool && runq.head && !idle_vps)
         grow_pool();                            /* SIGWAITING: no LWP left for the runnable */
-    lib_unlock(me);
-    me->nopreempt = 1;                          /* stay on this LWP until block_end */
+    __atomic_store_n(&sched_lock, 0, __ATOMIC_RELEASE);   /* lib_unlock, but nopreempt stays */
+                                                /* set: we stay on this vp until block_end */
 }
 
 void uthread_block_end(void)
