@@ -30,6 +30,7 @@ DEMOS = {
     "S16": (["--no-disk"], "s16_kthreads", []),
     "S17": (["--no-disk"], "solaris", []),
     "S18": (["--no-disk"], "solaris", []),
+    "S19": (["--no-disk"], "s19_summary", []),
     "S20": (["--no-disk"], "s20_parallel", []),
 }
 
