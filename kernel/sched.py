@@ -357,7 +357,8 @@ class Scheduler:
         t = self.mythread()
         if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
             return INTERRUPTED
-        if t.sa_vp is not None and not t.sa_blocked and not t.sa_idle and t.proc.sa.enabled:
+        if (t.sa_vp is not None and not t.sa_blocked and not t.sa_idle and t.proc.sa.enabled
+                and not t.proc.exiting):
             self.k.sa.on_block(t)             # its virtual processor goes on with an upcall
         t.state = SLEEPING
         t.chan = chan
