@@ -217,10 +217,16 @@ def sys_sa_enable(k, t):
     return None                              # the NEWPROC upcall replaces the registers
 
 
+def _downcall(k, t, call, **detail) -> None:
+    if k.events is not None:
+        k.event("downcall", t, call=call, **detail)
+
+
 def sys_sa_setconcurrency(k, t, n):
     p = t.proc
     sa = p.sa
     n = i32(n)
+    _downcall(k, t, "sa_setconcurrency", n=n)
     if sa is None or not sa.enabled or n < 1:
         raise SysError(EINVAL)
     sa.concurrency = min(n, len(k.sched.cpus))
@@ -239,6 +245,7 @@ def sys_sa_yield(k, t):
     sa = t.proc.sa
     if sa is None or not sa.enabled or t.sa_vp is None:
         raise SysError(EINVAL)
+    _downcall(k, t, "sa_yield", vp=t.sa_vp)
     t.sa_idle = True
     while not (sa.unblocked and any(b.sa_announced for b, _ in sa.unblocked)):
         if not k.sched.sleep(("sa_idle", t)):
@@ -252,6 +259,7 @@ def sys_sa_preempt(k, t, sa_id):
     sa = t.proc.sa
     if sa is None:
         raise SysError(EINVAL)
+    _downcall(k, t, "sa_preempt", id=i32(sa_id))
     for a in sa.vps.values():
         if a.sa_id == i32(sa_id) and not a.sa_blocked:
             a.sa_interrupt = True

@@ -20,7 +20,9 @@ Event kinds and their detail fields:
   signal      a signal posted to a process                 sig
   fork exec exit lwp_create lwp_exit                       child | path | status | lwp
   uevent      a user-level event (uevent syscall)          code, arg
-  device, upcall, downcall: added by the device and scheduler-activation code.
+  upcall      an upcall is written (kernel/sa.py)          type, events, interrupted, ids
+  downcall    sa_setconcurrency / sa_yield / sa_preempt   call, and its argument
+  device: added by the disk driver.
 """
 from typing import NamedTuple
 

@@ -25,6 +25,7 @@ DEMOS = {
     "S10": (["--no-disk"], "s10_block", ["m1"]),
     "S11": (["--no-disk"], "s11_parallel", ["m1"]),
     "S12": (["--no-disk"], "s12_preempt", ["preempt"]),
+    "S13": (["--no-disk", "--cpus", "2"], "s13_upcalls", []),
     "S14": (["--no-disk", "--cpus", "1", "--sched", "two-level"], "sched_share", ["4", "0.02"]),
     "S15": (["--no-disk"], "s15_threads", []),
     "S16": (["--no-disk"], "s16_kthreads", []),
