@@ -204,6 +204,7 @@ def sys_sched_setaffinity(k, t, tid, size, mask):
     if not bits:
         raise SysError(EINVAL)
     x.affinity = bits
+    k.sched.requeue(x)
     return 0
 
 

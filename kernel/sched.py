@@ -202,8 +202,18 @@ class Scheduler:
         return best[1] if best else None
 
     def has_work(self, hid: int) -> bool:
+        """Contract with the machine loop: if True, run_hart(hid) makes progress."""
         cpu = self.cpus[hid]
-        return cpu.current is not None or bool(cpu.runq) or self._victim(cpu) is not None
+        return (cpu.current is not None or any(x.idle or x.affinity >> hid & 1 for x in cpu.runq)
+                or self._victim(cpu) is not None)
+
+    def requeue(self, t) -> None:
+        """t's affinity changed: move it off a run queue it may no longer be served from."""
+        for c in self.cpus:
+            if t in c.runq and not t.affinity >> c.hid & 1:
+                c.runq.remove(t)
+                self.make_runnable(t)
+                return
 
     # ---- the per-hart loop body, called by the machine ----
     def run_hart(self, hid: int, until: int) -> None:
