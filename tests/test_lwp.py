@@ -68,3 +68,8 @@ def test_exit_group_ends_every_lwp(userland, lwptest):
     r = simulate(lwptest, ["exitgroup"], cpus=4, max_time=5e9)
     assert r.status == 3
     assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
+def test_setaffinity_moves_queued_and_running_lwps(userland, lwptest):
+    r = simulate(lwptest, ["move"], cpus=2, max_time=5e9)
+    assert r.status == 0 and "moved 1 1 1" in r.output, r.output + r.log

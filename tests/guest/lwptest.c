@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 long __sys_lwp_create(void *entry, void *arg, void *stack_top, long flags);
@@ -113,6 +114,15 @@ static void spinner(void *arg) {
         ;
 }
 
+static volatile unsigned where[3];
+static void reporter(void *arg) {
+    for (;;) {
+        unsigned cpu;
+        __sys_getcpu(&cpu, 0, 0);
+        where[(long)arg] = cpu;
+    }
+}
+
 long __sys_sched_setaffinity(long tid, long size, const unsigned long *mask);
 long __sys_sched_getaffinity(long tid, long size, unsigned long *mask);
 long __sys_sched_yield(void);
@@ -183,6 +193,23 @@ int main(int argc, char **argv) {
         long bad = __sys_sched_setaffinity(0, 8, &mask);
         printf("affinity cpu %u mask %lx size %ld empty %ld\n", cpu, got, n, bad);
         return 0;
+    }
+    if (!strcmp(mode, "move")) {               /* pin other LWPs, queued or running, to hart 1 */
+        long ids[3];
+        for (long i = 0; i < 3; i++)
+            ids[i] = __sys_lwp_create(reporter, (void *)i, stack_top(), 0);
+        for (volatile long i = 0; i < 50000; i++)
+            ;
+        unsigned long mask = 1UL << 1;
+        for (int i = 0; i < 3; i++)
+            __sys_sched_setaffinity(ids[i], 8, &mask);
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, 0);
+        where[0] = where[1] = where[2] = 9;
+        nanosleep(&ts, 0);
+        printf("moved %u %u %u\n", where[0], where[1], where[2]);
+        fflush(stdout);
+        __sys_exit_group(0);
     }
     if (!strcmp(mode, "exitgroup")) {
         for (int i = 0; i < 3; i++)
