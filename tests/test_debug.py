@@ -1,5 +1,5 @@
 """The debugger (tools/debug.py, tools/debugger/): batch scripts drive every command on the
-sample programs tests/guest/dbgdemo.c and dbgthreads.c, with asserted output."""
+sample programs tests/guest/dbgdemo.c, dbgthreads.c and dbguthreads.c, with asserted output."""
 import os
 import re
 import subprocess
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tools.debugger import CLI, Session
+from tools.debugger import CLI, Session, views
 from tools.run import simulate
 
 
@@ -17,7 +17,7 @@ def progs(tmp_path_factory, userland):
     from tools.cc import build
     d = tmp_path_factory.mktemp("dbg")
     return {name: build([os.path.join(ROOT, "tests", "guest", name + ".c")], str(d / name), ["-O0"])
-            for name in ("dbgdemo", "dbgthreads", "satest")}
+            for name in ("dbgdemo", "dbgthreads", "satest", "dbguthreads")}
 
 
 def gdb(prog, script, *args, **kw):
@@ -267,7 +267,7 @@ def test_machine_views_threads_harts_and_a_context_switch(progs):
     assert "Invalid hart 7: the machine has harts 0-1." in text
     assert re.search(r"\* 4 +1 +\w+ +3 +dbgthreads", text)        # 3 LWPs
     assert "virtual time" in text and "hart 1: local time" in text
-    assert "not available: the program has no green-thread library" in text
+    assert "not available: the program does not use the green-thread library" in text
     assert "No scheduler activations: no process called sa_enable." in text
     assert re.search(r"Thread 6 hit Catchpoint 2 \(context switch: LWP 6 starts on hart 1\), "
                      r"0x[0-9a-f]+ in worker \(arg=", text)
@@ -403,3 +403,81 @@ def test_catch_upcall_and_info_activations(progs):
     assert re.search(r"pid \d+ \(satest\): 1 virtual processor\(s\), \d+ upcall stack\(s\) free", text)
     assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", text)
     assert re.search(r"  0 +2 +\d+ +\w+ ", text)
+
+
+def test_info_uthreads_lists_the_green_threads(progs):
+    text, cli = gdb(progs["dbguthreads"], """
+        info uthreads
+        break main
+        run
+        info uthreads
+        break pong
+        continue
+        info uthreads
+    """, cpus=1)
+    assert "The program is not being run." in text
+    assert "not available: the program has not called uthread_init" in text
+    assert "Breakpoint 2, pong (arg=0x2) at tests/guest/dbguthreads.c:20" in text
+    table = text.split("Id  State     LWP   Control block       Where\n", 1)[1]
+    assert re.search(r"  0 +BLOCKED +- +0x[0-9a-f]+  saved pc 0x[0-9a-f]+ <uthread_join\+\d+>, sp 0x[0-9a-f]+ "
+                     r"in main at tests/guest/dbguthreads.c:34", table)
+    assert re.search(r"  1 +RUNNABLE +- +0x[0-9a-f]+  saved pc 0x[0-9a-f]+ <ping\+\d+>, sp 0x[0-9a-f]+ "
+                     r"in ping at tests/guest/dbguthreads.c:13", table)
+    assert re.search(r"\* 2 +RUNNING +4 +0x[0-9a-f]+  pong \(arg=0x2\) at tests/guest/dbguthreads.c:20", table)
+    us = {u.id: u for u in views.uthreads(cli.s)}                  # the API under the command
+    assert {i: (u.state, u.lwp.tid if u.lwp else None) for i, u in us.items()} == \
+        {0: ("BLOCKED", None), 1: ("RUNNABLE", None), 2: ("RUNNING", 4)}
+
+
+def test_stepping_across_a_user_level_switch(progs):
+    text, _ = gdb(progs["dbguthreads"], """
+        break pong
+        run
+        tbreak __uswitch
+        continue
+        info uthreads
+        stepi 55
+        info threads
+        stepi
+        info uthreads
+        info threads
+        nexti
+        continue
+    """, cpus=1)
+    assert "Temporary breakpoint 2, __uswitch () at userland/libc/uswitch.S:50" in text
+    # at the switch's entry the library has already marked ping RUNNING; tp is still pong's
+    assert re.search(r"  1 +RUNNING +- +0x[0-9a-f]+  saved pc 0x[0-9a-f]+ <ping\+\d+>", text)
+    assert re.search(r"\* 2 +RUNNABLE +4 +0x[0-9a-f]+  __uswitch \(\) at userland/libc/uswitch.S:50", text)
+    # __uswitch's ret lands in the other user thread's function, on the same LWP, with no
+    # system call or kernel event on the way (claim S8)
+    during = text.split("Temporary breakpoint 2, __uswitch", 1)[1].split("Continuing.", 1)[0]
+    assert "ping (arg=0x1) at tests/guest/dbguthreads.c:14\n14\t    }" in during
+    assert "[kernel" not in during and "Switching to" not in during and "[New Thread" not in during
+    assert re.search(r"\* 4 +LWP 4 .* running +0 +ping \(arg=0x1\) at tests/guest/dbguthreads.c:14", during)
+    assert re.search(r"\* 1 +RUNNING +4 +0x[0-9a-f]+  ping \(arg=0x1\) at tests/guest/dbguthreads.c:11", during)
+    assert re.search(r"  2 +RUNNABLE +- +0x[0-9a-f]+  saved pc 0x[0-9a-f]+ <pong\+\d+>, sp 0x[0-9a-f]+ "
+                     r"in pong at tests/guest/dbguthreads.c:23", during)
+    assert "turns 2 2" in text and "exited normally" in text
+
+
+def test_stepping_after_an_upcall(progs):
+    text, _ = gdb(progs["satest"], """
+        catch upcall BLOCKED
+        run
+        stepi
+        bt 1
+        info activations
+        info uthreads
+        next
+        continue
+    """, cpus=2)
+    assert re.search(r"hit Catchpoint 1 \(upcall BLOCKED: 1 event\(s\), 0 interrupted, activations 1\), "
+                     r"0x[0-9a-f]+ in upcall ", text)
+    after = text.split("\n28\tstatic void upcall", 1)[1]
+    assert re.match(r".*\n0x[0-9a-f]+\t28\tstatic void upcall", after)        # stepi: still in upcall
+    assert re.search(r"#0  0x[0-9a-f]+ in upcall \(", after)
+    assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", after)   # the blocked activation
+    assert "not available: the program does not use the green-thread library" in after
+    assert "30\t    for (int i = 0; i < events + interrupted && log_n < 16; i++) {" in after
+    assert "upcall BLOCKED id 1" in after and "exited normally" in after
+

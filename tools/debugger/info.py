@@ -181,7 +181,8 @@ class InfoCommands:
             self.write(line)
 
     def info_uthreads(self, rest):
-        self.write("not available: the program has no green-thread library (no user-level threads to list)")
+        for line in views.info_uthreads(self.s, lambda t, n: self.frame_line(t, n)):
+            self.write(line)
 
     def info_activations(self, rest):
         for line in views.info_activations(self.s):

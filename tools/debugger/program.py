@@ -67,6 +67,7 @@ class Program:
         self._fdes = None
         self._types = {}
         self._sources = {}
+        self._units = {}
 
     def static_read(self, addr: int, n: int):
         """n bytes at addr from the file's loadable segments (initial data), or None."""
@@ -280,6 +281,32 @@ class Program:
     def globals(self):
         self._index()
         return sorted(self._globals)
+
+    def unit_statics(self, file_name: str):
+        """({name: Var} of the file-scope variables, [{enumerator: value} of each enum]) of
+        the compilation unit of the source file file_name (a base name), or None if no such
+        unit is linked."""
+        if file_name not in self._units:
+            self._units[file_name] = self._unit_statics(file_name)
+        return self._units[file_name]
+
+    def _unit_statics(self, file_name):
+        if self.dwarf is None:
+            return None
+        for cu in self.dwarf.iter_CUs():
+            top = cu.get_top_DIE()
+            if os.path.basename(_name(top) or "") != file_name:
+                continue
+            variables, enums = {}, []
+            for die in top.iter_children():
+                if die.tag == "DW_TAG_variable" and "DW_AT_location" in die.attributes and _name(die):
+                    variables[_name(die)] = Var(_name(die), self.type(die),
+                                                self._loc(die, die.attributes["DW_AT_location"]), die)
+                elif die.tag == "DW_TAG_enumeration_type":
+                    enums.append({_name(c): c.attributes["DW_AT_const_value"].value
+                                  for c in die.iter_children() if c.tag == "DW_TAG_enumerator"})
+            return variables, enums
+        return None
 
     def frame_base(self, f: Function):
         a = f.die.attributes.get("DW_AT_frame_base") if f and f.die is not None else None

@@ -93,6 +93,132 @@ def info_activations(s):
     return lines or ["No scheduler activations: no process called sa_enable."]
 
 
+LIBRARY = "uthread.c"                 # the green-thread library's source (userland/libc)
+LIBC_DIR = "/userland/libc/"
+
+
+class NotAvailable(DebugError):
+    """The program has no user-level threads to list (a one-line answer, not an error)."""
+
+
+class UThread:
+    """One user-level thread as the library records it (a libthread_db answer)."""
+
+    def __init__(self, addr, tid, state, lwp, pc, sp, fp, fn):
+        self.addr, self.id, self.state = addr, tid, state    # control block, id, enum name
+        self.lwp = lwp                # the LWP whose tp points at it (running), or None
+        self.pc, self.sp, self.fp = pc, sp, fp   # live registers if running, else saved ra/sp/s0
+        self.fn = fn                  # its start function (0 for main)
+
+
+def _field(struct, name):
+    """(offset, Type) of a member; DebugError if the library's struct lacks it."""
+    for fname, off, t in struct.fields:
+        if fname == name:
+            return off, t
+    raise NotAvailable(f"not available: the green-thread library's {struct.name} has no member {name}")
+
+
+def _int(data, off, size, signed=True):
+    return int.from_bytes(data[off:off + size], "little", signed=signed)
+
+
+def uthreads(s):
+    """The user-level threads of the selected thread's process, newest first, read from
+    guest memory through the library's statics and DWARF types. NotAvailable if the program
+    does not link the library or has not initialised it; DebugError if memory is unreadable."""
+    t = s.thread()
+    found = s.prog.unit_statics(LIBRARY)
+    if found is None or "all_threads" not in found[0] or "model" not in found[0]:
+        raise NotAvailable("not available: the program does not use the green-thread library")
+    statics, enums = found
+    ev = Evaluator(s, t=t)
+    if ev.var_value(statics["model"]).int == 0:
+        raise NotAvailable("not available: the program has not called uthread_init")
+    head = ev.var_value(statics["all_threads"])
+    struct = head.type.target
+    states = next(({v: k for k, v in e.items()} for e in enums if "RUNNING" in e), {})
+    off_id, _ = _field(struct, "id")
+    off_state, _ = _field(struct, "state")
+    off_next, _ = _field(struct, "all_next")
+    off_fn, _ = _field(struct, "fn")
+    off_ctx, uctx = _field(struct, "ctx")
+    off_ra, off_sp = off_ctx + _field(uctx, "ra")[0], off_ctx + _field(uctx, "sp")[0]
+    off_s0 = off_ctx + _field(uctx, "s")[0]
+    on_lwp = {}
+    for lwp in s.lwps():
+        if lwp.proc is t.proc:
+            r = s.regs(lwp)
+            on_lwp.setdefault(r[4], (lwp, r[REG_PC], r[2], r[8]))
+    out, addr, seen = [], head.int, set()
+    while addr and addr not in seen:
+        seen.add(addr)
+        data = s.read(addr, struct.size, t)
+        if data is None:
+            raise DebugError(f"Cannot access memory at address {addr:#x} (a uthread control block)")
+        state = _int(data, off_state, 4)
+        saved = (None, _int(data, off_ra, 8, False), _int(data, off_sp, 8, False), _int(data, off_s0, 8, False))
+        lwp, pc, sp, fp = on_lwp.get(addr, saved)
+        out.append(UThread(addr, _int(data, off_id, 4), states.get(state, str(state)), lwp, pc, sp, fp,
+                           _int(data, off_fn, 8, False)))
+        addr = _int(data, off_next, 8, False)
+    return out
+
+
+def _user_frame(s, t, u):
+    """' in FUNC at file:line' of the innermost frame outside libc of a saved context, or ''."""
+    regs = {"pc": u.pc, 1: u.pc, 2: u.sp, 8: u.fp}
+
+    def read64(a):
+        b = s.read(a, 8, t)
+        return int.from_bytes(b, "little") if b else None
+
+    for _ in range(16):
+        row = s.prog.row_at(regs["pc"] - 1)
+        fn = s.prog.function_at(regs["pc"] - 1)
+        if fn is None:
+            return ""
+        if row is not None and LIBC_DIR not in row[2]:
+            return f" in {fn.name} at {s.short(row[2])}:{row[3]}"
+        try:
+            regs = s.prog.unwind(dict(regs, pc=regs["pc"] - 1), read64)
+        except KeyError:
+            return ""
+        if regs is None or not regs["pc"]:
+            return ""
+    return ""
+
+
+def info_uthreads(s, frame_line):
+    """The user-level threads by id: state, the LWP running it (tp points at its control
+    block) and its frame there, or its saved pc/sp and the first frame outside libc."""
+    try:
+        us = uthreads(s)
+    except NotAvailable as e:
+        return [str(e)]
+    t = s.thread()
+    tramp = s.prog.lookup("__uthread_trampoline")
+    lines = ["  Id  State     LWP   Control block       Where"]
+    for u in sorted(us, key=lambda u: u.id):
+        sel = u.lwp is not None and u.lwp.tid == s.tid
+        if u.lwp is not None:
+            try:
+                where = frame_line(u.lwp, 0)
+            except DebugError as e:
+                where = str(e)
+            lwp = str(u.lwp.tid)
+        elif tramp is not None and u.pc == tramp[0]:
+            start = s.prog.symbolize(u.fn) if u.fn else None
+            where = f"not started: will run {start or hex(u.fn)}"
+            lwp = "-"
+        else:
+            sym = s.prog.symbolize(u.pc)
+            where = f"saved pc {u.pc:#x}" + (f" <{sym}>" if sym else "") + f", sp {u.sp:#x}" + _user_frame(s, t, u)
+            lwp = "-"
+        lines.append(f"{'*' if sel else ' '} {u.id:<3} {u.state:<9} {lwp:<5} {u.addr:#018x}  {where}")
+    return lines
+
+
 def info_threads(s, frame_line):
     s.need_running()
     ts = s.lwps()
