@@ -224,7 +224,7 @@ def sys_lwpinfo(k, t, buf, n):
     for p in k.procs.procs.values():
         for x in p.threads + list(p.lwp_zombies.values()):
             rows.append((p.pid, x, 0))
-    rows += [(0, x, 1) for x in k.kthreads]
+    rows += [(0, x, 1) for x in k.kthreads if x.state != "zombie"]     # finished daemons are gone
     recs = []
     for pid, x, kernel in rows[:n]:
         state = {"running": "R", "runnable": "r", "sleeping": "S"}.get(x.state, "Z")
