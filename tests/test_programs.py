@@ -147,3 +147,16 @@ def test_frames_all_returned_after_every_program(userland):
     for prog in ("hello", "s1_procmem", "s2_crash"):
         r = run(prog)
         assert r.kernel.kalloc.nfree == r.kernel.free_at_boot, prog
+
+
+def test_popen_reads_and_writes_through_sh(userland, tmp_path):
+    from tools.cc import build
+    src = tmp_path / "po.c"
+    src.write_text('#include <stdio.h>\n#include <sys/wait.h>\nint main(void){ char b[64]={0};\n'
+                   ' FILE *f = popen("echo from-child", "r"); fread(b, 1, 63, f); int st = pclose(f);\n'
+                   ' FILE *w = popen("cat", "w"); fputs("to-child\\n", w); int st2 = pclose(w);\n'
+                   ' FILE *x = popen("nosuch", "r"); int st3 = pclose(x);\n'
+                   ' printf("[%s] %d %d %d\\n", b, WEXITSTATUS(st), WEXITSTATUS(st2), WEXITSTATUS(st3));'
+                   ' return 0; }\n')
+    r = run(build([str(src)], str(tmp_path / "po")))
+    assert "to-child\n" in r.output and "[from-child\n] 0 0 127" in r.output, r.output

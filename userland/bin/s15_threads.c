@@ -37,29 +37,13 @@ static void *worker(void *arg)
 static char *run_ps(void)
 {
     static char out[8192];
-    int p[2];
-    if (pipe(p) < 0)
+    FILE *f = popen("/bin/ps", "r");
+    if (!f)
         return 0;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        char *argv[] = { "ps", 0 };
-        execv("/bin/ps", argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof out - 1 && (n = read(p[0], out + len, sizeof out - 1 - len)) > 0)
-        len += (size_t)n;
+    size_t len = fread(out, 1, sizeof out - 1, f);
     out[len] = 0;
-    close(p[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : 0;
+    int st = pclose(f);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : 0;
 }
 
 int main(int argc, char **argv)

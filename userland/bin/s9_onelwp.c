@@ -27,29 +27,13 @@ static unsigned long work(unsigned long x)
 /* Run ps with its output in ps_out; the whole process waits for it (M:1: one LWP). */
 static int run_ps(void)
 {
-    int p[2];
-    if (pipe(p) < 0)
+    FILE *f = popen("/bin/ps", "r");
+    if (!f)
         return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        char *argv[] = { "ps", 0 };
-        execv("/bin/ps", argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof ps_out - 1 && (n = read(p[0], ps_out + len, sizeof ps_out - 1 - len)) > 0)
-        len += (size_t)n;
+    size_t len = fread(ps_out, 1, sizeof ps_out - 1, f);
     ps_out[len] = 0;
-    close(p[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    int st = pclose(f);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 /* The kernel's view of this process: its LWPs (lwpinfo) and its rows in ps. */

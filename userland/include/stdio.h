@@ -47,6 +47,8 @@ size_t fwrite(const void *p, size_t size, size_t n, FILE *f);
 
 FILE *fopen(const char *path, const char *mode);
 FILE *fdopen(int fd, const char *mode);
+FILE *popen(const char *command, const char *mode);
+int pclose(FILE *stream);
 int fclose(FILE *f);
 int fflush(FILE *f);   /* NULL flushes every stream */
 int setvbuf(FILE *f, char *buf, int mode, size_t size);
