@@ -74,7 +74,8 @@ class Activations:
             sa.unblocked.append((t, self.k.sched.regs(t)))
             self._find_vp(t.proc)
             self.k.procs.exit_lwp(t, 0)
-        if t.sa_pending or (sa.unblocked and t.sa_vp is not None and self._deliverable(sa)):
+        if t.sa_pending or t.sa_interrupt or t.sa_news:
+            t.sa_news = False
             self._upcall(t)
             return True
         return False
@@ -172,7 +173,7 @@ def init_activation(t, sa, vp) -> None:
     sa.next_id += 1
     t.sa_vp = vp
     t.detached = True                    # activations are never lwp_wait'ed
-    t.sa_blocked = t.sa_announced = t.sa_idle = t.sa_interrupt = t.sa_started = False
+    t.sa_blocked = t.sa_announced = t.sa_idle = t.sa_interrupt = t.sa_started = t.sa_news = False
     t.sa_pending = []
 
 
@@ -251,7 +252,7 @@ def sys_sa_yield(k, t):
         if not k.sched.sleep(("sa_idle", t)):
             break
     t.sa_idle = False
-    t.sa_interrupt = False
+    t.sa_news = True                         # deliver what woke it on the way out
     return 0
 
 

@@ -80,6 +80,7 @@ class Thread:
         self.sa_vp = None                 # virtual processor, if a scheduler activation (sa.py)
         self.sa_id = 0
         self.sa_blocked = self.sa_announced = self.sa_idle = self.sa_interrupt = self.sa_started = False
+        self.sa_news = False              # woken from sa_yield: take the news in an upcall
         self.sa_pending = []              # upcall events this activation must deliver
 
     @property

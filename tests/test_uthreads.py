@@ -76,12 +76,20 @@ def utest(tmp_path_factory):
     return build([os.path.join(ROOT, "tests", "guest", "utest.c")], out)
 
 
-@pytest.mark.parametrize("args", [("m1",), ("mn", "1"), ("mn", "2"), ("mn", "4")])
+@pytest.mark.parametrize("args", [("m1",), ("mn", "1"), ("mn", "2"), ("mn", "4"), ("sa", "1"), ("sa", "2")])
 def test_api_create_join_sync_errors(userland, utest, args):
     r = run(utest, "api", *args)
     assert r.status == 0 and r.output.endswith("ALL OK\n") and "FAIL" not in r.output, r.output + r.log
     assert "ok ucond_bounded_buffer" in r.output and "ok errno_fp_per_thread" in r.output
     assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
+@pytest.mark.parametrize("cpus,seed", [(2, 1), (2, 2), (2, 3)])
+def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, seed):
+    """Mutexes, semaphores, yields and sleeps under SA on several harts: every thread's
+    increments arrive (none lost, none run twice), no deadlock, for several interleavings."""
+    r = run(utest, "sastress", "2", cpus=cpus, seed=seed)
+    assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), r.output + r.log
 
 
 def test_api_on_one_hart(userland, utest):
@@ -236,6 +244,65 @@ def test_S10_mn_pool_grows_when_every_lwp_blocks(userland):
     lwp, t0, t1 = sleep_window(ev, pid)
     grown = [e for e in ev if e.pid == pid and e.kind == "lwp_create"]
     assert len(grown) == 1 and marks(ev, pid, 200)[0].time < grown[0].time < t0
+
+
+def test_S10_sa_blocked_upcall_runs_the_other_threads(userland):
+    r = run("s10_block", "sa", "1", trace=True)
+    ok(r, "S10")
+    assert num(r"before the sleep, (\d+) during it", r.output, int) > 500
+    ev = r.kernel.events
+    pid = pid_of(ev, "s10_block")
+    lwp, t0, t1 = sleep_window(ev, pid)
+    ups = [e for e in ev if e.pid == pid and e.kind == "upcall"]
+    blocked = [e for e in ups if e.detail["type"] == "BLOCKED" and t0 <= e.time <= t1]
+    unblocked = [e for e in ups if e.detail["type"] == "UNBLOCKED" and e.time >= t1]
+    assert blocked and unblocked                            # the kernel told the library both
+    others = {e.lwp for e in ev if e.pid == pid} - {lwp}   # the activation(s) the vp went on with
+    assert overlap(on_cpu(ev, pid), t0, t1, others) > 0.9 * (t1 - t0)
+    assert not [e for e in ev if e.pid == pid and e.kind == "lwp_create"]   # no pool growth
+
+
+def test_api_sa_on_one_hart(userland, utest):
+    r = run(utest, "api", "sa", "2", cpus=1)
+    assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log
+
+
+# ---- S13 with the library: the upcalls demo (UTHREAD_SA, 2 vps on 4 harts) ----
+
+def check_upcalls_demo(r):
+    ok(r, "S13")
+    out = r.output
+    rid = num(r"reader is thread (\d+)", out, int)
+    lines = out.splitlines()
+    b = next(i for i, l in enumerate(lines) if "BLOCKED " in l and "UNBLOCKED" not in l)
+    other = num(r"-> runs thread (\d+)", lines[b], int)
+    assert other != rid                                    # another thread got the processor
+    assert any(f"UNBLOCKED sa" in l and f"context of thread {rid} " in l for l in lines[b + 1:])
+    assert num(r"while the reader waited: (\d+) chunks", out, int) > 0
+    ev = r.kernel.events
+    pid = pid_of(ev, "upcalls")
+    ups = [e for e in ev if e.pid == pid and e.kind == "upcall"]
+    blocked = next(e for e in ups if e.detail["type"] == "BLOCKED")
+    unblocked = next(e for e in ups if e.detail["type"] == "UNBLOCKED" and e.time > blocked.time)
+    assert unblocked.detail["ids"][0] == blocked.detail["ids"][0]   # the reader's activation
+    t0, t1 = blocked.time, unblocked.time
+    # the activation that took the BLOCKED upcall ran user threads on that vp meanwhile
+    assert overlap(on_cpu(ev, pid), t0, t1, {blocked.lwp}) > 0.8 * (t1 - t0)
+    return out
+
+
+def test_S13_upcalls_demo_nanosleep(userland):
+    r = run("upcalls", cpus=4, trace=True, max_time=5e9)
+    check_upcalls_demo(r)
+
+
+def test_S13_upcalls_demo_cold_disk_read(userland, base_image, tmp_path):
+    import shutil
+    disk = str(tmp_path / "fs.img")
+    shutil.copyfile(base_image, disk)
+    r = simulate("upcalls", ["/bin/sh"], cpus=4, trace=True, max_time=5e9, disk=disk)
+    out = check_upcalls_demo(r)
+    assert "read 16384 bytes" in out
 
 
 # ---- S11: no parallelism under M:1 ----

@@ -145,7 +145,7 @@ static void *where(void *arg)
 static int api(int model, int nlwps)
 {
     char why[128];
-    check(uthread_init(UTHREAD_SA, 1) == ENOSYS, "sa_enosys", "UTHREAD_SA did not return ENOSYS");
+    check(uthread_init(UTHREAD_SA, 0) == EINVAL, "sa_zero_vps", "UTHREAD_SA with 0 vps accepted");
     check(uthread_init(7, 1) == EINVAL, "bad_model", "model 7 accepted");
     check(uthread_init(model, nlwps) == 0, "init", "uthread_init failed");
     check(uthread_init(model, nlwps) == EBUSY, "init_twice", "second uthread_init not EBUSY");
@@ -462,6 +462,58 @@ static void *bound_stress(void *arg)
     return arg;
 }
 
+/* sastress: under UTHREAD_SA, threads mixing a mutex, a semaphore, yields and short
+   sleeps in the kernel (each a BLOCKED and an UNBLOCKED upcall, the latter preempting a
+   busy activation, often inside the library): no update lost, no thread lost. */
+#define SA_THREADS 8
+#define SA_ITERS 150
+static umutex_t sa_m = UMUTEX_INITIALIZER;
+static usem_t sa_sem = USEM_INITIALIZER(2);
+static long sa_counter;
+
+static void *sa_worker(void *arg)
+{
+    long id = (long)arg;
+    for (int i = 0; i < SA_ITERS; i++) {
+        umutex_lock(&sa_m);
+        long c = sa_counter;
+        if ((i + id) % 4 == 0)
+            uthread_yield();                    /* others queue on the mutex */
+        sa_counter = c + 1;
+        umutex_unlock(&sa_m);
+        if ((i + id) % 3 == 0) {
+            usem_wait(&sa_sem);
+            uthread_yield();
+            usem_post(&sa_sem);
+        }
+        if ((i + id) % 5 == 0)
+            uthread_sleep_us(10 + (i % 4) * 15);
+        uthread_yield();
+    }
+    return arg;
+}
+
+static int sastress(int nvps)
+{
+    check(uthread_init(UTHREAD_SA, nvps) == 0, "sa_init", "uthread_init(UTHREAD_SA) failed");
+    uthread_t t[SA_THREADS];
+    for (long i = 0; i < SA_THREADS; i++)
+        check(uthread_create(&t[i], sa_worker, (void *)i, 0) == 0, "sa_create", "create failed");
+    int joined = 0;
+    for (long i = 0; i < SA_THREADS; i++) {
+        void *r = 0;
+        joined += uthread_join(t[i], &r) == 0 && r == (void *)i;
+    }
+    check(joined == SA_THREADS, "sa_join", "a thread was lost");
+    check(sa_counter == SA_THREADS * SA_ITERS, "sa_counter", "an update was lost");
+    struct uthread_stats st;
+    uthread_stats(&st);
+    printf("counter %ld critical %ld switches %ld vps %d\n", sa_counter, st.deferred, st.switches,
+           st.nlwps);
+    printf(fails ? "SOME FAILED\n" : "ALL OK\n");
+    return fails != 0;
+}
+
 static int stress(int nlwps)
 {
     uthread_init(UTHREAD_MN, nlwps);
@@ -492,12 +544,15 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     int mn = argc > 2 && strcmp(argv[2], "mn") == 0;
+    int sa = argc > 2 && strcmp(argv[2], "sa") == 0;
     if (!strcmp(mode, "api"))
-        return api(mn ? UTHREAD_MN : UTHREAD_M1, argc > 3 ? atoi(argv[3]) : 2);
+        return api(mn ? UTHREAD_MN : sa ? UTHREAD_SA : UTHREAD_M1, argc > 3 ? atoi(argv[3]) : 2);
     if (!strcmp(mode, "bound"))
         return bound();
     if (!strcmp(mode, "preempt"))
         return preempt(mn);
+    if (!strcmp(mode, "sastress"))
+        return sastress(argc > 2 ? atoi(argv[2]) : 2);
     if (!strcmp(mode, "stress"))
         return stress(argc > 2 ? atoi(argv[2]) : 3);
     if (!strcmp(mode, "libc"))

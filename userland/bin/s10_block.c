@@ -2,11 +2,12 @@
    Thread 1 lets the others get going, then sleeps in the kernel (uthread_sleep_us, which
    is nanosleep) while threads 2-4, CPU-bound, want to run: they do their work in chunks
    and yield after each. The program counts the chunks done while thread 1 was asleep.
-     s10_block [m1|mn] [NLWPS] [SLEEP_US]     default: m1, 2 LWPs for mn, 3000 us
+     s10_block [m1|mn|sa] [NLWPS] [SLEEP_US]  default: m1, 2 LWPs for mn, 1 vp for sa, 3000 us
    M:1: the process's one LWP sleeps, so no chunk at all is done during the sleep.
    M:N with 2 LWPs: the other LWP keeps running threads 2-4.
    M:N with 1 LWP: the library sees that the sleep would leave its only LWP blocked with
    threads waiting to run, adds an LWP (Solaris's SIGWAITING idea), and they run on it.
+   SA with 1 virtual processor: the kernel's BLOCKED upcall runs threads 2-4 on it.
    uevent markers 200 and 201 bracket the sleep; 202 (arg = chunks) follows it. */
 #include <kos.h>
 #include <stdio.h>
@@ -80,14 +81,17 @@ static void *sleeper(void *arg)
 int main(int argc, char **argv)
 {
     int mn = argc > 1 && strcmp(argv[1], "mn") == 0;
+    int sa = argc > 1 && strcmp(argv[1], "sa") == 0;
     int nlwps = argc > 2 ? atoi(argv[2]) : 2;
     if (argc > 3)
         sleep_us = atol(argv[3]);
-    if ((argc > 1 && !mn && strcmp(argv[1], "m1")) || nlwps < 1 || sleep_us < 1) {
-        fprintf(stderr, "usage: s10_block [m1|mn] [NLWPS] [SLEEP_US]\n");
+    if ((argc > 1 && !mn && !sa && strcmp(argv[1], "m1")) || nlwps < 1 || sleep_us < 1) {
+        fprintf(stderr, "usage: s10_block [m1|mn|sa] [NLWPS] [SLEEP_US]\n");
         return 2;
     }
-    int e = uthread_init(mn ? UTHREAD_MN : UTHREAD_M1, nlwps);
+    if (sa && argc <= 2)
+        nlwps = 1;                        /* SA: 1 virtual processor unless told */
+    int e = uthread_init(mn ? UTHREAD_MN : sa ? UTHREAD_SA : UTHREAD_M1, nlwps);
     if (e) {
         printf("S10 FAILED: uthread_init: %s\n", strerror(e));
         return 1;
@@ -108,7 +112,8 @@ int main(int argc, char **argv)
     struct uthread_stats st;
     uthread_stats(&st);
     char model[32];
-    snprintf(model, sizeof model, mn ? "M:N, %d LWP%s" : "M:1", nlwps, nlwps > 1 ? "s" : "");
+    snprintf(model, sizeof model, mn ? "M:N, %d LWP%s" : sa ? "SA, %d vp%s" : "M:1", nlwps,
+             nlwps > 1 ? "s" : "");
     printf("S10 (%s): thread 1 slept %ld us in the kernel (woke after %ld us) while threads 2-%d "
            "were runnable\n", model, sleep_us, slept_ns / 1000, NW + 1);
     printf("  chunks of work done by threads 2-%d: %ld before the sleep, %ld during it\n", NW + 1,
@@ -122,6 +127,11 @@ int main(int argc, char **argv)
     if (!mn && during == 0) {
         printf("S10 OK: under M:1 one thread's blocking call stopped every thread: 0 chunks "
                "in %ld us\n", slept_ns / 1000);
+        return 0;
+    }
+    if (sa && during > 0) {
+        printf("S10 OK: under SA the BLOCKED upcall gave the processor to the other threads: "
+               "%ld chunks in %ld us\n", during, slept_ns / 1000);
         return 0;
     }
     if (mn && during > 0) {

@@ -6,7 +6,8 @@
                them (claims S8-S12). Cooperative, or preemptive with uthread_preempt.
    UTHREAD_MN  Solaris-style: unbound user threads multiplexed over a pool of LWPs,
                UTHREAD_BOUND threads each on an LWP of their own (S17, S18).
-   UTHREAD_SA  scheduler activations: the next issue; uthread_init returns ENOSYS.
+   UTHREAD_SA  scheduler activations: the kernel tells the library's upcall handler when a
+               virtual processor is added, blocks, unblocks or is preempted (nlwps = vps).
 
    Calls return 0 or a positive errno, like pthreads. Each user thread has its own
    mmap(MAP_STACK) stack with a guard page below it. The switch saves what the RISC-V
@@ -80,5 +81,18 @@ struct uthread_stats {
     int  model;
 };
 void uthread_stats(struct uthread_stats *st);
+
+/* UTHREAD_SA: the upcalls the library received, oldest first (at most 256 kept). One record
+   per activation an upcall told about; `first` marks the first record of each upcall. */
+enum { UTHREAD_UPCALL_NEWPROC, UTHREAD_UPCALL_PREEMPTED, UTHREAD_UPCALL_BLOCKED,
+       UTHREAD_UPCALL_UNBLOCKED };
+struct uthread_upcall {
+    int type;             /* UTHREAD_UPCALL_* */
+    int sa_id, vp;        /* the activation it is about, and its virtual processor */
+    int thread;           /* id of the user thread whose context came with it, -1: none */
+    int next;             /* id of the user thread the handler ran next, -1: none (idle) */
+    int first;
+};
+int uthread_upcalls(struct uthread_upcall *out, int max);   /* returns how many were logged */
 
 #endif

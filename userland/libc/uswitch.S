@@ -147,3 +147,178 @@ __uthread_lwp_start:
 	jalr t0                   /* entry(control block); it never returns (it calls lwp_exit) */
 	unimp                     /* not reached */
 	.size __uthread_lwp_start, .-__uthread_lwp_start
+
+
+/* ---- Scheduler activations (UTHREAD_SA, uthread.c) ----
+
+   struct mctx (uthread.c) is a copy of a kernel ucontext's mcontext: x[0] = pc, x[1..31],
+   f[0..31], fcsr (4 bytes), then np, the value the resumed thread's nopreempt flag gets.
+
+       void __usa_load(struct mctx *mc);                       never returns
+
+   Loads every register of mc and jumps to its pc. The jump needs one register holding the
+   target: gp. The program never reads gp (the linker makes no gp-relative accesses; the
+   upcall entry below sets it again), so gp is the one register whose value at the target
+   does not matter. Until the last instruction gp points at mc, so an upcall that
+   interrupts the load restarts it from the interrupted context's gp (uthread.c: the range
+   __usa_load_body .. __usa_load_jr is a critical section recognised by its pc). */
+#define MC_X(n) ((n) * 8)
+#define MC_F(n) (256 + (n) * 8)
+#define MC_FCSR 512
+#define MC_NP   516
+
+	.section .text.__usa_load, "ax"
+	.globl __usa_load
+	.globl __usa_load_body
+	.globl __usa_load_jr
+	.globl __usa_load_end
+	.type __usa_load, @function
+	.p2align 2
+__usa_load:
+	mv   gp, a0
+__usa_load_body:
+	ld   tp, MC_X(4)(gp)
+	lw   t0, MC_NP(gp)
+	sw   t0, NOPREEMPT(tp)
+	lw   t0, MC_FCSR(gp)
+	fscsr t0
+	fld  f0, MC_F(0)(gp)
+	fld  f1, MC_F(1)(gp)
+	fld  f2, MC_F(2)(gp)
+	fld  f3, MC_F(3)(gp)
+	fld  f4, MC_F(4)(gp)
+	fld  f5, MC_F(5)(gp)
+	fld  f6, MC_F(6)(gp)
+	fld  f7, MC_F(7)(gp)
+	fld  f8, MC_F(8)(gp)
+	fld  f9, MC_F(9)(gp)
+	fld  f10, MC_F(10)(gp)
+	fld  f11, MC_F(11)(gp)
+	fld  f12, MC_F(12)(gp)
+	fld  f13, MC_F(13)(gp)
+	fld  f14, MC_F(14)(gp)
+	fld  f15, MC_F(15)(gp)
+	fld  f16, MC_F(16)(gp)
+	fld  f17, MC_F(17)(gp)
+	fld  f18, MC_F(18)(gp)
+	fld  f19, MC_F(19)(gp)
+	fld  f20, MC_F(20)(gp)
+	fld  f21, MC_F(21)(gp)
+	fld  f22, MC_F(22)(gp)
+	fld  f23, MC_F(23)(gp)
+	fld  f24, MC_F(24)(gp)
+	fld  f25, MC_F(25)(gp)
+	fld  f26, MC_F(26)(gp)
+	fld  f27, MC_F(27)(gp)
+	fld  f28, MC_F(28)(gp)
+	fld  f29, MC_F(29)(gp)
+	fld  f30, MC_F(30)(gp)
+	fld  f31, MC_F(31)(gp)
+	ld   x1, MC_X(1)(gp)
+	ld   x2, MC_X(2)(gp)
+	ld   x5, MC_X(5)(gp)
+	ld   x6, MC_X(6)(gp)
+	ld   x7, MC_X(7)(gp)
+	ld   x8, MC_X(8)(gp)
+	ld   x9, MC_X(9)(gp)
+	ld   x10, MC_X(10)(gp)
+	ld   x11, MC_X(11)(gp)
+	ld   x12, MC_X(12)(gp)
+	ld   x13, MC_X(13)(gp)
+	ld   x14, MC_X(14)(gp)
+	ld   x15, MC_X(15)(gp)
+	ld   x16, MC_X(16)(gp)
+	ld   x17, MC_X(17)(gp)
+	ld   x18, MC_X(18)(gp)
+	ld   x19, MC_X(19)(gp)
+	ld   x20, MC_X(20)(gp)
+	ld   x21, MC_X(21)(gp)
+	ld   x22, MC_X(22)(gp)
+	ld   x23, MC_X(23)(gp)
+	ld   x24, MC_X(24)(gp)
+	ld   x25, MC_X(25)(gp)
+	ld   x26, MC_X(26)(gp)
+	ld   x27, MC_X(27)(gp)
+	ld   x28, MC_X(28)(gp)
+	ld   x29, MC_X(29)(gp)
+	ld   x30, MC_X(30)(gp)
+	ld   x31, MC_X(31)(gp)
+	ld   gp, MC_X(0)(gp)      /* gp = pc: the last use of mc */
+__usa_load_jr:
+	jr   gp
+__usa_load_end:
+	.size __usa_load, .-__usa_load
+
+
+/*     void __uswitch_mc(struct uthread *from, struct uthread *to, volatile int *lock,
+                         struct mctx *mc);
+
+   __uswitch for a `to` whose whole register set is in mc (a thread an upcall handed back):
+   saves from's callee-saved registers, sets tp, releases the lock, then __usa_load(mc). */
+	.section .text.__uswitch_mc, "ax"
+	.globl __uswitch_mc
+	.type __uswitch_mc, @function
+	.p2align 2
+__uswitch_mc:
+	sd   ra, RA(a0)
+	sd   sp, SP(a0)
+	sd   s0, S(0)(a0)
+	sd   s1, S(1)(a0)
+	sd   s2, S(2)(a0)
+	sd   s3, S(3)(a0)
+	sd   s4, S(4)(a0)
+	sd   s5, S(5)(a0)
+	sd   s6, S(6)(a0)
+	sd   s7, S(7)(a0)
+	sd   s8, S(8)(a0)
+	sd   s9, S(9)(a0)
+	sd   s10, S(10)(a0)
+	sd   s11, S(11)(a0)
+	fsd  fs0, FS(0)(a0)
+	fsd  fs1, FS(1)(a0)
+	fsd  fs2, FS(2)(a0)
+	fsd  fs3, FS(3)(a0)
+	fsd  fs4, FS(4)(a0)
+	fsd  fs5, FS(5)(a0)
+	fsd  fs6, FS(6)(a0)
+	fsd  fs7, FS(7)(a0)
+	fsd  fs8, FS(8)(a0)
+	fsd  fs9, FS(9)(a0)
+	fsd  fs10, FS(10)(a0)
+	fsd  fs11, FS(11)(a0)
+	mv   tp, a1
+	amoswap.w.rl zero, zero, (a2)
+	mv   a0, a3
+	j    __usa_load
+	.size __uswitch_mc, .-__uswitch_mc
+
+
+/* An upcall starts here (the handler given to sa_register): the kernel sets pc, sp and
+   a0-a3 only, so gp is set before any C code runs. */
+	.section .text.__usa_upcall, "ax"
+	.globl __usa_upcall
+	.type __usa_upcall, @function
+	.p2align 2
+__usa_upcall:
+	.option push
+	.option norelax
+	lla  gp, __global_pointer$
+	.option pop
+	call __usa_handler        /* never returns */
+	unimp
+	.size __usa_upcall, .-__usa_upcall
+
+
+/* An idle activation: sa_yield until an upcall replaces its registers. It touches no
+   memory, so the stack it was on may already have been given back. */
+	.section .text.__usa_idle, "ax"
+	.globl __usa_idle
+	.globl __usa_idle_end
+	.type __usa_idle, @function
+	.p2align 2
+__usa_idle:
+	li   a7, 524
+	ecall
+	j    __usa_idle
+__usa_idle_end:
+	.size __usa_idle, .-__usa_idle

@@ -91,6 +91,14 @@ struct uctx {                     /* what __uswitch saves: callee-saved register
     double fs[12];
 };
 
+struct mctx {                     /* a ucontext's mcontext (SA): pc, x1..x31, f0..f31, fcsr */
+    long x[32];                   /* x[0] = pc */
+    double f[32];
+    unsigned fcsr;
+    int np;                       /* the resumed thread's nopreempt (__usa_load sets it) */
+};
+_Static_assert(offsetof(struct mctx, np) == 516, "uswitch.S: MC_NP");
+
 struct uthread {
     struct uthread *self;         /* 0: like thread.c's control block: tp->self ... */
     int err;                      /* 8: ... and errno (__errno_location is &tp->err) */
@@ -108,6 +116,8 @@ struct uthread {
     void *arg, *ret;
     void *map;                    /* the stack mapping (guard page included), 0 for main */
     size_t maplen;
+    int has_mc;                   /* SA: resume from mc (all registers), not from ctx */
+    struct mctx mc;               /* SA: the context an upcall handed back */
 };
 _Static_assert(offsetof(struct uthread, err) == 8, "errno must be at tp + 8 (thread.c)");
 _Static_assert(offsetof(struct uthread, ctx) == 16, "uswitch.S: CTX");
@@ -128,6 +138,16 @@ struct vp {                       /* a virtual processor: one LWP of the library
 void __uswitch(struct uthread *from, struct uthread *to, volatile int *lock);
 void __uthread_trampoline(void);
 void __uthread_lwp_start(void *);
+void __uswitch_mc(struct uthread *from, struct uthread *to, volatile int *lock, struct mctx *mc);
+_Noreturn void __usa_load(struct mctx *mc);
+void __usa_upcall(void);
+_Noreturn void __usa_idle(void);
+extern char __usa_load_body[], __usa_load_jr[], __usa_idle_end[];
+long __sys_sa_register(void *upcall, long flags);
+long __sys_sa_stacks(long n, void *stacks);
+long __sys_sa_enable(void);
+long __sys_sa_setconcurrency(long n);
+static void sa_drain(void);
 
 static int model;                 /* 0 until uthread_init */
 static volatile int sched_lock;   /* M:N: the library lock */
@@ -177,13 +197,17 @@ static inline void lib_lock(struct uthread *me)
 {
     me->nopreempt = 1;                      /* first: from here on no switch by the timer */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (model == UTHREAD_MN)
+    if (model == UTHREAD_MN || model == UTHREAD_SA)
         spin_lock(&sched_lock);
+    if (model == UTHREAD_SA)
+        sa_drain();
 }
 
 static inline void lib_unlock(struct uthread *me)
 {
-    if (model == UTHREAD_MN)
+    if (model == UTHREAD_SA)
+        sa_drain();
+    if (model == UTHREAD_MN || model == UTHREAD_SA)
         __atomic_store_n(&sched_lock, 0, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     me->nopreempt = 0;
@@ -230,11 +254,17 @@ static void switch_to(struct uthread *me, struct uthread *next)
     stats.switches++;
     if (trace_on)
         __sys_uevent(UTHREAD_EV_SWITCH, next->id);
+    if (next->has_mc) {                      /* SA: a context an upcall handed back */
+        next->has_mc = 0;
+        __uswitch_mc(me, next, &sched_lock, &next->mc);
+        return;
+    }
     __uswitch(me, next, &sched_lock);        /* releases the lock once me is saved, and
                                                 clears next->nopreempt once it is loaded */
 }
 
 static void grow_pool(void);
+static struct uthread sa_idle_thread;
 
 /* t may run again: an unbound thread joins the run queue (waking an idle vp if there is
    one), a bound thread's LWP is unparked. */
@@ -278,7 +308,7 @@ static void block(struct uthread *me)
     if (!next) {
         if (model == UTHREAD_M1)
             deadlock();                      /* nobody is left to wake anyone */
-        next = &me->vp->idle;
+        next = model == UTHREAD_SA ? &sa_idle_thread : &me->vp->idle;
     }
     switch_to(me, next);
 }
@@ -368,17 +398,233 @@ static void grow_pool(void)
         stats.grown++;
 }
 
+/* ---- scheduler activations (UTHREAD_SA) ----
+
+   The kernel gives the process virtual processors and starts __usa_upcall (uswitch.S, then
+   __usa_handler) on a fresh activation, on one of our upcall stacks, whenever a vp is
+   added, its activation blocks in the kernel, a blocked call completes or an activation is
+   stopped (docs/scheduler-activations.md). Each upcall stack has a slot: a control block
+   for the handler (tp, nopreempt always set) and a buffer for one context to resume.
+
+   Contexts handed back (UNBLOCKED, PREEMPTED, NEWPROC of sa_enable) are copied into their
+   thread's mc; the thread is then a runnable user thread like any other, queued on
+   sa_incoming (lock-free: the handler may not be able to take the library lock) and moved
+   to the run queue by whoever next takes or drops the lock. switch_to resumes it with
+   __uswitch_mc.
+
+   Critical sections (the paper's recovery, by continuation). A context is inside the
+   library if its thread's nopreempt flag is set (the library lock may be held, queues may
+   be half updated; handlers always have it set) or its pc is inside __usa_load. Such a
+   context is not queued: the handler resumes it at once on this activation, so it goes on
+   and leaves the critical section itself. A context stopped inside __usa_load is resumed
+   by restarting the load from the buffer its gp points at (the load is idempotent).
+
+   Upcall stacks. A handler gives its stack back (sa_free, then sa_stacks by a later handler
+   that holds the library lock) just before it switches away for good. */
+#define NSA 32                    /* upcall stacks */
+#define SA_STACK (16 * 1024)
+#define UC_MCTX 176               /* the mcontext inside a kernel ucontext */
+#define SA_PREEMPTED 1
+
+struct sa_t { char *ctx; int id; int cpu; };
+struct sa_slot {
+    struct uthread ut;            /* the handler's control block */
+    struct mctx buf;              /* a critical context being resumed */
+    char *stack;
+    struct sa_slot *free_next;
+};
+static struct sa_slot sa_slots[NSA];
+static struct sa_slot *volatile sa_free;            /* stacks the kernel may have back */
+static struct uthread *volatile sa_incoming;       /* contexts to queue (lock-free push) */
+static int sa_nvps = 1;
+#define SA_LOG 256
+static struct uthread_upcall sa_log[SA_LOG];      /* uthread_upcalls() */
+static volatile int sa_nlog;
+
+static void sa_note(int first, int type, struct sa_t *sa, struct uthread *t)
+{
+    int i = __atomic_fetch_add(&sa_nlog, 1, __ATOMIC_RELAXED);
+    if (i < SA_LOG)
+        sa_log[i] = (struct uthread_upcall){ type, sa->id, sa->cpu, t ? t->id : -1, -1, first };
+}
+
+static void sa_note_next(int from, struct uthread *next)
+{
+    int n = sa_nlog < SA_LOG ? sa_nlog : SA_LOG;
+    for (int i = from; i < n; i++)
+        sa_log[i].next = next ? next->id : -1;
+}
+
+int uthread_upcalls(struct uthread_upcall *out, int max)
+{
+    int n = sa_nlog < SA_LOG ? sa_nlog : SA_LOG;
+    for (int i = 0; i < n && i < max; i++)
+        out[i] = sa_log[i];
+    return n;
+}
+
+static void sa_push_free(struct sa_slot *s)
+{
+    struct sa_slot *old = sa_free;
+    do
+        s->free_next = old;
+    while (!__atomic_compare_exchange_n(&sa_free, &old, s, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Library lock held: give the freed upcall stacks back to the kernel. */
+static void sa_recycle(void)
+{
+    struct sa_slot *s = __atomic_exchange_n(&sa_free, 0, __ATOMIC_ACQUIRE);
+    long ss[NSA][3];
+    int n = 0;
+    for (; s && n < NSA; s = s->free_next, n++) {
+        ss[n][0] = (long)s->stack;
+        ss[n][1] = 0;
+        ss[n][2] = SA_STACK;
+    }
+    if (n)
+        __sys_sa_stacks(n, ss);
+}
+
+/* Library lock held: move the threads the handlers handed back to the run queue. */
+static void sa_drain(void)
+{
+    if (!sa_incoming)
+        return;
+    struct uthread *t = __atomic_exchange_n(&sa_incoming, 0, __ATOMIC_ACQUIRE);
+    struct uthread *rev = 0;
+    while (t) {                                 /* the push order, oldest first */
+        struct uthread *n = t->next;
+        t->next = rev;
+        rev = t;
+        t = n;
+    }
+    while (rev) {
+        struct uthread *n = rev->next;
+        q_push(&runq, rev);
+        rev = n;
+    }
+}
+
+_Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interrupted)
+{
+    char here;
+    struct sa_slot *s = 0;
+    for (int i = 0; i < NSA; i++)
+        if (&here >= sa_slots[i].stack && &here < sa_slots[i].stack + SA_STACK)
+            s = &sa_slots[i];
+    if (!s)
+        abort();
+    struct uthread *me = &s->ut;
+    __asm__ volatile("mv tp, %0" : : "r"(me) : "memory");
+    struct mctx *crit = 0;
+    int log0 = sa_nlog;
+    for (int i = 0; i < events + interrupted; i++) {
+        int kind = i < events ? type : SA_PREEMPTED;
+        if (!sas[i]->ctx) {
+            sa_note(i == 0, kind, sas[i], 0);
+            continue;                           /* BLOCKED: its thread stays with the kernel */
+        }
+        sa_note(i == 0, kind, sas[i], (struct uthread *)((struct mctx *)(sas[i]->ctx + UC_MCTX))->x[4]);
+        struct mctx *m = (struct mctx *)(sas[i]->ctx + UC_MCTX);
+        char *pc = (char *)m->x[0];
+        if (pc >= (char *)__usa_idle && pc < __usa_idle_end)
+            continue;                           /* an idle activation: nothing to resume */
+        if (pc >= __usa_load_body && pc < __usa_load_jr) {
+            crit = (struct mctx *)m->x[3];      /* restart the load it was doing */
+            stat_add(&stats.deferred);
+            continue;
+        }
+        struct mctx tmp;
+        memcpy(&tmp, m, offsetof(struct mctx, np));
+        if (pc == __usa_load_jr)
+            tmp.x[0] = tmp.x[3];                /* loaded but for the jump: pc is in gp */
+        struct uthread *t = (struct uthread *)tmp.x[4];
+        if (t->nopreempt) {
+            stat_add(&stats.deferred);          /* SA: a context resumed inside the library */
+            s->buf = tmp;
+            s->buf.np = 1;
+            crit = &s->buf;
+            continue;
+        }
+        t->mc = tmp;
+        t->mc.np = 0;
+        t->has_mc = 1;
+        t->nopreempt = 1;                       /* not running: as every queued thread */
+        t->state = RUNNABLE;
+        struct uthread *old = sa_incoming;
+        do
+            t->next = old;
+        while (!__atomic_compare_exchange_n(&sa_incoming, &old, t, 1, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED));
+    }
+    if (crit) {
+        sa_note_next(log0, (struct uthread *)crit->x[4]);
+        sa_push_free(s);
+        __usa_load(crit);
+    }
+    lib_lock(me);
+    sa_recycle();
+    struct uthread *next = q_pop(&runq);
+    sa_note_next(log0, next);
+    sa_push_free(s);                            /* recycled under the lock, after our switch */
+    switch_to(me, next ? next : &sa_idle_thread);
+    abort();
+}
+
+/* uthread_init(UTHREAD_SA, n), model set, tp = main: upcall stacks, sa_enable, n vps. */
+static int sa_start(int nvps)
+{
+    long mm = __sys_mmap(0, (size_t)NSA * SA_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);                /* no MAP_STACK: no guard page below */
+    if (mm < 0 && mm >= -4095)
+        return EAGAIN;
+    char *m = (char *)mm;
+    long ss[NSA][3];
+    for (int i = 0; i < NSA; i++) {
+        struct sa_slot *s = &sa_slots[i];
+        s->stack = m + (size_t)i * SA_STACK;
+        s->ut.self = &s->ut;
+        s->ut.id = -1;
+        s->ut.flags = T_IDLE;
+        s->ut.nopreempt = 1;
+        s->ut.state = RUNNING;
+        s->ut.vp = &vp0;
+        ss[i][0] = (long)s->stack;
+        ss[i][1] = 0;
+        ss[i][2] = SA_STACK;
+    }
+    struct uthread *idle = &sa_idle_thread;
+    idle->self = idle;
+    idle->id = -1;
+    idle->flags = T_IDLE;
+    idle->nopreempt = 1;
+    idle->vp = &vp0;
+    idle->ctx.ra = (long)__usa_idle;
+    long r = __sys_sa_register(__usa_upcall, 0);
+    if (r >= 0)
+        r = __sys_sa_stacks(NSA, ss);
+    if (r < 0) {
+        __sys_munmap(m, (size_t)NSA * SA_STACK);
+        return (int)-r;
+    }
+    main_thread.nopreempt = 1;                  /* resumed as is by the NEWPROC upcall */
+    r = __sys_sa_enable();
+    main_thread.nopreempt = 0;
+    if (r < 0)
+        return (int)-r;
+    return nvps > 1 ? uthread_setconcurrency(nvps) : 0;
+}
+
 /* ---- the API ---- */
 
 int uthread_init(int m, int nlwps)
 {
     if (model)
         return EBUSY;
-    if (m == UTHREAD_SA)
-        return ENOSYS;                       /* scheduler activations: the next issue */
-    if (m != UTHREAD_M1 && m != UTHREAD_MN)
+    if (m != UTHREAD_M1 && m != UTHREAD_MN && m != UTHREAD_SA)
         return EINVAL;
-    if (m == UTHREAD_MN && nlwps < 1)
+    if ((m == UTHREAD_MN || m == UTHREAD_SA) && nlwps < 1)
         return EINVAL;
     struct uthread *t = &main_thread;
     t->err = errno;
@@ -410,6 +656,12 @@ int uthread_init(int m, int nlwps)
     model = m;
     stats.model = m;
     fast_yield = m == UTHREAD_M1 && !trace_on;
+    if (m == UTHREAD_SA) {
+        int e = sa_start(nlwps);
+        if (e)
+            model = 0;
+        return e;
+    }
     if (m == UTHREAD_MN && nlwps > 1)
         return uthread_setconcurrency(nlwps);
     return 0;
@@ -569,7 +821,7 @@ _Noreturn void uthread_exit(void *ret)
     if (!next) {
         if (model == UTHREAD_M1)
             deadlock();
-        next = &me->vp->idle;
+        next = model == UTHREAD_SA ? &sa_idle_thread : &me->vp->idle;
     }
     switch_to(me, next);                        /* for good: the joiner unmaps our stack */
     abort();
@@ -636,6 +888,13 @@ int uthread_setconcurrency(int n)
 {
     if (n < 1)
         return EINVAL;
+    if (model == UTHREAD_SA) {
+        long r = __sys_sa_setconcurrency(n);
+        if (r < 0)
+            return (int)-r;
+        sa_nvps = (int)r;
+        return 0;
+    }
     if (model != UTHREAD_MN)
         return n == 1 ? 0 : EINVAL;             /* M:1 has exactly one LWP */
     struct uthread *me = cur();
@@ -877,7 +1136,7 @@ void uthread_trace(int on)
 void uthread_stats(struct uthread_stats *st)
 {
     *st = stats;
-    st->nlwps = model == UTHREAD_MN ? npool : 1;
+    st->nlwps = model == UTHREAD_MN ? npool : model == UTHREAD_SA ? sa_nvps : 1;
     st->nthreads = nlive;
     st->model = model;
 }
