@@ -16,8 +16,9 @@ from tools.run import simulate
 def progs(tmp_path_factory, userland):
     from tools.cc import build
     d = tmp_path_factory.mktemp("dbg")
-    return {name: build([os.path.join(ROOT, "tests", "guest", name + ".c")], str(d / name), ["-O0"])
-            for name in ("dbgdemo", "dbgthreads", "satest", "dbguthreads")}
+    sources = {name: os.path.join(ROOT, "tests", "guest", name + ".c") for name in ("dbgdemo", "dbgthreads", "dbguthreads")}
+    sources["satest"] = os.path.join(ROOT, "userland", "bin", "s13_upcalls.c")    # the S13 demo
+    return {name: build([src], str(d / name), ["-O0"]) for name, src in sources.items()}
 
 
 def gdb(prog, script, *args, **kw):
@@ -473,11 +474,11 @@ def test_stepping_after_an_upcall(progs):
     """, cpus=2)
     assert re.search(r"hit Catchpoint 1 \(upcall BLOCKED: 1 event\(s\), 0 interrupted, activations 1\), "
                      r"0x[0-9a-f]+ in upcall ", text)
-    after = text.split("\n28\tstatic void upcall", 1)[1]
-    assert re.match(r".*\n0x[0-9a-f]+\t28\tstatic void upcall", after)        # stepi: still in upcall
+    after = text.split("\n32\tstatic void upcall", 1)[1]
+    assert re.match(r".*\n0x[0-9a-f]+\t32\tstatic void upcall", after)        # stepi: still in upcall
     assert re.search(r"#0  0x[0-9a-f]+ in upcall \(", after)
     assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", after)   # the blocked activation
     assert "not available: the program does not use the green-thread library" in after
-    assert "30\t    for (int i = 0; i < events + interrupted && log_n < 16; i++) {" in after
+    assert "34\t    for (int i = 0; i < events + interrupted && log_n < 16; i++) {" in after
     assert "upcall BLOCKED id 1" in after and "exited normally" in after
 

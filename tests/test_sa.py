@@ -1,21 +1,10 @@
-"""Scheduler activations at the kernel interface (tests/guest/satest.c)."""
-import os
-
-import pytest
-
-from tests.conftest import ROOT
+"""Scheduler activations at the kernel interface (userland/bin/s13_upcalls.c: raw system
+calls and a minimal upcall handler, no thread library)."""
 from tools.run import simulate
 
 
-@pytest.fixture(scope="module")
-def satest(tmp_path_factory):
-    from tools.cc import build
-    out = str(tmp_path_factory.mktemp("sa") / "satest")
-    return build([os.path.join(ROOT, "tests", "guest", "satest.c")], out)
-
-
-def test_blocked_then_unblocked_upcalls_keep_the_processor_busy(userland, satest):
-    r = simulate(satest, [], cpus=2, trace=True, max_time=5e9)
+def test_blocked_then_unblocked_upcalls_keep_the_processor_busy(userland):
+    r = simulate("s13_upcalls", [], cpus=2, trace=True, max_time=5e9)
     assert r.status == 0, r.output + r.log
     lines = r.output.splitlines()
     assert lines[0] == "register 0 stacks 6 enable 0"
