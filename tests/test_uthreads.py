@@ -84,12 +84,31 @@ def test_api_create_join_sync_errors(userland, utest, args):
     assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
 
 
-@pytest.mark.parametrize("cpus,seed", [(2, 1), (2, 2), (2, 3)])
-def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, seed):
-    """Mutexes, semaphores, yields and sleeps under SA on several harts: every thread's
-    increments arrive (none lost, none run twice), no deadlock, for several interleavings."""
-    r = run(utest, "sastress", "2", cpus=cpus, seed=seed)
-    assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), r.output + r.log
+def sa_fuzz_cases(n, first_seed):
+    """n (cpus, vps, seed) cases: seeds from first_seed, machines of 2-4 harts, 2-4 vps
+    (more vps than harts included)."""
+    return [(2 + s % 3, 2 + (s // 3) % 3, s) for s in range(first_seed, first_seed + n)]
+
+
+def check_sastress(utest, cpus, vps, seed):
+    r = run(utest, "sastress", str(vps), cpus=cpus, seed=seed, max_time=2_000_000_000)
+    assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), \
+        f"cpus {cpus} vps {vps} seed {seed}\n" + r.output + r.log
+    assert "ok sa_once" in r.output and "ok sa_iterations" in r.output
+
+
+@pytest.mark.parametrize("cpus,vps,seed", sa_fuzz_cases(9, 1))
+def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, seed):
+    """Fuzzing the interleavings: mutexes, semaphores, yields and sleeps under SA; every
+    thread does each iteration exactly once (none lost, none run twice or on two vps at
+    once), no deadlock (a time limit), for many seeds and machine shapes."""
+    check_sastress(utest, cpus, vps, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cpus,vps,seed", sa_fuzz_cases(60, 10))
+def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, seed):
+    check_sastress(utest, cpus, vps, seed)
 
 
 def test_api_on_one_hart(userland, utest):

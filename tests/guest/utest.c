@@ -464,17 +464,21 @@ static void *bound_stress(void *arg)
 
 /* sastress: under UTHREAD_SA, threads mixing a mutex, a semaphore, yields and short
    sleeps in the kernel (each a BLOCKED and an UNBLOCKED upcall, the latter preempting a
-   busy activation, often inside the library): no update lost, no thread lost. */
+   busy activation, often inside the library): no update lost, no thread lost, no thread
+   run twice (on two vps at once, or an iteration done twice). */
 #define SA_THREADS 8
 #define SA_ITERS 150
 static umutex_t sa_m = UMUTEX_INITIALIZER;
 static usem_t sa_sem = USEM_INITIALIZER(2);
 static long sa_counter;
+static int sa_inside[SA_THREADS], sa_done[SA_THREADS], sa_twice;
 
 static void *sa_worker(void *arg)
 {
     long id = (long)arg;
     for (int i = 0; i < SA_ITERS; i++) {
+        if (__atomic_add_fetch(&sa_inside[id], 1, __ATOMIC_RELAXED) != 1)
+            __atomic_store_n(&sa_twice, 1, __ATOMIC_RELAXED);   /* one thread on two vps */
         umutex_lock(&sa_m);
         long c = sa_counter;
         if ((i + id) % 4 == 0)
@@ -489,6 +493,8 @@ static void *sa_worker(void *arg)
         if ((i + id) % 5 == 0)
             uthread_sleep_us(10 + (i % 4) * 15);
         uthread_yield();
+        __atomic_sub_fetch(&sa_inside[id], 1, __ATOMIC_RELAXED);
+        sa_done[id]++;
     }
     return arg;
 }
@@ -505,7 +511,12 @@ static int sastress(int nvps)
         joined += uthread_join(t[i], &r) == 0 && r == (void *)i;
     }
     check(joined == SA_THREADS, "sa_join", "a thread was lost");
-    check(sa_counter == SA_THREADS * SA_ITERS, "sa_counter", "an update was lost");
+    check(sa_counter == SA_THREADS * SA_ITERS, "sa_counter", "an update was lost or made twice");
+    int all = 1;
+    for (int i = 0; i < SA_THREADS; i++)
+        all &= sa_done[i] == SA_ITERS;
+    check(all, "sa_iterations", "a thread did not run each iteration exactly once");
+    check(!sa_twice, "sa_once", "a thread ran on two vps at once");
     struct uthread_stats st;
     uthread_stats(&st);
     printf("counter %ld critical %ld switches %ld vps %d\n", sa_counter, st.deferred, st.switches,

@@ -414,8 +414,9 @@ static void grow_pool(void)
 
    Critical sections (the paper's recovery, by continuation). A context is inside the
    library if its thread's nopreempt flag is set (the library lock may be held, queues may
-   be half updated; handlers always have it set) or its pc is inside __usa_load. Such a
-   context is not queued: the handler resumes it at once on this activation, so it goes on
+   be half updated; handlers always have it set), its sp is on an upcall stack (a handler
+   stopped before it set tp), or its pc is inside __usa_load. Such a context is not queued:
+   the handler resumes it at once on this activation, from its thread's mc, so it goes on
    and leaves the critical section itself. A context stopped inside __usa_load is resumed
    by restarting the load from the buffer its gp points at (the load is idempotent).
 
@@ -429,7 +430,6 @@ static void grow_pool(void)
 struct sa_t { char *ctx; int id; int cpu; };
 struct sa_slot {
     struct uthread ut;            /* the handler's control block */
-    struct mctx buf;              /* a critical context being resumed */
     char *stack;
     struct sa_slot *free_next;
 };
@@ -506,13 +506,27 @@ static void sa_drain(void)
     }
 }
 
+/* The upcall slot whose stack holds p, or 0. */
+static struct sa_slot *sa_slot_of(char *p)
+{
+    for (int i = 0; i < NSA; i++)
+        if (p >= sa_slots[i].stack && p < sa_slots[i].stack + SA_STACK)
+            return &sa_slots[i];
+    return 0;
+}
+
+/* Two contexts of one upcall were inside the library: one activation cannot continue both. */
+static _Noreturn void sa_lost(void)
+{
+    static const char msg[] = "uthread: SA: two critical contexts in one upcall\n";
+    __sys_write(2, msg, sizeof msg - 1);
+    abort();
+}
+
 _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interrupted)
 {
     char here;
-    struct sa_slot *s = 0;
-    for (int i = 0; i < NSA; i++)
-        if (&here >= sa_slots[i].stack && &here < sa_slots[i].stack + SA_STACK)
-            s = &sa_slots[i];
+    struct sa_slot *s = sa_slot_of(&here);
     if (!s)
         abort();
     struct uthread *me = &s->ut;
@@ -540,11 +554,16 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         if (pc == __usa_load_jr)
             tmp.x[0] = tmp.x[3];                /* loaded but for the jump: pc is in gp */
         struct uthread *t = (struct uthread *)tmp.x[4];
+        struct sa_slot *h = sa_slot_of((char *)tmp.x[2]);
+        if (h && t != &h->ut)                   /* a handler stopped before it set tp */
+            tmp.x[4] = (long)(t = &h->ut);
         if (t->nopreempt) {
             stat_add(&stats.deferred);          /* SA: a context resumed inside the library */
-            s->buf = tmp;
-            s->buf.np = 1;
-            crit = &s->buf;
+            if (crit)
+                sa_lost();
+            t->mc = tmp;                        /* t is running, so t->mc is free, and only */
+            t->mc.np = 1;                       /* a handler that restarts this load reads */
+            crit = &t->mc;                      /* it until the load is done */
             continue;
         }
         t->mc = tmp;
