@@ -153,6 +153,8 @@ class ProcTable:
         for t in list(p.threads):
             if t is not me:
                 self.k.sched.kill_thread(t)
+        if p.sa is not None:
+            self.k.sa.on_exit(p)
         for fd in range(params.NOFILE):
             if p.files[fd] is not None:
                 p.files[fd].close()

@@ -15,16 +15,23 @@ struct sa_t { ucontext_t *sa_context; int sa_id; int sa_cpu; } and each context 
 ucontext laid out as in a signal frame (kernel/sigframe.py).
 
 Ordering: an UNBLOCKED event is only delivered after the BLOCKED upcall for the same
-activation has been written (Activation state `announced`). Processor allocation is
-space sharing: a process gets at most as many vps as it asks for and as there are harts.
-Nothing here busy-waits: an idle vp (sa_yield) sleeps until an event needs it.
+activation has been written (Activation state `announced`). Nothing here busy-waits: an
+idle vp (sa_yield) sleeps until an event needs it.
+
+Processor allocation (reallocate) is space sharing among the SA processes: each gets one
+vp, then the harts left are dealt out one at a time, oldest SA process first, to those
+that asked for more (sa_setconcurrency), so shares differ by at most one. Threads of other
+processes are time-shared with the vps by the ordinary scheduler. A vp taken back is
+stopped at its next kernel entry outside a library critical section (the word the library
+named with sa_register, read at tp + offset: deferred SA_DEFER_NS at a time) and its
+context goes to another vp as a PREEMPTED event; a vp given is started with NEWPROC.
 """
 import struct
 
 from emulator.hart import NREGS, REG_PC
 
-from . import sigframe
-from .errno import EINVAL, ENOMEM, ESRCH, SysError
+from . import params, sigframe
+from .errno import EINVAL, ESRCH, SysError
 from .signal import SIGSEGV
 from .sysproc import i32
 from .vm import PROT_W, PROT_X, Fault
@@ -35,19 +42,106 @@ CTX_SIZE = sigframe.FRAME_SIZE - sigframe.UC_OFF          # one ucontext
 
 
 class SAState:
-    def __init__(self, upcall):
+    def __init__(self, upcall, crit_off):
         self.upcall = upcall
+        self.crit_off = crit_off         # tp + crit_off: the library's "in a critical section" int
         self.stacks = []                 # (sp, size) given by sa_stacks, unused
         self.enabled = False
         self.concurrency = 1             # vps the process asked for
+        self.alloc = 1                   # vps the allocation grants it
         self.vps = {}                    # vp number -> activation Thread running it
-        self.unblocked = []              # (Thread, regs): completed calls awaiting an upcall
+        self.news = []                   # (type, Thread, regs|None): events any vp may deliver
+        self.wake_pending = False        # asked for processors when no vp was idle yet
         self.next_id = 1
+
+
+def space_share(ncpus: int, wants: dict) -> dict:
+    """Harts per claimant: one each, then one at a time in dict order to those wanting more."""
+    grant = {k: 1 for k in wants}
+    left = ncpus - len(wants)
+    while left > 0:
+        more = [k for k in wants if grant[k] < wants[k]]
+        if not more:
+            break
+        for k in more[:left]:
+            grant[k] += 1
+        left -= min(left, len(more))
+    return grant
 
 
 class Activations:
     def __init__(self, kernel):
         self.k = kernel
+        self.procs = []                  # SA processes, oldest sa_enable first
+
+    # ---- processor allocation ----
+    def reallocate(self) -> None:
+        """Divide the harts among the SA processes again (space_share) and give or take
+        vps to match. Called when one enables, asks for a new number, exits or execs."""
+        grant = space_share(len(self.k.sched.cpus), {p: p.sa.concurrency for p in self.procs})
+        for p in self.procs:
+            self._resize(p, grant[p])
+
+    def _resize(self, p, n) -> None:
+        sa = p.sa
+        if n != sa.alloc:
+            self._emit("sa_alloc", None, pid=p.pid, vps=n, want=sa.concurrency)
+        sa.alloc = n
+        for vp in range(n):
+            if vp not in sa.vps and sa.stacks:
+                nt = self._new_activation(p, vp)
+                nt.sa_pending = [(SA_UPCALL_NEWPROC, nt, None)]
+                sa.vps[vp] = nt
+                self.k.sched.make_runnable(nt)
+        for vp in sorted(sa.vps, reverse=True):
+            if vp >= n:
+                a = sa.vps.pop(vp)
+                a.sa_retire = True
+                if a.sa_idle:
+                    self.k.sched.wakeup(("sa_idle", a))
+                else:
+                    a.sa_interrupt = True        # run_hart stops it at its next chance
+
+    def on_exit(self, p) -> None:
+        """p exits or execs: its harts go back to the other SA processes."""
+        if p in self.procs:
+            self.procs.remove(p)
+            self.reallocate()
+        p.sa = None
+
+    def _critical(self, t) -> bool:
+        """t's user context may be inside the library's critical section: its word is set,
+        or tp does not point at one yet (an upcall starts with tp = 0)."""
+        sa = t.proc.sa
+        if sa.crit_off is None:
+            return False
+        try:
+            word = t.proc.aspace.copyin((self.k.sched.regs(t)[4] + sa.crit_off) & (2**64 - 1), 4)
+        except Fault:
+            return True
+        return word != bytes(4)
+
+    def _retire(self, t) -> None:
+        """t's vp was taken back: its context (and any BLOCKED news it had yet to deliver)
+        goes to another vp, and t ends. Deferred while t is in a critical section (at most
+        SA_DEFER_MAX times: a process cannot keep a vp by never leaving one), so that no
+        upcall carries two contexts the library must continue at once."""
+        if t.sa_started and t.sa_deferred < params.SA_DEFER_MAX and self._critical(t):
+            t.sa_deferred += 1
+            t.sa_interrupt = False
+            self.k.sched.machine.clock.at(self.k.sched.now() + params.SA_DEFER_NS,
+                                          lambda: setattr(t, "sa_interrupt", True))
+            return
+        sa = t.proc.sa
+        news = [e for e in t.sa_pending if e[0] == SA_UPCALL_BLOCKED]
+        if t.sa_started:
+            news.append((SA_UPCALL_PREEMPTED, t, self.k.sched.regs(t)))
+        t.sa_pending = []
+        sa.news += news
+        self._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
+        if news:
+            self._find_vp(t.proc)
+        self.k.procs.exit_lwp(t, 0)
 
     # ---- hooks called by the scheduler and the trap path ----
     def on_block(self, t) -> None:
@@ -55,6 +149,10 @@ class Activations:
         starts with a BLOCKED upcall (called from sched.sleep_timed, before t sleeps)."""
         sa = t.proc.sa
         t.sa_blocked = True
+        if sa.vps.get(t.sa_vp) is not t:         # its vp was taken back meanwhile
+            sa.news.append((SA_UPCALL_BLOCKED, t, None))
+            self._find_vp(t.proc)
+            return
         nt = self._new_activation(t.proc, t.sa_vp)
         nt.sa_pending = [(SA_UPCALL_BLOCKED, t, None)]
         self._emit("upcall_planned", nt, type="BLOCKED", blocked=t.sa_id)
@@ -71,21 +169,29 @@ class Activations:
         registers were replaced (or t will never return)."""
         sa = t.proc.sa
         if t.sa_blocked:
-            sa.unblocked.append((t, self.k.sched.regs(t)))
+            sa.news.append((SA_UPCALL_UNBLOCKED, t, self.k.sched.regs(t)))
             self._find_vp(t.proc)
             self.k.procs.exit_lwp(t, 0)
+        if t.sa_retire:
+            self._retire(t)                      # returns only if deferred
+            return False
         if t.sa_pending or t.sa_interrupt or t.sa_news:
             t.sa_news = False
             self._upcall(t)
             return True
         return False
 
-    def _deliverable(self, sa) -> bool:
-        return any(b.sa_announced for b, _ in sa.unblocked)
+    @staticmethod
+    def _ready(e) -> bool:
+        """News e may go out: an UNBLOCKED only after its BLOCKED upcall was written."""
+        return e[0] != SA_UPCALL_UNBLOCKED or e[1].sa_announced
+
+    def deliverable(self, sa) -> bool:
+        return any(self._ready(e) for e in sa.news)
 
     def _find_vp(self, p) -> None:
-        """Someone must deliver the UNBLOCKED event: an idle vp if any, else preempt the
-        activation of the lowest-numbered busy vp."""
+        """Someone must deliver the news: an idle vp if any, else preempt the activation
+        of the lowest-numbered busy vp."""
         sa = p.sa
         idle = [a for a in sa.vps.values() if a.sa_idle]
         if idle:
@@ -103,13 +209,13 @@ class Activations:
         sa = p.sa
         events = list(t.sa_pending)
         t.sa_pending = []
-        if t.sa_interrupt or (sa.unblocked and self._deliverable(sa)):
-            for b, regs in [u for u in sa.unblocked if u[0].sa_announced]:
-                events.append((SA_UPCALL_UNBLOCKED, b, regs))
-            sa.unblocked = [u for u in sa.unblocked if not u[0].sa_announced]
         interrupted = []
         if t.sa_interrupt and t.sa_started:
             interrupted.append((SA_UPCALL_PREEMPTED, t, self.k.sched.regs(t)))
+        ready = [e for e in sa.news if self._ready(e)]
+        sa.news = [e for e in sa.news if not self._ready(e)]
+        for e in ready:
+            (interrupted if e[0] == SA_UPCALL_PREEMPTED else events).append(e)
         t.sa_interrupt = False
         if not events and interrupted:
             events, interrupted = interrupted, []
@@ -150,7 +256,7 @@ class Activations:
         for kind, who, _ in events:
             if kind == SA_UPCALL_BLOCKED:
                 who.sa_announced = True
-                if any(b is who for b, _ in sa.unblocked):
+                if any(e[1] is who for e in sa.news):
                     self._find_vp(p)             # it completed before its BLOCKED went out
         self._emit("upcall", t, type=UPCALL_NAMES[events[0][0]], events=len(events),
                    interrupted=len(interrupted), ids=[w.sa_id for _, w, _ in allv])
@@ -174,18 +280,21 @@ def init_activation(t, sa, vp) -> None:
     t.sa_vp = vp
     t.detached = True                    # activations are never lwp_wait'ed
     t.sa_blocked = t.sa_announced = t.sa_idle = t.sa_interrupt = t.sa_started = t.sa_news = False
+    t.sa_retire = t.sa_wake = False
+    t.sa_deferred = 0
     t.sa_pending = []
 
 
 # ---- the calls ----
-def sys_sa_register(k, t, upcall, flags):
+def sys_sa_register(k, t, upcall, flags, crit_off):
     p = t.proc
     r = p.aspace.find(upcall)
-    if r is None or not r.prot & PROT_X or i32(flags):
+    crit_off = None if i32(crit_off) < 0 else i32(crit_off)
+    if r is None or not r.prot & PROT_X or i32(flags) or (crit_off or 0) % 4:
         raise SysError(EINVAL)
     if p.sa is None:
-        p.sa = SAState(upcall)
-    p.sa.upcall = upcall
+        p.sa = SAState(upcall, crit_off)
+    p.sa.upcall, p.sa.crit_off = upcall, crit_off
     return 0
 
 
@@ -215,6 +324,8 @@ def sys_sa_enable(k, t):
     regs = k.sched.regs(t)
     regs[10] = 0                             # sa_enable's result, seen when main is resumed
     t.sa_pending = [(SA_UPCALL_NEWPROC, t, regs)]
+    k.sa.procs.append(p)
+    k.sa.reallocate()
     return None                              # the NEWPROC upcall replaces the registers
 
 
@@ -231,15 +342,14 @@ def sys_sa_setconcurrency(k, t, n):
     if sa is None or not sa.enabled or n < 1:
         raise SysError(EINVAL)
     sa.concurrency = min(n, len(k.sched.cpus))
-    for vp in range(sa.concurrency):
-        if vp not in sa.vps:
-            if len(sa.stacks) < 1:
-                raise SysError(ENOMEM)
-            nt = k.sa._new_activation(p, vp)
-            nt.sa_pending = [(SA_UPCALL_NEWPROC, nt, None)]
-            sa.vps[vp] = nt
-            k.sched.make_runnable(nt)
-    return sa.concurrency
+    before = len(sa.vps)
+    k.sa.reallocate()
+    idle = [a for a in sa.vps.values() if a.sa_idle and not a.sa_wake]
+    for a in idle:                           # the library has work: its idle vps come back
+        a.sa_wake = True
+        k.sched.wakeup(("sa_idle", a))
+    sa.wake_pending = not idle and len(sa.vps) <= before   # or the next vp to go idle comes back at once
+    return sa.alloc
 
 
 def sys_sa_yield(k, t):
@@ -248,10 +358,16 @@ def sys_sa_yield(k, t):
         raise SysError(EINVAL)
     _downcall(k, t, "sa_yield", vp=t.sa_vp)
     t.sa_idle = True
-    while not (sa.unblocked and any(b.sa_announced for b, _ in sa.unblocked)):
+    while not (k.sa.deliverable(sa) or t.sa_retire or t.sa_wake or sa.wake_pending):
         if not k.sched.sleep(("sa_idle", t)):
             break
     t.sa_idle = False
+    if t.sa_retire:                          # its vp was taken back: nothing to tell
+        k.sa._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
+        k.procs.exit_lwp(t, 0)
+    if t.sa_wake or sa.wake_pending:         # sa_setconcurrency gave the processor back
+        t.sa_wake = sa.wake_pending = False
+        t.sa_pending.append((SA_UPCALL_NEWPROC, t, None))
     t.sa_news = True                         # deliver what woke it on the way out
     return 0
 

@@ -81,6 +81,8 @@ class Thread:
         self.sa_id = 0
         self.sa_blocked = self.sa_announced = self.sa_idle = self.sa_interrupt = self.sa_started = False
         self.sa_news = False              # woken from sa_yield: take the news in an upcall
+        self.sa_retire = False            # its vp was taken back: end at the next kernel entry
+        self.sa_wake = False              # idle vp asked back by sa_setconcurrency
         self.sa_pending = []              # upcall events this activation must deliver
 
     @property

@@ -401,7 +401,7 @@ def test_catch_upcall_and_info_activations(progs):
     assert "Catchpoint 1 (upcall BLOCKED)" in text
     assert re.search(r"hit Catchpoint 1 \(upcall BLOCKED: 1 event\(s\), 0 interrupted, activations 1\), "
                      r"0x[0-9a-f]+ in upcall ", text)
-    assert re.search(r"pid \d+ \(satest\): 1 virtual processor\(s\), \d+ upcall stack\(s\) free", text)
+    assert re.search(r"pid \d+ \(satest\): 1 virtual processor\(s\) \(asked 1\), \d+ upcall stack\(s\) free", text)
     assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", text)
     assert re.search(r"  0 +2 +\d+ +\w+ ", text)
 

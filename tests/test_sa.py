@@ -1,5 +1,9 @@
 """Scheduler activations at the kernel interface (userland/bin/s13_upcalls.c: raw system
-calls and a minimal upcall handler, no thread library)."""
+calls and a minimal upcall handler, no thread library), and processor allocation between
+processes (space sharing: kernel/sa.py, userland/bin/sa_share.c)."""
+import pytest
+
+from kernel.sa import space_share
 from tools.run import simulate
 
 
@@ -26,3 +30,57 @@ def test_S13_upcalls_demo(userland):
     ran = [e for e in r.kernel.events if blocked.time <= e.time <= unblocked.time
            and e.kind == "switch" and e.pid == blocked.pid]
     assert ran, "the virtual processor idled while the main thread was blocked"
+
+
+# ---- processor allocation ----
+
+@pytest.mark.parametrize("ncpus,wants,grant", [
+    (4, [3], [3]),
+    (4, [3, 3], [2, 2]),
+    (4, [4, 1], [3, 1]),
+    (4, [4, 4, 4], [2, 1, 1]),                # the older process gets the odd hart
+    (4, [1, 4, 2], [1, 2, 1]),
+    (2, [2, 2, 2], [1, 1, 1]),                # more SA processes than harts: one vp each
+])
+def test_space_share_divides_the_harts(ncpus, wants, grant):
+    keys = [f"p{i}" for i in range(len(wants))]
+    got = space_share(ncpus, dict(zip(keys, wants)))
+    assert [got[k] for k in keys] == grant
+    assert sum(got.values()) <= max(ncpus, len(wants))
+
+
+def allocs(events, pid):
+    return [e.detail["vps"] for e in events if e.kind == "sa_alloc" and e.detail["pid"] == pid]
+
+
+def test_space_sharing_takes_a_vp_back_and_gives_it_again(userland):
+    """A asks for 3 vps of 4 harts, then B asks for 3: the kernel takes A's vp 2 back (its
+    thread's context reaches A's library in a PREEMPTED upcall on another vp), gives B 2,
+    and gives A its vp again (NEWPROC) when B exits. No chunk of work lost or done twice."""
+    r = simulate("sa_share", [], cpus=4, trace=True, max_time=5e9)
+    assert r.status == 0 and "sa_share OK" in r.output, r.output + r.log
+    assert "A: 3 vps granted at start" in r.output and "B: 2 vps granted at start" in r.output
+    assert r.output.count("chunks all done once") == 2
+    ev = r.kernel.events
+    first = [e for e in ev if e.kind == "sa_alloc"]
+    a, b = first[0].detail["pid"], next(e.detail["pid"] for e in first if e.detail["pid"] != first[0].detail["pid"])
+    assert allocs(ev, a) == [3, 2, 3] and allocs(ev, b) == [2]
+    taken = [e for e in ev if e.kind == "vp_taken" and e.pid == a]
+    assert [e.detail["vp"] for e in taken] == [2]
+    told = [e for e in ev if e.kind == "upcall" and e.pid == a and e.time >= taken[0].time
+            and taken[0].detail["id"] in e.detail["ids"]]
+    assert told and told[0].detail["type"] == "PREEMPTED" and told[0].lwp != taken[0].lwp
+    b_exit = next(e.time for e in ev if e.kind == "exit" and e.pid == b)
+    regrown = next(e for e in ev if e.kind == "sa_alloc" and e.detail["pid"] == a and e.time >= b_exit)
+    assert any(e.kind == "upcall" and e.pid == a and e.detail["type"] == "NEWPROC" and e.time >= regrown.time
+               for e in ev)
+    # while B held its two vps, A ran on at most two harts at any instant
+    running, most = {}, 0
+    for e in ev:
+        if e.pid == a and e.kind == "switch":
+            running[e.lwp] = e.hart
+        elif e.pid == a and e.kind in ("off", "lwp_exit"):
+            running.pop(e.lwp, None)
+        if taken[0].time < e.time < b_exit:
+            most = max(most, len(running))
+    assert most == 2                       # and it did use both

@@ -85,30 +85,34 @@ def test_api_create_join_sync_errors(userland, utest, args):
 
 
 def sa_fuzz_cases(n, first_seed):
-    """n (cpus, vps, seed) cases: seeds from first_seed, machines of 2-4 harts, 2-4 vps
-    (more vps than harts included)."""
-    return [(2 + s % 3, 2 + (s // 3) % 3, s) for s in range(first_seed, first_seed + n)]
+    """n (cpus, vps, churn, seed) cases: seeds from first_seed, machines of 2-4 harts, 2-4
+    vps (more vps than harts included), every other one beside a second SA process that
+    keeps changing its concurrency (so vps are taken back and given again)."""
+    return [(2 + s % 3, 2 + (s // 3) % 3, s % 2 == 0, s) for s in range(first_seed, first_seed + n)]
 
 
-def check_sastress(utest, cpus, vps, seed):
-    r = run(utest, "sastress", str(vps), cpus=cpus, seed=seed, max_time=2_000_000_000)
+def check_sastress(utest, cpus, vps, churn, seed):
+    args = ("sastress", str(vps)) + (("churn",) if churn else ())
+    r = run(utest, *args, cpus=cpus, seed=seed, max_time=2_000_000_000)
     assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), \
-        f"cpus {cpus} vps {vps} seed {seed}\n" + r.output + r.log
+        f"cpus {cpus} vps {vps} churn {churn} seed {seed}\n" + r.output + r.log
     assert "ok sa_once" in r.output and "ok sa_iterations" in r.output
+    assert not churn or "ok sa_churn" in r.output
 
 
-@pytest.mark.parametrize("cpus,vps,seed", sa_fuzz_cases(9, 1))
-def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, seed):
+@pytest.mark.parametrize("cpus,vps,churn,seed", sa_fuzz_cases(10, 1))
+def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, churn, seed):
     """Fuzzing the interleavings: mutexes, semaphores, yields and sleeps under SA; every
     thread does each iteration exactly once (none lost, none run twice or on two vps at
-    once), no deadlock (a time limit), for many seeds and machine shapes."""
-    check_sastress(utest, cpus, vps, seed)
+    once), no deadlock (a time limit), for many seeds and machine shapes, with and without
+    processor reallocation."""
+    check_sastress(utest, cpus, vps, churn, seed)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cpus,vps,seed", sa_fuzz_cases(60, 10))
-def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, seed):
-    check_sastress(utest, cpus, vps, seed)
+@pytest.mark.parametrize("cpus,vps,churn,seed", sa_fuzz_cases(60, 11))
+def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, churn, seed):
+    check_sastress(utest, cpus, vps, churn, seed)
 
 
 def test_api_on_one_hart(userland, utest):

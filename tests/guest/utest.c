@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <kos.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uthread.h>
 
@@ -499,8 +500,49 @@ static void *sa_worker(void *arg)
     return arg;
 }
 
-static int sastress(int nvps)
+/* The churn process beside sastress: another SA process whose main thread keeps changing
+   how many vps it asks for while 3 threads compute, so the kernel keeps taking vps from
+   both processes and giving them back (space sharing). */
+static volatile int churn_stop;
+static volatile long churn_work[3];
+
+static void *churn_worker(void *arg)
 {
+    long id = (long)arg;
+    while (!churn_stop) {
+        for (volatile int k = 0; k < 300; k++)
+            ;
+        churn_work[id]++;
+        uthread_yield();
+    }
+    return arg;
+}
+
+static int churn(void)
+{
+    if (uthread_init(UTHREAD_SA, 1))
+        return 1;
+    uthread_t t[3];
+    for (long i = 0; i < 3; i++)
+        uthread_create(&t[i], churn_worker, (void *)i, 0);
+    for (int i = 0; i < 40; i++) {
+        uthread_setconcurrency(1 + (i * 7) % 4);
+        uthread_sleep_us(20);
+    }
+    churn_stop = 1;
+    int ok = 1;
+    for (long i = 0; i < 3; i++) {
+        void *r = 0;
+        ok &= uthread_join(t[i], &r) == 0 && r == (void *)i && churn_work[i] > 0;
+    }
+    return !ok;
+}
+
+static int sastress(int nvps, int with_churn)
+{
+    pid_t other = -1;
+    if (with_churn && (other = fork()) == 0)
+        exit(churn());
     check(uthread_init(UTHREAD_SA, nvps) == 0, "sa_init", "uthread_init(UTHREAD_SA) failed");
     uthread_t t[SA_THREADS];
     for (long i = 0; i < SA_THREADS; i++)
@@ -517,6 +559,11 @@ static int sastress(int nvps)
         all &= sa_done[i] == SA_ITERS;
     check(all, "sa_iterations", "a thread did not run each iteration exactly once");
     check(!sa_twice, "sa_once", "a thread ran on two vps at once");
+    if (with_churn) {
+        int st = -1;
+        check(waitpid(other, &st, 0) == other && WIFEXITED(st) && WEXITSTATUS(st) == 0, "sa_churn",
+              "the other SA process lost a thread or failed");
+    }
     struct uthread_stats st;
     uthread_stats(&st);
     printf("counter %ld critical %ld switches %ld vps %d\n", sa_counter, st.deferred, st.switches,
@@ -563,7 +610,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "preempt"))
         return preempt(mn);
     if (!strcmp(mode, "sastress"))
-        return sastress(argc > 2 ? atoi(argv[2]) : 2);
+        return sastress(argc > 2 ? atoi(argv[2]) : 2, argc > 3 && !strcmp(argv[3], "churn"));
     if (!strcmp(mode, "stress"))
         return stress(argc > 2 ? atoi(argv[2]) : 3);
     if (!strcmp(mode, "libc"))

@@ -77,14 +77,15 @@ def info_activations(s):
         sa = p.sa
         if sa is None or not sa.enabled:
             continue
-        lines.append(f"pid {pid} ({p.name}): {len(sa.vps)} virtual processor(s), {len(sa.stacks)} upcall "
-                     f"stack(s) free, {len(sa.unblocked)} UNBLOCKED pending")
+        lines.append(f"pid {pid} ({p.name}): {len(sa.vps)} virtual processor(s) (asked {sa.concurrency}), "
+                     f"{len(sa.stacks)} upcall stack(s) free, {len(sa.news)} event(s) pending")
         lines.append("  VP  Activation  LWP   State     Hart  Notes")
         acts = sorted((t for t in p.threads if t.sa_vp is not None), key=lambda t: t.sa_id)
         for t in acts:
             current = sa.vps.get(t.sa_vp) is t
             notes = [n for n, on in (("blocked in kernel", t.sa_blocked), ("idle (sa_yield)", t.sa_idle),
-                                     ("to be preempted", t.sa_interrupt), ("upcall pending", bool(t.sa_pending)))
+                                     ("to be preempted", t.sa_interrupt), ("upcall pending", bool(t.sa_pending)),
+                                     ("vp taken back", t.sa_retire))
                      if on]
             hart = str(t.cpu.hid) if t.state == "running" and t.cpu is not None else "-"
             vp = str(t.sa_vp) if current else "-"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 struct sa_t { void *ctx; int id; int cpu; };
-long __sys_sa_register(void *upcall, long flags);
+long __sys_sa_register(void *upcall, long flags, long crit_off);
 long __sys_sa_stacks(long n, void *stacks);
 long __sys_sa_enable(void);
 long __sys_exit_group(long status);
@@ -56,7 +56,7 @@ int main(void) {
         ss[i][1] = 0;
         ss[i][2] = sizeof stacks[i];
     }
-    long r1 = __sys_sa_register(upcall, 0), r2 = __sys_sa_stacks(6, ss);
+    long r1 = __sys_sa_register(upcall, 0, -1), r2 = __sys_sa_stacks(6, ss);
     long r3 = __sys_sa_enable();                        /* returns here through NEWPROC */
     struct timespec ts = {0, 2000000};
     nanosleep(&ts, 0);                                  /* blocks: BLOCKED upcall */

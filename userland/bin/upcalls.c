@@ -48,8 +48,9 @@ static void *worker(void *arg)
 static void *reader(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < 3; i++)
-        uthread_yield();                        /* the workers start */
+    for (int i = 0; i < NW; i++)
+        while (!chunks[i])
+            uthread_yield();                    /* every worker has started */
     long before = total();
     syscall(SYS_uevent, 300, 0);
     waiting = 1;

@@ -143,7 +143,7 @@ _Noreturn void __usa_load(struct mctx *mc);
 void __usa_upcall(void);
 _Noreturn void __usa_idle(void);
 extern char __usa_load_body[], __usa_load_jr[], __usa_idle_end[];
-long __sys_sa_register(void *upcall, long flags);
+long __sys_sa_register(void *upcall, long flags, long crit_off);
 long __sys_sa_stacks(long n, void *stacks);
 long __sys_sa_enable(void);
 long __sys_sa_setconcurrency(long n);
@@ -265,6 +265,8 @@ static void switch_to(struct uthread *me, struct uthread *next)
 
 static void grow_pool(void);
 static struct uthread sa_idle_thread;
+static struct uthread *sa_idle(void);
+static void sa_poke(void);
 
 /* t may run again: an unbound thread joins the run queue (waking an idle vp if there is
    one), a bound thread's LWP is unparked. */
@@ -277,6 +279,8 @@ static void make_runnable(struct uthread *t)
     }
     t->state = RUNNABLE;
     q_push(&runq, t);
+    if (model == UTHREAD_SA)
+        sa_poke();
     if (model == UTHREAD_MN) {
         struct vp *v = idle_vps;
         if (v) {
@@ -308,7 +312,7 @@ static void block(struct uthread *me)
     if (!next) {
         if (model == UTHREAD_M1)
             deadlock();                      /* nobody is left to wake anyone */
-        next = model == UTHREAD_SA ? &sa_idle_thread : &me->vp->idle;
+        next = model == UTHREAD_SA ? sa_idle() : &me->vp->idle;
     }
     switch_to(me, next);
 }
@@ -436,7 +440,9 @@ struct sa_slot {
 static struct sa_slot sa_slots[NSA];
 static struct sa_slot *volatile sa_free;            /* stacks the kernel may have back */
 static struct uthread *volatile sa_incoming;       /* contexts to queue (lock-free push) */
-static int sa_nvps = 1;
+static int sa_nvps = 1;                           /* vps the kernel granted */
+static int sa_want = 1;                           /* vps asked for */
+static int sa_idle_hint;                          /* a vp went idle since the last poke */
 #define SA_LOG 256
 static struct uthread_upcall sa_log[SA_LOG];      /* uthread_upcalls() */
 static volatile int sa_nlog;
@@ -504,6 +510,27 @@ static void sa_drain(void)
         q_push(&runq, rev);
         rev = n;
     }
+    sa_poke();
+}
+
+/* Library lock held: this vp has nothing to run and goes to the idle loop (sa_yield). */
+static struct uthread *sa_idle(void)
+{
+    sa_idle_hint = 1;
+    return &sa_idle_thread;
+}
+
+/* Library lock held, a thread is runnable: if a vp went idle, ask the kernel for the
+   processors again ("add more processors": sa_setconcurrency wakes idle vps, or makes the
+   next sa_yield return at once, so a vp going idle right now is not lost). */
+static void sa_poke(void)
+{
+    if (sa_idle_hint) {
+        sa_idle_hint = 0;
+        long r = __sys_sa_setconcurrency(sa_want);
+        if (r > 0)
+            sa_nvps = (int)r;
+    }
 }
 
 /* The upcall slot whose stack holds p, or 0. */
@@ -513,6 +540,18 @@ static struct sa_slot *sa_slot_of(char *p)
         if (p >= sa_slots[i].stack && p < sa_slots[i].stack + SA_STACK)
             return &sa_slots[i];
     return 0;
+}
+
+/* t, whose whole context is in t->mc, is runnable again: onto sa_incoming (lock-free). */
+static void sa_hand_back(struct uthread *t)
+{
+    t->has_mc = 1;
+    t->nopreempt = 1;                           /* not running: as every queued thread */
+    t->state = RUNNABLE;
+    struct uthread *old = sa_incoming;
+    do
+        t->next = old;
+    while (!__atomic_compare_exchange_n(&sa_incoming, &old, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 /* Two contexts of one upcall were inside the library: one activation cannot continue both. */
@@ -545,8 +584,16 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         if (pc >= (char *)__usa_idle && pc < __usa_idle_end)
             continue;                           /* an idle activation: nothing to resume */
         if (pc >= __usa_load_body && pc < __usa_load_jr) {
-            crit = (struct mctx *)m->x[3];      /* restart the load it was doing */
-            stat_add(&stats.deferred);
+            struct mctx *buf = (struct mctx *)m->x[3];   /* gp: the mc of the thread it loads */
+            if (buf->np) {                      /* a continued critical context: go on */
+                if (crit)
+                    sa_lost();
+                crit = buf;
+                stat_add(&stats.deferred);
+                continue;
+            }
+            struct uthread *t = (struct uthread *)((char *)buf - offsetof(struct uthread, mc));
+            sa_hand_back(t);                    /* its mc is intact: load it again later */
             continue;
         }
         struct mctx tmp;
@@ -568,14 +615,7 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         }
         t->mc = tmp;
         t->mc.np = 0;
-        t->has_mc = 1;
-        t->nopreempt = 1;                       /* not running: as every queued thread */
-        t->state = RUNNABLE;
-        struct uthread *old = sa_incoming;
-        do
-            t->next = old;
-        while (!__atomic_compare_exchange_n(&sa_incoming, &old, t, 1, __ATOMIC_RELEASE,
-                                            __ATOMIC_RELAXED));
+        sa_hand_back(t);
     }
     if (crit) {
         sa_note_next(log0, (struct uthread *)crit->x[4]);
@@ -587,7 +627,7 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
     struct uthread *next = q_pop(&runq);
     sa_note_next(log0, next);
     sa_push_free(s);                            /* recycled under the lock, after our switch */
-    switch_to(me, next ? next : &sa_idle_thread);
+    switch_to(me, next ? next : sa_idle());
     abort();
 }
 
@@ -620,7 +660,7 @@ static int sa_start(int nvps)
     idle->nopreempt = 1;
     idle->vp = &vp0;
     idle->ctx.ra = (long)__usa_idle;
-    long r = __sys_sa_register(__usa_upcall, 0);
+    long r = __sys_sa_register(__usa_upcall, 0, offsetof(struct uthread, nopreempt));
     if (r >= 0)
         r = __sys_sa_stacks(NSA, ss);
     if (r < 0) {
@@ -840,7 +880,7 @@ _Noreturn void uthread_exit(void *ret)
     if (!next) {
         if (model == UTHREAD_M1)
             deadlock();
-        next = model == UTHREAD_SA ? &sa_idle_thread : &me->vp->idle;
+        next = model == UTHREAD_SA ? sa_idle() : &me->vp->idle;
     }
     switch_to(me, next);                        /* for good: the joiner unmaps our stack */
     abort();
@@ -911,6 +951,7 @@ int uthread_setconcurrency(int n)
         long r = __sys_sa_setconcurrency(n);
         if (r < 0)
             return (int)-r;
+        sa_want = n;
         sa_nvps = (int)r;
         return 0;
     }
