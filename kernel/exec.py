@@ -139,6 +139,15 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     argv = read_string_array(old, argv_va, budget)
     envp = read_string_array(old, envp_va, budget)
     aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    for x in list(p.threads):            # the other LWPs end, as in Linux (de_thread)
+        if x is not t:
+            k.sched.kill_thread(x)
+            p.threads.remove(x)
+            p.cputime += x.cputime
+    p.lwp_zombies = {}
+    if p.sa is not None:
+        k.sa.on_exit(p)
+        t.sa_vp = None                   # an ordinary LWP again
     p.aspace = aspace
     old.destroy()
     p.symbols = symbols

@@ -42,6 +42,16 @@ def test_stdio_lines_from_threads_never_interleave(userland):
         assert m and m.group(3) == chr(ord("a") + int(m.group(1))) * 300, line
 
 
+def test_exec_ends_the_other_threads(userland):
+    """execve from a process with a spinning and a sleeping thread: the new image runs
+    alone (both LWPs gone, their frames freed) and the process exits normally."""
+    r = run("threadtests", "execthreads", trace=True)
+    assert r.status == 0 and r.output == "exec'd with 1 thread\n", r.output + r.log
+    ex = next(e for e in r.kernel.events if e.kind == "exec" and e.detail["path"] == "/bin/echo")
+    assert {e.lwp for e in r.kernel.events if e.pid == ex.pid and e.time > ex.time} == {ex.lwp}
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
 def test_last_thread_exit_ends_process_with_status_0_and_flushes(userland):
     r = run("threadtests", "exitlast")
     assert r.status == 0 and r.output.endswith("last thread: bye")

@@ -501,8 +501,36 @@ static const struct { const char *name; const char *(*fn)(void); } tests[] = {
     { "affinity", t_affinity },
 };
 
+/* ---- execthreads mode: execve ends every other thread ---- */
+
+static void *spinner(void *arg)
+{
+    for (;;)
+        ++*(volatile long *)arg;
+    return 0;
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    for (;;)
+        msleep(1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "execthreads") == 0) {
+        static long spins;
+        thread_t a, b;
+        thread_create(&a, spinner, &spins);
+        thread_create(&b, sleeper, 0);
+        msleep(1);
+        char *args[] = { "echo", "exec'd with", "1", "thread", 0 };
+        execv("/bin/echo", args);
+        printf("execv failed\n");
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "exitlast") == 0) {
         thread_t t;
         thread_create(&t, last, 0);
