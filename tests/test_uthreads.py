@@ -328,6 +328,27 @@ def test_S13_upcalls_demo_cold_disk_read(userland, base_image, tmp_path):
     assert "read 16384 bytes" in out
 
 
+# ---- Anderson et al. 1991: speedup of a parallel computation that blocks for I/O ----
+
+@pytest.mark.parametrize("seed", [0, 19])
+def test_sa_speedup_with_blocking_io(userland, seed):
+    """8 threads x 5 rounds of ~200 us of work + 100 us in nanosleep, on 4 harts. Seed 19
+    gave SA's worst figure of seeds 0-40 (speedup 5.14; 5.14-5.61 over those seeds, M:N
+    3.96-3.98, 1:1 5.65-5.69)."""
+    r = run("sa_speedup", cpus=4, seed=seed)
+    ok(r, "sa_speedup")
+    t = {m: int(v) for m, v in re.findall(r"^(serial|M:1|M:N|1:1|SA)\b.* (\d+) +[\d.]+$", r.output, re.M)}
+    assert len(t) == 5, r.output
+    assert t["M:1"] >= max(t["M:N"], t["1:1"], t["SA"])    # one LWP: no parallelism, and
+    assert t["M:1"] > 0.98 * t["serial"]                    # each sleep stops every thread
+    assert t["SA"] <= t["M:N"]             # M:N loses an LWP for each thread in I/O
+    # 1:1 is time-sliced, so its 8 threads' sleeps stay spread out; SA runs a thread until it
+    # blocks, and when several happen to sleep at once a vp idles: 1-11 % slower over seeds
+    # 0-40, hence 15 %.
+    assert t["SA"] <= 1.15 * t["1:1"]
+    assert t["serial"] / t["SA"] > 4.5     # above the 4 harts: the I/O is overlapped too
+
+
 # ---- S11: no parallelism under M:1 ----
 
 def test_S11_m1_never_more_than_one_hart(userland):
@@ -411,3 +432,26 @@ def test_costs_user_thread_rows(userland):
     assert rows["M:1 uthread switch (yield)"] < 150 < rows["thread switch (futex ping-pong)"]
     assert rows["M:1 uthread create + join"] < rows["thread create + join"]
     assert rows["M:1 umutex handoff"] < rows["thread switch (futex ping-pong)"]
+
+
+def test_costs_sa_paper_table(userland):
+    """Anderson et al. 1991, Table 4: Null Fork and Signal-Wait for user threads on LWPs
+    (M:N) and on scheduler activations, kernel threads (1:1) and processes. The paper's
+    order must hold: user level below kernel threads below processes, and SA's fast path
+    as cheap as M:N's (no kernel in either)."""
+    r = run("costs")
+    assert r.status == 0, r.output + r.log
+    cols = ("mn", "sa", "kernel", "proc")
+    table = {}
+    for op, unit, *vals in re.findall(r"^(Null Fork|Signal-Wait) +(virtual ns|host us)" + r" +([\d.]+)" * 4 + "$",
+                                     r.output, re.M):
+        table[op, unit] = dict(zip(cols, map(float, vals)))
+    assert len(table) == 4, r.output
+    for op in ("Null Fork", "Signal-Wait"):
+        v = table[op, "virtual ns"]
+        # Measured 2.4x (Null Fork) and 2.2x (Signal-Wait), not the paper's 28x and 12x: a
+        # kernel path here costs its xv6 instruction count (kernel/cost.py), Topaz's cost
+        # far more. 1.5x still separates "no kernel" from "kernel" with room for the
+        # library's paths to grow by a third.
+        assert 1.5 * max(v["mn"], v["sa"]) <= v["kernel"] < v["proc"], (op, v)
+        assert v["sa"] <= 1.15 * v["mn"], (op, v)              # SA costs nothing on the fast path

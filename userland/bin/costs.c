@@ -17,7 +17,16 @@
      M:x uthread switch (yield)       4 threads take turns with uthread_yield, per switch
      M:x umutex handoff               2 threads each loop lock; yield; unlock, so every
                                       lock blocks and every unlock hands the mutex over
-   Claims S6 and S19: the user-level rows need no kernel at all under M:1. */
+   Claims S6 and S19: the user-level rows need no kernel at all under M:1.
+   Then Table 4 of Anderson et al., "Scheduler activations" (1991), for M:N user threads (one
+   LWP), user threads on scheduler activations (one vp), kernel threads and processes:
+     Null Fork                        create a thread (process) that does nothing, wait for
+                                      it: uthread or thread create + join, fork + waitpid
+     Signal-Wait                      signal a waiting thread, then wait until it signals
+                                      back; per round trip (two switches): a usem pair, the
+                                      futex ping-pong, the pipe ping-pong
+   The kernel-thread and process columns are the rows above (switches doubled); the user
+   ones are measured in a child per model. docs/costs.md compares them with the paper's. */
 #include <kos.h>
 #include <sched.h>
 #include <stdio.h>
@@ -33,6 +42,7 @@
 #define FUTEX_WAKE_PRIVATE 129
 #define CREATES 20
 #define HART 0
+#define PAPER_LWPS 1
 
 struct stamp { long v, h; };
 struct row { const char *name; double v, h; };
@@ -164,13 +174,58 @@ static int u_measure(int model, struct row *out)
     return 0;
 }
 
-/* Rows out[0..2] for model; 0, or -1 if the child failed. */
-static int uthread_rows(int model, struct row *out)
+/* ---- Anderson et al. (1991), Table 4: Null Fork and Signal-Wait at user level ---- */
+
+static usem_t sw_ask, sw_answer;
+
+static void *u_answer(void *arg)
 {
-    static const char *names[2][3] = {
-        { "M:1 uthread create + join", "M:1 uthread switch (yield)", "M:1 umutex handoff" },
-        { "M:N uthread create + join", "M:N uthread switch (yield)", "M:N umutex handoff" },
-    };
+    (void)arg;
+    for (int r = 0; r <= rounds; r++) {
+        usem_wait(&sw_ask);
+        usem_post(&sw_answer);
+    }
+    return 0;
+}
+
+/* out[0] Null Fork: create a thread that does nothing and join it, after one warm-up (from
+   then on the library reuses the joined thread's stack: the steady state). out[1] Signal-Wait: post the semaphore another thread waits on, then wait on
+   the one it posts back; per round trip, two user-level switches. One LWP (M:N) or one vp
+   (SA), like everything here pinned to one hart: a second one could only add the cost of
+   waking it on the same hart. */
+static int u_paper(int model, struct row *out)
+{
+    uthread_t t;
+    if (uthread_init(model, PAPER_LWPS) || uthread_create(&t, empty, 0, 0))
+        return -1;
+    uthread_join(t, 0);
+    struct stamp a = stamp();
+    for (int i = 0; i < CREATES; i++) {
+        if (uthread_create(&t, empty, 0, 0))
+            return -1;
+        uthread_join(t, 0);
+    }
+    out[0] = per_op("", a, stamp(), CREATES);
+    usem_init(&sw_ask, 0);
+    usem_init(&sw_answer, 0);
+    if (uthread_create(&t, u_answer, 0, 0))
+        return -1;
+    usem_post(&sw_ask);                /* warm-up round */
+    usem_wait(&sw_answer);
+    a = stamp();
+    for (int r = 0; r < rounds; r++) {
+        usem_post(&sw_ask);
+        usem_wait(&sw_answer);
+    }
+    out[1] = per_op("", a, stamp(), rounds);
+    uthread_join(t, 0);
+    return 0;
+}
+
+/* Runs measure(model, out) in a child process (a process picks its thread model once, in
+   uthread_init) and reads its n rows back through a pipe: 0, or -1 if the child failed. */
+static int in_child(int (*measure)(int, struct row *), int model, struct row *out, int n)
+{
     int p[2];
     if (pipe(p) < 0)
         return -1;
@@ -178,21 +233,33 @@ static int uthread_rows(int model, struct row *out)
     pid_t pid = fork();
     if (pid == 0) {
         struct row r[3];
-        int ok = u_measure(model, r) == 0;
-        write(p[1], r, ok ? sizeof r : 1);
+        int ok = measure(model, r) == 0;
+        write(p[1], r, ok ? n * sizeof *r : 1);
         _exit(!ok);
     }
     close(p[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (len < 3 * sizeof *out && (n = read(p[0], (char *)out + len, 3 * sizeof *out - len)) > 0)
-        len += (size_t)n;
+    size_t len = 0, want = n * sizeof *out;
+    ssize_t got;
+    while (len < want && (got = read(p[0], (char *)out + len, want - len)) > 0)
+        len += (size_t)got;
     close(p[0]);
     int st = 0;
     waitpid(pid, &st, 0);
+    return len == want && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Rows out[0..2] for model; 0, or -1 if the child failed. */
+static int uthread_rows(int model, struct row *out)
+{
+    static const char *names[2][3] = {
+        { "M:1 uthread create + join", "M:1 uthread switch (yield)", "M:1 umutex handoff" },
+        { "M:N uthread create + join", "M:N uthread switch (yield)", "M:N umutex handoff" },
+    };
+    if (in_child(u_measure, model, out, 3) < 0)
+        return -1;
     for (int i = 0; i < 3; i++)
         out[i].name = names[model == UTHREAD_MN][i];
-    return len == 3 * sizeof *out && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -272,6 +339,12 @@ int main(int argc, char **argv)
             printf("costs FAILED: user-level threads (model %d)\n", m);
             return 1;
         }
+    struct row paper[2][2];                      /* [M:N, SA][Null Fork, Signal-Wait] */
+    for (int m = 0; m < 2; m++)
+        if (in_child(u_paper, m ? UTHREAD_SA : UTHREAD_MN, paper[m], 2) < 0) {
+            printf("costs FAILED: Null Fork / Signal-Wait under %s\n", m ? "SA" : "M:N");
+            return 1;
+        }
     unpin();
 
     struct kstat ks;
@@ -281,6 +354,33 @@ int main(int argc, char **argv)
     printf("%-34s %14s %12s\n", "operation", "virtual ns/op", "host us/op");
     for (int i = 0; i < nrows; i++)
         printf("%-34s %14.0f %12.1f\n", rows[i].name, rows[i].v, rows[i].h);
+
+    /* Columns: M:N and SA user threads, kernel threads (the rows thread create + join and
+       the futex ping-pong), processes (fork + exit + wait and the pipe ping-pong). The
+       switch rows are per switch: a Signal-Wait round trip is two. */
+    struct row table[2][4] = {
+        { paper[0][0], paper[1][0], rows[0], rows[1] },
+        { paper[0][1], paper[1][1], { 0, 2 * rows[2].v, 2 * rows[2].h },
+          { 0, 2 * rows[3].v, 2 * rows[3].h } },
+    };
+    static const char *ops[2] = { "Null Fork", "Signal-Wait" };
+    static const int width[4] = { 13, 13, 15, 11 };
+    printf("\nAnderson et al. 1991, Table 4 (per operation; Signal-Wait per round trip)\n");
+    printf("%-12s %-10s %13s %13s %15s %11s\n", "operation", "unit", "M:N uthreads",
+           "SA uthreads", "kernel threads", "processes");
+    for (int i = 0; i < 2; i++) {
+        printf("%-12s %-10s", ops[i], "virtual ns");
+        for (int c = 0; c < 4; c++)
+            printf(" %*.0f", width[c], table[i][c].v);
+        printf("\n%-12s %-10s", ops[i], "host us");
+        for (int c = 0; c < 4; c++)
+            printf(" %*.1f", width[c], table[i][c].h);
+        printf("\n");
+    }
+    printf("kernel threads / SA uthreads: Null Fork %.1fx, Signal-Wait %.1fx; processes / kernel "
+           "threads: %.1fx, %.1fx (virtual time)\n\n", table[0][2].v / table[0][1].v,
+           table[1][2].v / table[1][1].v, table[0][3].v / table[0][2].v, table[1][3].v / table[1][2].v);
+
     double create = rows[1].v / rows[0].v, sw = rows[3].v / rows[2].v;
     if (create > 1 && sw > 1) {
         printf("S3/S6 OK: creating a thread is %.1fx cheaper than creating a process, a thread "
