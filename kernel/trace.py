@@ -22,6 +22,8 @@ Event kinds and their detail fields:
   uevent      a user-level event (uevent syscall)          code, arg
   upcall      an upcall is written (kernel/sa.py)          type, events, interrupted, ids
   downcall    sa_setconcurrency / sa_yield / sa_preempt   call, and its argument
+  sa_alloc    the vps granted to an SA process change      pid, vps, want
+  vp_taken    an activation ends: its vp was taken back    vp, id
   device: added by the disk driver.
 """
 from typing import NamedTuple

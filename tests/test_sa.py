@@ -70,10 +70,12 @@ def test_space_sharing_takes_a_vp_back_and_gives_it_again(userland):
     told = [e for e in ev if e.kind == "upcall" and e.pid == a and e.time >= taken[0].time
             and taken[0].detail["id"] in e.detail["ids"]]
     assert told and told[0].detail["type"] == "PREEMPTED" and told[0].lwp != taken[0].lwp
-    b_exit = next(e.time for e in ev if e.kind == "exit" and e.pid == b)
-    regrown = next(e for e in ev if e.kind == "sa_alloc" and e.detail["pid"] == a and e.time >= b_exit)
+    regrown = [e for e in ev if e.kind == "sa_alloc" and e.detail["pid"] == a][-1]
+    before = [e for e in ev[:ev.index(regrown)] if e.pid == b][-1]
+    assert regrown.pid == b and before.detail.get("name") == "exit_group"     # made by B's exit
     assert any(e.kind == "upcall" and e.pid == a and e.detail["type"] == "NEWPROC" and e.time >= regrown.time
                for e in ev)
+    b_exit = regrown.time
     # while B held its two vps, A ran on at most two harts at any instant
     running, most = {}, 0
     for e in ev:

@@ -91,7 +91,7 @@ def category(kind: str, detail: dict) -> str:
         return "hidden" if detail.get("cause") in PAGE_FAULT_CAUSES else "fault"
     if kind == "pagefault":
         return "pagefault" if detail.get("ok") else "fault"
-    if kind.startswith(("upcall", "downcall")):
+    if kind.startswith(("upcall", "downcall")) or kind in ("sa_alloc", "vp_taken"):
         return "upcall"
     if kind in ("fork", "exec", "exit", "lwp_create", "lwp_exit"):
         return "life"

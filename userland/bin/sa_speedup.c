@@ -77,19 +77,14 @@ static long run(int m)
     uthread_t ut[MAXT];
     thread_t kt[MAXT];
     model = m;
-    /* SA starts with one vp and asks for the rest once the threads are queued: a vp
-       added while there is nothing to run idles until kernel news comes for it
-       (docs/uthreads.md, Limits). */
     if (m != KT && uthread_init(m == M1 ? UTHREAD_M1 : m == MN ? UTHREAD_MN : UTHREAD_SA,
-                                m == MN ? harts : 1))
+                                m == M1 ? 1 : harts))
         return -1;
     long t0 = now();
     for (int i = 0; i < nthreads; i++)
         if (m == KT ? thread_create(&kt[i], worker, (void *)(long)i)
                     : uthread_create(&ut[i], worker, (void *)(long)i, 0))
             return -1;
-    if (m == SA && uthread_setconcurrency(harts))
-        return -1;
     for (int i = 0; i < nthreads; i++)
         if (m == KT ? thread_join(kt[i], 0) : uthread_join(ut[i], 0))
             return -1;

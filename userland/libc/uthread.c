@@ -118,6 +118,7 @@ struct uthread {
     size_t maplen;
     int has_mc;                   /* SA: resume from mc (all registers), not from ctx */
     struct mctx mc;               /* SA: the context an upcall handed back */
+    volatile int spinning;        /* waiting for the library lock, not holding it (spin_wait) */
 };
 _Static_assert(offsetof(struct uthread, err) == 8, "errno must be at tp + 8 (thread.c)");
 _Static_assert(offsetof(struct uthread, ctx) == 16, "uswitch.S: CTX");
@@ -175,15 +176,22 @@ static inline struct uthread *cur(void)
     return t;
 }
 
+/* The lock was busy. me->spinning is set only between a failed exchange and the next try:
+   an SA handler that finds this thread's context critical knows it holds no lock. */
 static __attribute__((noinline)) void spin_wait(volatile int *l)
 {
+    struct uthread *me = cur();
     do {
+        me->spinning = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         int n = 0;
         while (__atomic_load_n(l, __ATOMIC_RELAXED))
             if (++n == SPIN_TRIES) {            /* its holder may be descheduled: let it run */
                 __sys_sched_yield();
                 n = 0;
             }
+        me->spinning = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
     } while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE));
 }
 
@@ -571,6 +579,7 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
     struct uthread *me = &s->ut;
     __asm__ volatile("mv tp, %0" : : "r"(me) : "memory");
     struct mctx *crit = 0;
+    struct uthread *crit_t = 0;                 /* crit's thread, when crit is its mc */
     int log0 = sa_nlog;
     for (int i = 0; i < events + interrupted; i++) {
         int kind = i < events ? type : SA_PREEMPTED;
@@ -589,6 +598,7 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
                 if (crit)
                     sa_lost();
                 crit = buf;
+                crit_t = 0;
                 stat_add(&stats.deferred);
                 continue;
             }
@@ -604,13 +614,26 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         struct sa_slot *h = sa_slot_of((char *)tmp.x[2]);
         if (h && t != &h->ut)                   /* a handler stopped before it set tp */
             tmp.x[4] = (long)(t = &h->ut);
-        if (t->nopreempt) {
+        if (t->nopreempt && !(crit && t->spinning)) {
             stat_add(&stats.deferred);          /* SA: a context resumed inside the library */
+            if (crit && crit_t && crit_t->spinning) {   /* continue this one; the spinner waits */
+                crit_t->mc.np = 1;
+                sa_hand_back(crit_t);
+                crit = 0;
+            }
             if (crit)
                 sa_lost();
             t->mc = tmp;                        /* t is running, so t->mc is free, and only */
             t->mc.np = 1;                       /* a handler that restarts this load reads */
             crit = &t->mc;                      /* it until the load is done */
+            crit_t = t;
+            continue;
+        }
+        if (t->nopreempt) {                     /* a spinner, while another context must be
+                                                   continued: runnable, still critical */
+            t->mc = tmp;
+            t->mc.np = 1;
+            sa_hand_back(t);
             continue;
         }
         t->mc = tmp;
