@@ -89,7 +89,10 @@ class Activations:
         sa.alloc = n
         for vp in range(n):
             if vp not in sa.vps and sa.stacks:
-                nt = self._new_activation(p, vp)
+                try:
+                    nt = self._new_activation(p, vp)
+                except SysError:                 # p is at its LWP limit: it has fewer vps
+                    break
                 nt.sa_pending = [(SA_UPCALL_NEWPROC, nt, None)]
                 sa.vps[vp] = nt
                 self.k.sched.make_runnable(nt)

@@ -86,3 +86,35 @@ def test_space_sharing_takes_a_vp_back_and_gives_it_again(userland):
         if taken[0].time < e.time < b_exit:
             most = max(most, len(running))
     assert most == 2                       # and it did use both
+
+
+# ---- misuse: an errno or a signal, never worse ----
+
+@pytest.fixture(scope="module")
+def sabad(tmp_path_factory):
+    import os
+    from tests.conftest import ROOT
+    from tools.cc import build
+    return build([os.path.join(ROOT, "tests", "guest", "sabad.c")], str(tmp_path_factory.mktemp("sa") / "sabad"))
+
+
+def test_bad_arguments_get_errnos(userland, sabad):
+    r = simulate(sabad, ["args"], cpus=2, max_time=2e9)
+    assert r.status == 0 and r.output.endswith("ALL OK\n") and "FAIL" not in r.output, r.output + r.log
+    assert r.output.count("ok ") == 22
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
+@pytest.mark.parametrize("mode,message", [
+    ("returns", "killed by SIGSEGV (instruction page fault) at pc 0x0"),
+    ("nostack", "upcall with no upcall stack left"),
+    ("unmapped", "bad upcall stack"),
+])
+def test_broken_upcall_setup_kills_only_that_process(userland, sabad, mode, message):
+    """A handler that returns, running out of upcall stacks, an unmapped stack: the process
+    dies of SIGSEGV with a one-line reason; the kernel and the machine go on (exit status
+    128 + 11 from init, all frames back)."""
+    r = simulate(sabad, [mode], cpus=2, max_time=2e9)
+    assert r.status == 128 + 11, r.output + r.log
+    assert message in r.log and "not reached" not in r.output and "Traceback" not in r.log
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot

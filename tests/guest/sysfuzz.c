@@ -22,7 +22,8 @@ static const long nrs[] = {
     SYS_rt_sigprocmask, SYS_rt_sigpending, SYS_rt_sigreturn, SYS_setpgid, SYS_getpgid, SYS_setsid,
     SYS_uname, SYS_getcpu, SYS_getpid, SYS_gettid, SYS_brk, SYS_munmap, SYS_clone, SYS_execve,
     SYS_mmap, SYS_mprotect, SYS_wait4, SYS_procinfo, SYS_kstat, SYS_lwp_create, SYS_lwp_self,
-    SYS_lwp_park, SYS_lwp_unpark, SYS_lwp_wait, SYS_lwpinfo, SYS_uevent, 999, 600, 0, 1
+    SYS_lwp_park, SYS_lwp_unpark, SYS_lwp_wait, SYS_lwpinfo, SYS_uevent, SYS_sa_register,
+    SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1
 };
 static char scratch[8192];
 
