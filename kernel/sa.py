@@ -262,7 +262,8 @@ class Activations:
                 if any(e[1] is who for e in sa.news):
                     self._find_vp(p)             # it completed before its BLOCKED went out
         self._emit("upcall", t, type=UPCALL_NAMES[events[0][0]], events=len(events),
-                   interrupted=len(interrupted), ids=[w.sa_id for _, w, _ in allv])
+                   interrupted=len(interrupted), ids=[w.sa_id for _, w, _ in allv],
+                   kinds=[UPCALL_NAMES[k] for k, _, _ in allv])
 
     def _emit(self, kind, t, **detail) -> None:
         if self.k.events is not None:

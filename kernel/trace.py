@@ -20,7 +20,7 @@ Event kinds and their detail fields:
   signal      a signal posted to a process                 sig
   fork exec exit lwp_create lwp_exit                       child | path | status | lwp
   uevent      a user-level event (uevent syscall)          code, arg
-  upcall      an upcall is written (kernel/sa.py)          type, events, interrupted, ids
+  upcall      an upcall is written (kernel/sa.py)          type, events, interrupted, ids, kinds
   downcall    sa_setconcurrency / sa_yield / sa_preempt   call, and its argument
   sa_alloc    the vps granted to an SA process change      pid, vps, want
   vp_taken    an activation ends: its vp was taken back    vp, id

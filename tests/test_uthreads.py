@@ -93,11 +93,21 @@ def sa_fuzz_cases(n, first_seed):
 
 def check_sastress(utest, cpus, vps, churn, seed):
     args = ("sastress", str(vps)) + (("churn",) if churn else ())
-    r = run(utest, *args, cpus=cpus, seed=seed, max_time=2_000_000_000)
+    r = run(utest, *args, cpus=cpus, seed=seed, max_time=2_000_000_000, trace=True)
     assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), \
         f"cpus {cpus} vps {vps} churn {churn} seed {seed}\n" + r.output + r.log
     assert "ok sa_once" in r.output and "ok sa_iterations" in r.output
     assert not churn or "ok sa_churn" in r.output
+    announced, unblocked = set(), 0                 # UNBLOCKED never overtakes its BLOCKED
+    for e in r.kernel.events:
+        if e.kind == "upcall":
+            for kind, sa_id in zip(e.detail["kinds"], e.detail["ids"]):
+                if kind == "BLOCKED":
+                    announced.add((e.pid, sa_id))
+                elif kind == "UNBLOCKED":
+                    assert (e.pid, sa_id) in announced, f"seed {seed}: UNBLOCKED {sa_id} before its BLOCKED"
+                    unblocked += 1
+    assert unblocked > 0
 
 
 @pytest.mark.parametrize("cpus,vps,churn,seed", sa_fuzz_cases(10, 1))
