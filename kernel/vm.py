@@ -7,7 +7,9 @@ fork are mapped read-only with PTE_COW; the first write copies them (or takes th
 when the refcount is 1).
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
-upgrading RO->RW needs no flush; removing or downgrading one does (flush_tlb_all).
+upgrading RO->RW needs no flush; removing or downgrading one does (flush_tlb_all), and so
+does moving a page to another frame (a COW copy): the other harts running this address
+space may hold a read-only entry for the old frame (shootdown).
 """
 import bisect
 from dataclasses import dataclass
@@ -202,8 +204,16 @@ class AddressSpace:
                 self.k.charge(cost.PAGE_COPY)
                 self.map_page(va, new, r.prot)
                 self.kalloc.decref(old)
+                self.shootdown()
             return True
         return False               # present, and the region forbids it: a real violation
+
+    def shootdown(self) -> None:
+        """A page of this address space moved to another frame: flush the TLB of every
+        hart that runs it now (the others flush when they load its satp)."""
+        for c in self.k.sched.cpus:
+            if c.aspace is self:
+                c.hart.flush_tlb()
 
     def resolve(self, va: int, access: int) -> int:
         """Physical address of user va for a kernel access, faulting the page in."""

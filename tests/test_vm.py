@@ -111,3 +111,21 @@ def test_free_gap_is_below_top_and_avoids_regions(k):
     top = 0x100000
     a.add_region(top - 0x3000, top, PROT_R, "mmap")
     assert a.free_gap(0x2000, top) == top - 0x5000
+
+
+@pytest.fixture(scope="module")
+def cowtlb(tmp_path_factory):
+    import os
+    from tests.conftest import ROOT
+    from tools.cc import build
+    return build([os.path.join(ROOT, "tests", "guest", "cowtlb.c")], str(tmp_path_factory.mktemp("vm") / "cowtlb"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_cow_copy_shoots_down_the_other_harts_tlb(userland, cowtlb, seed):
+    """After fork, one thread of the child spins reading a COW page on one hart while main
+    writes it on another: the copy moves the child's page to a new frame, and the spinner
+    must see the write (its hart's TLB still pointed at the parent's frame)."""
+    from tools.run import simulate
+    r = simulate(cowtlb, [], cpus=2, seed=seed, max_time=5e9)
+    assert r.status == 0 and "spinner saw flag = 1 (ok)" in r.output, r.output + r.log
