@@ -2,6 +2,7 @@
 # make run    boot to the shell          make test   run the test suite
 # make bench  print the benchmark figures
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
+# make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
 PY      := .venv/bin/python
 BUILD   := build
@@ -43,6 +44,11 @@ demo-%: all
 
 demos: all
 	$(PY) -m tools.demos all
+
+# make summary: the seed's reference table, every thread model side by side (docs/costs.md)
+.PHONY: summary
+summary: all
+	$(PY) -m tools.run summary
 
 # make debug PROG=hello [ARGS="..."] [RUNOPTS="--cpus 2"]: the debugger (docs/debugger.md);
 # make gdb-server PROG=hello [PORT=1234]: serve PROG to gdb-multiarch on 127.0.0.1:PORT.
