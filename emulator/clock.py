@@ -26,11 +26,14 @@ class Clock:
         self.now = 0                      # time of the last round boundary (ns)
         self._heap = []
         self._seq = itertools.count()
+        self.on_schedule = None           # fn(time), told of every event scheduled (the machine)
 
     def at(self, time: int, fn) -> Event:
         """Call fn() at virtual time `time` (from the machine loop, never inside a hook)."""
         ev = Event(time, next(self._seq), fn)
         heapq.heappush(self._heap, ev)
+        if self.on_schedule is not None:
+            self.on_schedule(time)
         return ev
 
     def next_time(self):

@@ -37,12 +37,13 @@ class Console:
             self.out.flush()
 
     # ---- input ----
-    def want_input(self) -> None:
-        """The kernel has a reader waiting and no buffered input (called from kernel code)."""
+    def want_input(self, now: int) -> None:
+        """The kernel has a reader waiting since virtual time `now` (its hart's time; the
+        clock's may lag behind it) and no buffered input."""
         if self.interactive or self._pending:
             return
         self._pending = True
-        self.clock.at(self.clock.now + TYPE_DELAY, self._type_line)
+        self.clock.at(now + TYPE_DELAY, self._type_line)
 
     def _type_line(self) -> None:
         self._pending = False

@@ -40,12 +40,12 @@ _UNTIL = (1 << 64) - 1          # never reached: PCs are 2-byte aligned
 _MSTATUS_FS_DIRTY = 3 << 13
 _PRIV_U, _PRIV_M = 0, 3
 
-_lib = _ucmod.uclib
-_lib.uc_reg_read_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
-_lib.uc_reg_write_batch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
-_lib.uc_reg_read.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-_lib.uc_reg_write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-_lib.uc_emu_start.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_size_t]
+# unicorn's C API, called through a PyDLL handle without argtypes: the GIL is kept (the
+# machine runs in one host thread: releasing it only costs) and no argument is converted.
+# Callers pass ctypes objects, or Python ints that fit a C int.
+_lib = ctypes.PyDLL(_ucmod.uclib._name)
+_INTR_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+_UNTIL_ARG, _ZERO_ARG = ctypes.c_uint64(_UNTIL), ctypes.c_uint64(0)
 _REG_X0, _REG_PC = rc.UC_RISCV_REG_X0, rc.UC_RISCV_REG_PC
 
 
@@ -84,8 +84,8 @@ class _RegBlock:
 
 _CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
             + [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_FCSR])
-_ARG_IDS = [rc.UC_RISCV_REG_A7, rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1, rc.UC_RISCV_REG_A2,
-            rc.UC_RISCV_REG_A3, rc.UC_RISCV_REG_A4, rc.UC_RISCV_REG_A5]
+_ECALL_IDS = [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_A7, rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1,
+              rc.UC_RISCV_REG_A2, rc.UC_RISCV_REG_A3, rc.UC_RISCV_REG_A4, rc.UC_RISCV_REG_A5]
 
 
 def _counter_offset() -> int:
@@ -125,13 +125,16 @@ class Hart:
         self.mem = mem
         self.uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
         self.uc.mem_map_ptr(mem.base, mem.size, unicorn.UC_PROT_ALL, mem.ptr)
-        self._h = self.uc._uch
+        self._h = ctypes.c_void_p(self.uc._uch.value)
         self._counter = ctypes.c_uint64.from_address(self._h.value + _COUNTER_OFFSET)
         self._one = ctypes.c_uint64()
         self._one_ref = ctypes.byref(self._one)
+        self._start_pc = ctypes.c_uint64()
+        self._start_count = ctypes.c_uint64()
         self._ctx = _RegBlock(_CTX_IDS)
-        self._args = _RegBlock(_ARG_IDS)
+        self._ecall = _RegBlock(_ECALL_IDS)     # read when a run ends in an ecall
         self._cause = None
+        self._pc = 0                    # the PC register: set by every write, read after every run
         self.satp = 0
         # Debugging state (tools/debug.py). Hooks only record a stop and end the run; the
         # debugger acts after run() returns. _dbg is False when none of it is in use.
@@ -149,13 +152,15 @@ class Hart:
         self._fault_filter = None
         # The trap hook is registered through the C API: the binding's wrapper around a
         # Python hook costs more than the rest of a null syscall. It only records the cause.
-        self._intr_cb = _ucmod.HOOK_INTR_CFUNC(self._on_intr)
+        self._intr_cb = _INTR_CB(self._on_intr)
         hh = _ucmod.uc_hook_h()
         err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
-                               ctypes.cast(self._intr_cb, ctypes.c_void_p), None, 1, 0)
+                               ctypes.cast(self._intr_cb, ctypes.c_void_p), None,
+                               ctypes.c_uint64(1), ctypes.c_uint64(0))
         if err != unicorn.UC_ERR_OK:
             raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
+        self._sync_pc()
 
     # ---- CSRs: only correct with PRIV raised to M ----
     def _csr_read(self, reg):
@@ -197,12 +202,12 @@ class Hart:
         b = self._ctx
         b.vals[:] = regs
         _lib.uc_reg_write_batch(self._h, b.ids, b.ptrs, b.n)
+        self._pc = b.vals[REG_PC]
 
     def syscall_args(self) -> list:
-        """[a7, a0, a1, a2, a3, a4, a5] of the running context."""
-        b = self._args
-        _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
-        return b.vals[:]
+        """[a7, a0, a1, a2, a3, a4, a5] at the ecall that ended the last run (read with the
+        trap, in the same call as the PC)."""
+        return self._ecall.vals[1:]
 
     def _read(self, reg: int) -> int:
         _lib.uc_reg_read(self._h, reg, self._one_ref)
@@ -220,15 +225,22 @@ class Hart:
             self._write(_REG_X0 + n, value)
 
     def get_pc(self) -> int:
-        return self._read(_REG_PC)
+        return self._pc
 
     def set_pc(self, pc: int) -> None:
         self._write(_REG_PC, pc)
+        self._pc = pc & 0xFFFFFFFFFFFFFFFF
+
+    def _sync_pc(self) -> int:
+        """Read the PC unicorn left (after a run) into the cached copy."""
+        _lib.uc_reg_read(self._h, _REG_PC, self._one_ref)
+        pc = self._pc = self._one.value
+        return pc
 
     # ---- running ----
-    def _on_intr(self, handle, intno, _data):
+    def _on_intr(self, _handle, intno, _data):
         self._cause = intno
-        _lib.uc_emu_stop(handle)
+        _lib.uc_emu_stop(self._h)
 
     def fetch(self, va: int, n: int = 4):
         """Bytes at user virtual address va through the current page table, or None."""
@@ -249,13 +261,19 @@ class Hart:
         (breakpoint, watchpoint, step) ends the run early as a CAUSE_BUDGET trap, sets
         debug_stop and calls on_debug_stop().
         """
-        if not self._dbg:
-            return self._run(budget, now)
+        if self._dbg:
+            return self._run_debug(budget, now)
+        trap = self._run_once(self._pc, budget)
+        return trap if trap.cause != CAUSE_ILLEGAL else self._rdtime(trap, budget, now)
+
+    def _run_debug(self, budget: int, now: int) -> Trap:
         if self.hold:
-            return Trap(CAUSE_BUDGET, self.get_pc(), 0, 0)
+            return Trap(CAUSE_BUDGET, self._pc, 0, 0)
         if self._step_left is not None:
             budget = min(budget, self._step_left)
-        trap = self._run(budget, now)
+        trap = self._run_once(self._pc, budget)
+        if trap.cause == CAUSE_ILLEGAL:
+            trap = self._rdtime(trap, budget, now)
         hit, self._hit, self._skip = self._hit, None, None
         if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
             hit = None                  # the store trapped: it did not happen
@@ -277,10 +295,8 @@ class Hart:
                 self.on_debug_stop()
         return trap
 
-    def _run(self, budget: int, now: int) -> Trap:
-        trap = self._run_once(self.get_pc(), budget)
-        if trap.cause != CAUSE_ILLEGAL:
-            return trap
+    def _rdtime(self, trap: Trap, budget: int, now: int) -> Trap:
+        """The run ended in an illegal instruction: emulate it if it is rdtime and go on."""
         executed = 0
         while True:
             executed += trap.executed
@@ -300,20 +316,25 @@ class Hart:
         if budget <= 0:
             return Trap(CAUSE_BUDGET, pc, 0, 0)
         self._cause = None
-        self._counter.value = 0
-        err = _lib.uc_emu_start(self._h, pc, _UNTIL, 0, budget)   # the binding's wrapper costs ~2 us
-        if err != unicorn.UC_ERR_OK:
+        self._start_pc.value = pc
+        self._start_count.value = budget
+        err = _lib.uc_emu_start(self._h, self._start_pc, _UNTIL_ARG, _ZERO_ARG, self._start_count)
+        if err != unicorn.UC_ERR_OK:                # (emu_start zeroes the counter read below)
             return self._uc_error(unicorn.UcError(err), budget)
         executed = min(self._counter.value, budget)
         cause = self._cause
+        if cause == CAUSE_ECALL_U:
+            b = self._ecall
+            _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
+            pc = self._pc = b.vals[0]
+            return Trap(cause, pc - 4, 0, executed)
+        pc = self._sync_pc()
         if cause is None and self._hit is not None:    # a hook stopped before an instruction
             executed = min(self._counter.value - 1, budget)
-            self._hit = self._hit._replace(pc=self.get_pc())
+            self._hit = self._hit._replace(pc=pc)
         if cause is None:
-            return Trap(CAUSE_BUDGET, self.get_pc(), 0, executed)
-        if cause == CAUSE_ECALL_U:
-            return Trap(cause, self.get_pc() - 4, 0, executed)
-        epc = self.get_pc() - 4             # unicorn advanced PC by 4 whatever the length
+            return Trap(CAUSE_BUDGET, pc, 0, executed)
+        epc = pc - 4                        # unicorn advanced PC by 4 whatever the length
         self.set_pc(epc)
         if cause == CAUSE_INSN_PAGE or cause == CAUSE_INSN_ACCESS:
             return Trap(cause, epc, epc, executed)
@@ -328,7 +349,7 @@ class Hart:
         return Trap(cause, epc, tval, executed)
 
     def _uc_error(self, e, budget) -> Trap:
-        pc = self.get_pc()
+        pc = self._sync_pc()
         executed = min(self._counter.value, budget)
         if e.errno == unicorn.UC_ERR_INSN_INVALID:
             code = self.fetch(pc, 2)

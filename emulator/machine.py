@@ -1,22 +1,38 @@
 """The machine: harts, RAM, clock, per-hart timers, console, disk, and the interleaving loop.
 
-Harts are interleaved in ONE host thread, in rounds: each round covers virtual time
-[now, end) where end = min(now + quantum, next event); every hart, in an order drawn from
-the seeded RNG, runs until its local time reaches end. Guest atomics stay atomic because
-harts never run at the same host instant. Events (device completions, kernel timers) fire
-at round boundaries, so they are exact. When no hart has work the clock jumps to the next
-event: idle harts cost nothing.
+Harts are interleaved in ONE host thread, in rounds. A round covers virtual time [now, end);
+guest atomics stay atomic because harts never run at the same host instant. Events (device
+completions, kernel timers) fire between rounds, and rounds end at the next event, so they
+are exact. Each round is planned from the harts that have work:
+- none: no round; the clock jumps to the next event (idle harts cost nothing).
+- two or more: end = min(now + quantum, next event); every hart, in an order drawn from the
+  seeded RNG, runs until its local time reaches end (an idle hart's time is set to end).
+- exactly one, a solo round: end = min(now + SOLO_QUANTA * quantum, next event) and only
+  that hart runs; the others keep their time and catch up with the clock in the next round
+  they take part in. The round is cut short, and ends at the solo hart's time, when that
+  hart idles, or when something that could make another hart run is created: the kernel
+  calls kick() when it may have given work to another hart (a wakeup, fork, preemption...)
+  and the clock reports an event scheduled before the round's end. The kernel's run_hart
+  returns at its next loop boundary after a kick, so the other hart starts, or the event
+  fires, no later than with quantum-long rounds. While one hart alone has work nothing can
+  observe the round's length: solo rounds save the per-round cost (most of the host time
+  of a CPU-bound program on a quiet machine) and draw nothing from the RNG.
+No round crosses max_time, where run() halts the machine.
 
 The kernel drives the harts through this contract (its object is passed to run()):
     has_work(hid) -> bool      something runnable for hart hid
-    run_hart(hid, until)       run hart hid until harts[hid].time >= until or it idles
+    run_hart(hid, until)       run hart hid until harts[hid].time >= until or it idles;
+                               return early, at a loop boundary, once stop_requested or
+                               kicked is set
     timer_interrupt(hid)       the hart's timer (set_timer) expired
     deadlock()                 nothing can ever run again
+    timeout()                  run()'s max_time was reached
 
 A debugger pauses the machine with request_stop() (from outside unicorn hooks): the harts
 are held, the kernel's run_hart returns as soon as it sees stop_requested, and run()
 returns None with paused set. The next run() resumes exactly where the pause cut in (same
-round, same hart, same `until`), so a paused-and-resumed run is the run without pauses.
+round, same hart, same `until`, same kick), so a paused-and-resumed run is the run without
+pauses.
 """
 import random
 
@@ -28,6 +44,17 @@ from .memory import PhysMem
 RAM_BASE = 0x8000_0000
 MAX_HARTS = 8
 NEVER = float("inf")
+SOLO_QUANTA = 64        # quanta a solo round lasts at most: bounds the console's poll latency
+
+
+class _Round:
+    __slots__ = ("end", "harts", "next", "solo")
+
+    def __init__(self, end, harts, solo):
+        self.end = end                  # planned end; a solo round's is lowered when it ends
+        self.harts = harts              # the harts to run, in order
+        self.next = 0                   # index in harts of the one running or next to run
+        self.solo = solo
 
 
 class Machine:
@@ -43,6 +70,7 @@ class Machine:
         for h in self.harts:
             h.time = 0
         self.clock = Clock()
+        self.clock.on_schedule = self._scheduled
         self.quantum = quantum
         self.rng = random.Random(seed)
         self.console = console or Console()
@@ -56,8 +84,9 @@ class Machine:
         self.rounds = 0
         self.stop_requested = False         # request_stop() was called: run() returns soon
         self.paused = False                 # run() returned because of a stop request
-        self._order = list(range(cpus))     # hart order, reshuffled every round
-        self._round = None                  # [end, index into _order] of an interrupted round
+        self.kicked = False                 # the solo round in progress must end (see kick)
+        self._order = list(range(cpus))     # hart order, reshuffled every round of 2+ harts
+        self._round = None                  # the _Round in progress (kept across a pause)
         self._hart_until = None             # `until` of an interrupted kernel.run_hart call
         for h in self.harts:
             h.on_debug_stop = self.request_stop
@@ -80,6 +109,21 @@ class Machine:
     def now(self) -> int:
         return self.clock.now
 
+    def kick(self) -> None:
+        """The kernel may have given work to a hart other than the running one: a solo
+        round ends at the running hart's next loop boundary. Harmless at any other time,
+        and on a one-hart machine."""
+        r = self._round
+        if r is not None and r.solo and len(self.harts) > 1:
+            self.kicked = True
+
+    def _scheduled(self, time: int) -> None:
+        """Clock.on_schedule: an event due before a solo round's end ends the round, so that
+        the next one ends at the event."""
+        r = self._round
+        if r is not None and r.solo and time < r.end:
+            self.kicked = True
+
     def request_stop(self) -> None:
         """Pause: the running hart stops at its next instruction boundary that the kernel
         reaches (after the kernel path in progress), and run() returns None."""
@@ -95,37 +139,38 @@ class Machine:
     def run(self, kernel, max_time=None) -> int:
         """Run until the machine halts and return the exit status; or, after request_stop(),
         return None (paused): calling run() again resumes."""
-        harts, clock = self.harts, self.clock
-        order = self._order
+        clock = self.clock
         if self.stop_requested or self.paused:
             self.stop_requested = self.paused = False
-            for h in harts:
+            for h in self.harts:
                 h.set_hold(False)
         while not self.halted:
-            if self._round is not None:
-                end = self._round[0]
-            else:
+            r = self._round
+            if r is None:
                 for ev in clock.pop_due(clock.now):
                     ev.fn()
                 if self.halted:
                     break
                 if self.stop_requested:
                     return self._pause()
-                end = self._plan_round(kernel)
-                if end is None:
-                    if self.halted:
-                        break
+                r = self._round = self._plan_round(kernel, max_time)
+                if r is None:
                     continue
-                self._round = [end, 0]
-            while self._round[1] < len(order):
-                self._run_hart(kernel, harts[order[self._round[1]]], end)
+            harts = r.harts
+            while r.next < len(harts):
+                h = harts[r.next]
+                self._run_hart(kernel, h, r.end)
                 if self.stop_requested and not self.halted:
                     return self._pause()
+                if r.solo:
+                    r.end = min(r.end, h.time)      # it reached the end, idled or was kicked
+                elif h.time < r.end:
+                    h.time = r.end                  # it idled
                 if self.halted:
                     break
-                self._round[1] += 1
+                r.next += 1
             self._round = None
-            clock.now = end
+            clock.now = r.end
             self.rounds += 1
             if max_time is not None and clock.now >= max_time:
                 kernel.timeout()
@@ -133,12 +178,13 @@ class Machine:
         self.console.flush()
         return self.exit_status
 
-    def _plan_round(self, kernel):
-        """End time of the next round (harts reshuffled), or None when no hart has work:
-        then the clock has jumped to the next event, or the machine halted (deadlock)."""
-        harts, clock, order = self.harts, self.clock, self._order
+    def _plan_round(self, kernel, max_time):
+        """The next _Round, or None when no hart has work: then the clock has jumped to the
+        next event, or the machine halted (deadlock)."""
+        clock = self.clock
         self.console.poll()
-        if not any(kernel.has_work(h.hid) for h in harts):
+        busy = [h for h in self.harts if kernel.has_work(h.hid)]
+        if not busy:
             t = clock.next_time()
             if t is None:
                 if self.console.interactive:
@@ -149,33 +195,43 @@ class Machine:
                 return None
             clock.now = max(clock.now, t)
             return None
+        now = clock.now
+        solo = len(busy) == 1
+        end = now + (SOLO_QUANTA * self.quantum if solo else self.quantum)
         nxt = clock.next_time()
-        end = clock.now + self.quantum
-        if nxt is not None and clock.now < nxt < end:
+        if nxt is not None and now < nxt < end:
             end = nxt
-        if len(order) > 1:
-            self.rng.shuffle(order)
-        return end
+        if max_time is not None and now < max_time < end:
+            end = max_time
+        self.kicked = False
+        if solo:
+            return _Round(end, busy, True)
+        order = self._order
+        self.rng.shuffle(order)
+        return _Round(end, [self.harts[i] for i in order], False)
 
     def _run_hart(self, kernel, h, end):
+        """Run hart h until its time reaches end, it idles, or kick() cut the round. Returns
+        early on a pause, keeping _hart_until for the resumed call."""
         hid = h.hid
+        timer = self.timer
         if h.time < self.clock.now:
             h.time = self.clock.now
         while h.time < end and not self.halted:
             until = self._hart_until
             if until is None:
-                if h.time >= self.timer[hid]:
-                    self.timer[hid] = NEVER
+                if self.kicked:
+                    break
+                if h.time >= timer[hid]:
+                    timer[hid] = NEVER
                     kernel.timer_interrupt(hid)
                     if self.stop_requested:
                         return
                     continue
                 if not kernel.has_work(hid):
                     break
-                until = self._hart_until = min(end, self.timer[hid])
+                until = self._hart_until = min(end, timer[hid])
             kernel.run_hart(hid, until)
             if self.stop_requested and not self.halted:
                 return                      # resumed by the next run() with the same until
             self._hart_until = None
-        if h.time < end:
-            h.time = end

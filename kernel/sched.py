@@ -14,6 +14,10 @@ Contracts:
 - Nothing here runs inside a unicorn hook: harts return Traps and we act afterwards.
 - A thread's user registers live either in t.ctx or in the hart named by t.live (lazy
   save: a hart keeps the registers of the last thread it ran until another needs it).
+- Solo rounds (emulator/machine.py): whenever a hart other than the one running kernel
+  code may have gained work (a thread queued on another hart, or queued on a busy hart
+  where another hart may steal it), the scheduler calls machine.kick(); run_hart returns
+  at its next loop boundary once the machine is kicked.
 
 Policies (--sched): "flat" is round robin over all runnable threads of a hart's queue;
 "two-level" first picks the process that has had the least CPU time (fair between
@@ -47,6 +51,15 @@ class ThreadExit(Exception):
 
 
 class Thread:
+    # Slots: the trap path reads a thread's fields often, and a dict of more than 30 keys
+    # would make each read a full lookup.
+    __slots__ = ("tid", "name", "proc", "body", "glet", "idle", "state", "mode", "ctx", "live",
+                 "chan", "interruptible", "wake_reason", "ready_at", "left_at", "cpu", "cputime",
+                 "vtime", "affinity", "sigmask", "sigpending", "altstack", "restart", "saved_mask",
+                 "fault", "park_token", "clear_tid", "detached", "exited", "sa_vp", "sa_id",
+                 "sa_blocked", "sa_announced", "sa_idle", "sa_interrupt", "sa_started", "sa_news",
+                 "sa_pending")
+
     def __init__(self, tid, name, proc, body, idle=False):
         self.tid = tid
         self.name = name
@@ -112,6 +125,7 @@ class Scheduler:
         self.policy = policy
         self.machine = kernel.machine
         self.cpus = [Cpu(h) for h in self.machine.harts]
+        self.all_harts = (1 << len(self.cpus)) - 1
         self.main = greenlet.getcurrent()
         self.cur = None                   # Cpu executing kernel code now (None: event context)
         self.waiting = {}                 # chan -> [Thread]
@@ -153,6 +167,12 @@ class Scheduler:
         if busy and not self._has_runnable(g, exclude=t):
             g.vtime = max(g.vtime, min(busy))     # a returning sleeper gets no credit
         cpu.runq.append(t)
+        if cpu is not self.cur or cpu.current is not None and self._stealable(t, cpu):
+            self.machine.kick()             # another hart has work now
+
+    def _stealable(self, t, cpu) -> bool:
+        """May a hart other than cpu steal t from cpu's queue (while cpu is busy)?"""
+        return not t.idle and t.affinity & self.all_harts & ~(1 << cpu.hid) != 0
 
     def _has_runnable(self, g, exclude) -> bool:
         threads = [g] if isinstance(g, Thread) else g.threads
@@ -217,6 +237,7 @@ class Scheduler:
                 c.runq.remove(t)
                 self.make_runnable(t)
                 return
+        self.machine.kick()                 # an idle hart may now steal t
 
     # ---- the per-hart loop body, called by the machine ----
     def run_hart(self, hid: int, until: int) -> None:
@@ -225,42 +246,48 @@ class Scheduler:
         self.cur = cpu
         m = self.machine
         try:
-            while h.time < until and not m.stop_requested:      # a debugger pauses the machine
+            while h.time < until and not m.stop_requested and not m.kicked:   # pause, kick: machine.py
                 t = cpu.current
                 if t is None:
                     t = self._pick(cpu)
                     if t is None:
                         return
                     self._switch_in(cpu, t)
-                if t.mode == USER and ((t.proc.sig.pending or t.sigpending or t.proc.sig.stopped)
-                                       and self.k.signals.wants(t) or t.sa_interrupt or t.sa_pending):
+                if t.mode != USER:
+                    start = h.time
+                    msg = t.glet.switch()
+                    t.cputime += h.time - start
+                    t.group.vtime += h.time - start
+                elif ((t.proc.sig.pending or t.sigpending or t.proc.sig.stopped) and self.k.signals.wants(t)
+                        or t.sa_interrupt or t.sa_pending):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
                     msg = t.glet.switch(SIGNAL_CHECK)
-                elif t.mode == USER:
-                    self._enter_user(cpu, t)
-                    start = h.time
-                    vt = t.proc.vtimer
-                    stop = until if vt is None else min(until, h.time + max(1, vt[0]))   # exact expiry
-                    trap = h.run(stop - h.time, h.time)
-                    h.time += trap.executed
-                    cpu.instret += trap.executed
-                    ran = h.time - start
-                    t.cputime += ran
-                    t.group.vtime += ran
-                    cpu.busy_time += ran
+                else:
+                    p = t.proc
+                    if cpu.aspace is not p.aspace or t.live is not cpu:
+                        self._enter_user(cpu, t)
+                    now = h.time
+                    vt = p.vtimer
+                    budget = until - now if vt is None else min(until - now, max(1, vt[0]))  # exact expiry
+                    trap = h.run(budget, now)
+                    n = trap.executed
+                    h.time = now + n
+                    cpu.instret += n
+                    cpu.busy_time += n
+                    t.cputime += n
+                    p.vtime += n                    # t.group: an LWP's is its process
                     if vt is not None:
-                        self.k.itimers.user_time(t, ran)
+                        self.k.itimers.user_time(t, n)
                     if trap.cause == CAUSE_BUDGET:
                         continue
                     h.time += cost.TRAP_ENTRY
                     t.mode = KERNEL
                     msg = t.glet.switch(trap)
+                if msg == TO_USER and t.affinity >> hid & 1:
+                    t.mode = USER                   # _after's common case, inline
+                    h.time += cost.TRAP_EXIT
                 else:
-                    start = h.time
-                    msg = t.glet.switch()
-                    t.cputime += h.time - start
-                    t.group.vtime += h.time - start
-                self._after(cpu, t, msg)
+                    self._after(cpu, t, msg)
         finally:
             self.cur = None
 
@@ -271,6 +298,8 @@ class Scheduler:
         t.state = RUNNING
         t.cpu = cpu
         cpu.current = t
+        if cpu.runq and any(self._stealable(x, cpu) for x in cpu.runq):
+            self.machine.kick()             # cpu is busy now: other harts may steal
         cpu.switches += 1
         h.time += cost.KTHREAD_SWITCH
         self.machine.set_timer(cpu.hid, h.time + params.TIME_SLICE_NS)

@@ -55,11 +55,11 @@ class Tty:
         if self.ready:
             self.k.sched.wakeup(self)
         elif self in self.k.sched.waiting:
-            self.dev.want_input()              # readers still wait (after ^C, backspace)
+            self.dev.want_input(self.k.sched.now())   # readers still wait (after ^C, backspace)
 
     def read(self, n: int) -> bytes:
         while not self.ready:
-            self.dev.want_input()
+            self.dev.want_input(self.k.sched.now())
             if not self.k.sched.sleep(self):
                 raise SysError(EINTR)
         head = self.ready[0]

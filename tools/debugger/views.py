@@ -5,6 +5,7 @@ import capstone
 
 from emulator import mmu
 from emulator.hart import REG_PC
+from emulator.machine import SOLO_QUANTA
 
 from .evaluate import Evaluator
 from .program import REG_NAMES, DebugError
@@ -299,7 +300,8 @@ def info_clock(s):
     s.need_running()
     m = s.machine
     lines = [f"virtual time {m.clock.now} ns ({m.clock.now / 1e6:.6f} ms) at the last round boundary; "
-             f"{m.rounds} rounds of at most {m.quantum} ns; seed {s.opts['seed']}"]
+             f"{m.rounds} rounds of at most {m.quantum} ns ({SOLO_QUANTA * m.quantum} ns when one hart "
+             f"alone has work); seed {s.opts['seed']}"]
     for cpu in s.sched.cpus:
         lines.append(f"  hart {cpu.hid}: local time {cpu.hart.time} ns, {cpu.instret} user instructions, "
                      f"{cpu.switches} switches")
