@@ -58,7 +58,7 @@ class Thread:
                  "vtime", "affinity", "sigmask", "sigpending", "altstack", "restart", "saved_mask",
                  "fault", "park_token", "clear_tid", "detached", "exited", "sa_vp", "sa_id",
                  "sa_blocked", "sa_announced", "sa_idle", "sa_interrupt", "sa_started", "sa_news",
-                 "sa_pending")
+                 "sa_retire", "sa_wake", "sa_deferred", "sa_pending")
 
     def __init__(self, tid, name, proc, body, idle=False):
         self.tid = tid
@@ -96,6 +96,7 @@ class Thread:
         self.sa_news = False              # woken from sa_yield: take the news in an upcall
         self.sa_retire = False            # its vp was taken back: end at the next kernel entry
         self.sa_wake = False              # idle vp asked back by sa_setconcurrency
+        self.sa_deferred = 0              # times taking its vp back was put off (sa.py)
         self.sa_pending = []              # upcall events this activation must deliver
 
     @property

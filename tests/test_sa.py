@@ -76,9 +76,10 @@ def test_space_sharing_takes_a_vp_back_and_gives_it_again(userland):
     assert any(e.kind == "upcall" and e.pid == a and e.detail["type"] == "NEWPROC" and e.time >= regrown.time
                for e in ev)
     b_exit = regrown.time
-    # while B held its two vps, A ran on at most two harts at any instant
+    # while B held its two vps, A ran on at most two harts at any instant (harts log in
+    # turn within a round: the log is in time order per hart only)
     running, most = {}, 0
-    for e in ev:
+    for e in sorted(ev, key=lambda e: e.time):
         if e.pid == a and e.kind == "switch":
             running[e.lwp] = e.hart
         elif e.pid == a and e.kind in ("off", "lwp_exit"):
