@@ -250,46 +250,42 @@ __usa_load_end:
 	.size __usa_load, .-__usa_load
 
 
+/* The first half of __uswitch, for the SA variants below: save from's (a0) callee-saved
+   registers. (__uswitch spells it out, with a comment for each register.) */
+	.macro SAVE_FROM
+	sd   ra, RA(a0)
+	sd   sp, SP(a0)
+	.irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+	sd   s\n, S(\n)(a0)
+	.endr
+	.irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+	fsd  fs\n, FS(\n)(a0)
+	.endr
+	.endm
+
+
 /*     void __uswitch_mc(struct uthread *from, struct uthread *to, volatile int *lock,
                          struct mctx *mc);
 
    __uswitch for a `to` whose whole register set is in mc (a thread an upcall handed back):
-   saves from's callee-saved registers, sets tp, releases the lock, then __usa_load(mc). */
+   saves from's callee-saved registers, sets tp, releases the lock, then __usa_load(mc).
+   From the moment tp is `to`'s, a0 holds mc: an upcall handler that finds a context
+   stopped in __uswitch_mc_tail .. __uswitch_mc_end (or on __usa_load's first instruction)
+   finishes the switch from a0 itself, releasing the lock first if the context had not. */
 	.section .text.__uswitch_mc, "ax"
 	.globl __uswitch_mc
+	.globl __uswitch_mc_tail
+	.globl __uswitch_mc_end
 	.type __uswitch_mc, @function
 	.p2align 2
 __uswitch_mc:
-	sd   ra, RA(a0)
-	sd   sp, SP(a0)
-	sd   s0, S(0)(a0)
-	sd   s1, S(1)(a0)
-	sd   s2, S(2)(a0)
-	sd   s3, S(3)(a0)
-	sd   s4, S(4)(a0)
-	sd   s5, S(5)(a0)
-	sd   s6, S(6)(a0)
-	sd   s7, S(7)(a0)
-	sd   s8, S(8)(a0)
-	sd   s9, S(9)(a0)
-	sd   s10, S(10)(a0)
-	sd   s11, S(11)(a0)
-	fsd  fs0, FS(0)(a0)
-	fsd  fs1, FS(1)(a0)
-	fsd  fs2, FS(2)(a0)
-	fsd  fs3, FS(3)(a0)
-	fsd  fs4, FS(4)(a0)
-	fsd  fs5, FS(5)(a0)
-	fsd  fs6, FS(6)(a0)
-	fsd  fs7, FS(7)(a0)
-	fsd  fs8, FS(8)(a0)
-	fsd  fs9, FS(9)(a0)
-	fsd  fs10, FS(10)(a0)
-	fsd  fs11, FS(11)(a0)
-	mv   tp, a1
-	amoswap.w.rl zero, zero, (a2)
+	SAVE_FROM
 	mv   a0, a3
+	mv   tp, a1
+__uswitch_mc_tail:
+	amoswap.w.rl zero, zero, (a2)
 	j    __usa_load
+__uswitch_mc_end:
 	.size __uswitch_mc, .-__uswitch_mc
 
 
@@ -309,16 +305,27 @@ __usa_upcall:
 	.size __usa_upcall, .-__usa_upcall
 
 
-/* An idle activation: sa_yield until an upcall replaces its registers. It touches no
-   memory, so the stack it was on may already have been given back. */
+/*     void __uswitch_idle(struct uthread *from, volatile int *lock, struct uthread *idle);
+
+   An activation with nothing to run: saves from like __uswitch, sets tp to the idle
+   thread (one for all vps: its nopreempt stays 1, as no __uswitch ever loads it), releases
+   the lock and falls into __usa_idle: sa_yield until an upcall replaces its registers. It
+   touches no memory there, so the stack it was on may already have been given back, and an
+   upcall handler simply drops a context stopped in __usa_idle. Before the release the
+   context holds the lock: a handler continues it (critical: tp's nopreempt is set). */
 	.section .text.__usa_idle, "ax"
+	.globl __uswitch_idle
 	.globl __usa_idle
 	.globl __usa_idle_end
-	.type __usa_idle, @function
+	.type __uswitch_idle, @function
 	.p2align 2
+__uswitch_idle:
+	SAVE_FROM
+	mv   tp, a2
+	amoswap.w.rl zero, zero, (a1)
 __usa_idle:
 	li   a7, 524
 	ecall
 	j    __usa_idle
 __usa_idle_end:
-	.size __usa_idle, .-__usa_idle
+	.size __uswitch_idle, .-__uswitch_idle

@@ -141,9 +141,10 @@ void __uthread_trampoline(void);
 void __uthread_lwp_start(void *);
 void __uswitch_mc(struct uthread *from, struct uthread *to, volatile int *lock, struct mctx *mc);
 _Noreturn void __usa_load(struct mctx *mc);
+void __uswitch_idle(struct uthread *from, volatile int *lock, struct uthread *idle);
 void __usa_upcall(void);
 _Noreturn void __usa_idle(void);
-extern char __usa_load_body[], __usa_load_jr[], __usa_idle_end[];
+extern char __usa_load_body[], __usa_load_jr[], __usa_idle_end[], __uswitch_mc_tail[], __uswitch_mc_end[];
 long __sys_sa_register(void *upcall, long flags, long crit_off);
 long __sys_sa_stacks(long n, void *stacks);
 long __sys_sa_enable(void);
@@ -253,6 +254,8 @@ static _Noreturn void deadlock(void)
 
 /* ---- switching (all with the library lock held) ---- */
 
+static struct uthread sa_idle_thread;        /* SA: what a vp with nothing to run "runs" */
+
 /* Run next on me's vp (lock held). Returns when someone switches back to me: the lock is
    free then and me->nopreempt clear, both done by that switcher's __uswitch. */
 static void switch_to(struct uthread *me, struct uthread *next)
@@ -267,12 +270,15 @@ static void switch_to(struct uthread *me, struct uthread *next)
         __uswitch_mc(me, next, &sched_lock, &next->mc);
         return;
     }
+    if (next == &sa_idle_thread) {           /* SA: this vp idles until an upcall */
+        __uswitch_idle(me, &sched_lock, next);
+        return;
+    }
     __uswitch(me, next, &sched_lock);        /* releases the lock once me is saved, and
                                                 clears next->nopreempt once it is loaded */
 }
 
 static void grow_pool(void);
-static struct uthread sa_idle_thread;
 static struct uthread *sa_idle(void);
 static void sa_poke(void);
 
@@ -592,8 +598,12 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         char *pc = (char *)m->x[0];
         if (pc >= (char *)__usa_idle && pc < __usa_idle_end)
             continue;                           /* an idle activation: nothing to resume */
-        if (pc >= __usa_load_body && pc < __usa_load_jr) {
-            struct mctx *buf = (struct mctx *)m->x[3];   /* gp: the mc of the thread it loads */
+        int body = pc >= __usa_load_body && pc < __usa_load_jr;
+        if (body || pc == (char *)__usa_load || (pc >= __uswitch_mc_tail && pc < __uswitch_mc_end)) {
+            /* the mc of the thread it loads: in gp in the body, in a0 before it (uswitch.S) */
+            struct mctx *buf = (struct mctx *)(body ? m->x[3] : m->x[10]);
+            if (pc == __uswitch_mc_tail)        /* it had yet to release the library lock */
+                __atomic_store_n(&sched_lock, 0, __ATOMIC_RELEASE);
             if (buf->np) {                      /* a continued critical context: go on */
                 if (crit)
                     sa_lost();
@@ -611,9 +621,9 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         if (pc == __usa_load_jr)
             tmp.x[0] = tmp.x[3];                /* loaded but for the jump: pc is in gp */
         struct uthread *t = (struct uthread *)tmp.x[4];
-        struct sa_slot *h = sa_slot_of((char *)tmp.x[2]);
-        if (h && t != &h->ut)                   /* a handler stopped before it set tp */
-            tmp.x[4] = (long)(t = &h->ut);
+        struct sa_slot *h = t ? 0 : sa_slot_of((char *)tmp.x[2]);
+        if (h)                                  /* a handler stopped before it set tp (the */
+            tmp.x[4] = (long)(t = &h->ut);      /* kernel starts upcalls with tp = 0) */
         if (t->nopreempt && !(crit && t->spinning)) {
             stat_add(&stats.deferred);          /* SA: a context resumed inside the library */
             if (crit && crit_t && crit_t->spinning) {   /* continue this one; the spinner waits */
@@ -680,9 +690,8 @@ static int sa_start(int nvps)
     idle->self = idle;
     idle->id = -1;
     idle->flags = T_IDLE;
-    idle->nopreempt = 1;
+    idle->nopreempt = 1;                        /* for good: __uswitch_idle never clears it */
     idle->vp = &vp0;
-    idle->ctx.ra = (long)__usa_idle;
     long r = __sys_sa_register(__usa_upcall, 0, offsetof(struct uthread, nopreempt));
     if (r >= 0)
         r = __sys_sa_stacks(NSA, ss);
