@@ -5,7 +5,8 @@
    with 4 processes on 4 harts (aggregate). Targets: >= 0.8 and >= 0.7 of bare.
 2. Host cost of a null syscall (getppid). Target: under 10 us.
 3. Boot to program exit for hello. Target: under 1 s of host time.
-4. The same CPU-bound and null-syscall figures with the kernel event log on.
+4. The same CPU-bound and null-syscall figures with the kernel event log on (--trace,
+   --timeline, the debugger): what recording every event costs. No target.
 5. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
    virtual time (from the guest's clock) and host time (boot subtracted).
 These are host times: they vary run to run, so they are printed, never asserted. Each
@@ -32,6 +33,7 @@ SPIN_N = 20_000_000            # loop iterations: 40 M instructions per process
 NULL_N = 20_000
 REPEAT = 5
 WARM_PASSES = 8          # warm reads per boot in section 5, so boot noise is divided by 8
+NO_TARGET = "(what the event log adds; the targets are without it)"
 
 
 def build(name: str) -> str:
@@ -85,14 +87,15 @@ def main() -> None:
             rows.append((cpus, procs, trace, instr / (dt - dt0)))
     print(f"bare unicorn (count mode): {bare / 1e6:7.1f} M guest instructions/s")
     for cpus, procs, trace, ips in rows:
-        target = {1: 0.8, 4: 0.7}[cpus]
+        goal = NO_TARGET if trace else f"(target >= {({1: 0.8, 4: 0.7}[cpus])})"
         print(f"kernel, {cpus} hart(s), {procs} busy, trace {'on ' if trace else 'off'}: "
-              f"{ips / 1e6:7.1f} M/s = {ips / bare:4.2f} of bare (target >= {target})")
+              f"{ips / 1e6:7.1f} M/s = {ips / bare:4.2f} of bare {goal}")
     for trace in (False, True):
         base, dt0 = kernel_run(nullsys, "1", trace=trace)
         r, dt = kernel_run(nullsys, str(NULL_N), trace=trace)
         per = (dt - dt0) / NULL_N * 1e6
-        print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call (target < 10)")
+        goal = NO_TARGET if trace else "(target < 10)"
+        print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call {goal}")
     _, dt = kernel_run("hello")
     print(f"boot to exit, hello: {dt:5.3f} s host (target < 1)")
     disk_throughput()
