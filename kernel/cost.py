@@ -17,6 +17,7 @@ PAGE_FAULT = 150          # fault decode, VMA lookup, PTE install (besides zero/
 PTE_COPY = 8              # per PTE visited by fork's page-table copy
 BYTE_COPY_DIV = 8         # copyin/copyout: one cycle per 8 bytes moved (ld/sd loop)
 PROC_CREATE = 400         # allocproc: table scan, init, fd table copy
+LWP_CREATE = 250          # allocproc's thread part: control block, kernel stack page, context
 EXEC_BASE = 2000          # exec: ELF header checks, stack setup (plus page costs)
 CONSOLE_BYTE = 20         # UART register write per output byte
 BIO_LOOKUP = 40           # bget: hash lookup of the block + LRU list update

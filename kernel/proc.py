@@ -85,6 +85,7 @@ class ProcTable:
             raise SysError(EAGAIN)
         tid = p.pid if not p.threads and p.pid not in self.k.sched.threads else self.alloc_id()
         t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
+        self.k.charge(cost.LWP_CREATE)
         t.ctx = ctx
         if like is not None:
             t.sigmask, t.affinity = like.sigmask, like.affinity

@@ -459,7 +459,7 @@ def test_costs_sa_paper_table(userland):
     assert len(table) == 4, r.output
     for op in ("Null Fork", "Signal-Wait"):
         v = table[op, "virtual ns"]
-        # Measured 2.4x (Null Fork) and 2.1x (Signal-Wait), not the paper's 28x and 12x: a
+        # Measured 2.7x (Null Fork) and 2.1x (Signal-Wait), not the paper's 28x and 12x: a
         # kernel path here costs its xv6 instruction count (kernel/cost.py), Topaz's cost
         # far more. 1.5x still separates "no kernel" from "kernel" with room for the
         # library's paths to grow by a third.
