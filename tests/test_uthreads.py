@@ -340,11 +340,11 @@ def test_S13_upcalls_demo_cold_disk_read(userland, base_image, tmp_path):
 
 # ---- Anderson et al. 1991: speedup of a parallel computation that blocks for I/O ----
 
-@pytest.mark.parametrize("seed", [0, 5])
+@pytest.mark.parametrize("seed", [0, 16])
 def test_sa_speedup_with_blocking_io(userland, seed):
-    """8 threads x 5 rounds of ~200 us of work + 100 us in nanosleep, on 4 harts. Seed 5
-    gave SA's worst figure of seeds 0-16 (speedup 5.12; 5.12-5.59 over those seeds, M:N
-    3.97-3.98, 1:1 5.66)."""
+    """8 threads x 5 rounds of ~200 us of work + 100 us in nanosleep, on 4 harts. Seed 16
+    gave SA's worst figure of seeds 0-16 (speedup 5.12; 5.12-5.60 over those seeds, M:N
+    3.97-3.98, 1:1 5.65-5.69)."""
     r = run("sa_speedup", cpus=4, seed=seed)
     ok(r, "sa_speedup")
     t = {m: int(v) for m, v in re.findall(r"^(serial|M:1|M:N|1:1|SA)\b.* (\d+) +[\d.]+$", r.output, re.M)}
