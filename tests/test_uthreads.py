@@ -85,19 +85,24 @@ def test_api_create_join_sync_errors(userland, utest, args):
 
 
 def sa_fuzz_cases(n, first_seed):
-    """n (cpus, vps, churn, seed) cases: seeds from first_seed, machines of 2-4 harts, 2-4
-    vps (more vps than harts included), every other one beside a second SA process that
-    keeps changing its concurrency (so vps are taken back and given again)."""
-    return [(2 + s % 3, 2 + (s // 3) % 3, s % 2 == 0, s) for s in range(first_seed, first_seed + n)]
+    """n (cpus, vps, mode, seed) cases: seeds from first_seed, machines of 2-4 harts, 2-4
+    vps (more vps than harts included); every other one beside a second SA process that
+    keeps changing its concurrency (so vps are taken back and given again), every third
+    one with 30 us timer preemption (uthread_preempt)."""
+    def mode(s):
+        return "+".join(m for m, on in (("churn", s % 2 == 0), ("tick", s % 3 == 0)) if on) or "-"
+    return [(2 + s % 3, 2 + (s // 3) % 3, mode(s), s) for s in range(first_seed, first_seed + n)]
 
 
-def check_sastress(utest, cpus, vps, churn, seed):
-    args = ("sastress", str(vps)) + (("churn",) if churn else ())
+def check_sastress(utest, cpus, vps, mode, seed):
+    churn = "churn" in mode
+    args = ("sastress", str(vps), mode)
     r = run(utest, *args, cpus=cpus, seed=seed, max_time=2_000_000_000, trace=True)
     assert r.status == 0 and "counter 1200 " in r.output and r.output.endswith("ALL OK\n"), \
-        f"cpus {cpus} vps {vps} churn {churn} seed {seed}\n" + r.output + r.log
+        f"cpus {cpus} vps {vps} {mode} seed {seed}\n" + r.output + r.log
     assert "ok sa_once" in r.output and "ok sa_iterations" in r.output
     assert not churn or "ok sa_churn" in r.output
+    assert "tick" not in mode or not re.search(r"preemptions 0\b", r.output)
     announced, unblocked = set(), 0                 # UNBLOCKED never overtakes its BLOCKED
     for e in r.kernel.events:
         if e.kind == "upcall":
@@ -110,19 +115,19 @@ def check_sastress(utest, cpus, vps, churn, seed):
     assert unblocked > 0
 
 
-@pytest.mark.parametrize("cpus,vps,churn,seed", sa_fuzz_cases(10, 1))
-def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, churn, seed):
+@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(10, 1))
+def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, mode, seed):
     """Fuzzing the interleavings: mutexes, semaphores, yields and sleeps under SA; every
     thread does each iteration exactly once (none lost, none run twice or on two vps at
     once), no deadlock (a time limit), for many seeds and machine shapes, with and without
-    processor reallocation."""
-    check_sastress(utest, cpus, vps, churn, seed)
+    processor reallocation and timer preemption."""
+    check_sastress(utest, cpus, vps, mode, seed)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cpus,vps,churn,seed", sa_fuzz_cases(60, 11))
-def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, churn, seed):
-    check_sastress(utest, cpus, vps, churn, seed)
+@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(60, 11))
+def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, mode, seed):
+    check_sastress(utest, cpus, vps, mode, seed)
 
 
 def test_api_on_one_hart(userland, utest):
@@ -135,7 +140,7 @@ def test_bound_threads_own_lwps_and_pool_grows_and_shrinks(userland, utest):
     assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log
 
 
-@pytest.mark.parametrize("model", ["m1", "mn"])
+@pytest.mark.parametrize("model", ["m1", "mn", "sa"])
 def test_timer_preemption_shares_the_processor(userland, utest, model):
     r = run(utest, "preempt", model, trace=True)
     assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log
@@ -144,11 +149,13 @@ def test_timer_preemption_shares_the_processor(userland, utest, model):
     assert len(ticks) >= 5                                  # SIGVTALRM drove the switches
 
 
-@pytest.mark.parametrize("cpus,nlwps,seed", [(1, 1, 0), (2, 3, 1), (4, 4, 2)])
-def test_mn_preemptive_stress(userland, utest, cpus, nlwps, seed):
-    """Mutexes, conditions, semaphores, bound threads and 30 us timer ticks at once; new
-    LWPs take ticks before their first instruction (tp = 0)."""
-    r = run(utest, "stress", str(nlwps), cpus=cpus, seed=seed)
+@pytest.mark.parametrize("cpus,nlwps,seed,model", [(1, 1, 0, "mn"), (2, 3, 1, "mn"), (4, 4, 2, "mn"),
+                                                   (1, 2, 3, "sa"), (2, 3, 4, "sa"), (4, 3, 5, "sa")])
+def test_preemptive_stress_with_bound_threads(userland, utest, cpus, nlwps, seed, model):
+    """Mutexes, conditions, semaphores, bound threads and 30 us timer ticks at once, on
+    LWPs (M:N: new LWPs take ticks before their first instruction, tp = 0) or on scheduler
+    activations (ticks land in upcall handlers, bound threads are plain LWPs beside the vps)."""
+    r = run(utest, "stress", str(nlwps), model, cpus=cpus, seed=seed, max_time=5 * 10**9)
     assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log
     assert num(r"preemptions (\d+)", r.output, int) > 0
 

@@ -341,9 +341,9 @@ static void *hog(void *arg)
     return 0;
 }
 
-static int preempt(int mn)
+static int preempt(int model)
 {
-    uthread_init(mn ? UTHREAD_MN : UTHREAD_M1, 2);
+    uthread_init(model, 2);
     check(uthread_preempt(-1) == EINVAL, "preempt_negative", "-1 accepted");
     check(uthread_preempt(200) == 0, "preempt_on", "uthread_preempt(200)");
     uthread_t t[4];
@@ -417,7 +417,7 @@ static void *stuck(void *arg)
     return 0;
 }
 
-/* ---- stress: M:N, preemptive, everything at once ---- */
+/* ---- stress: M:N (or SA), preemptive, everything at once ---- */
 
 static umutex_t sm = UMUTEX_INITIALIZER;
 static ucond_t sc = UCOND_INITIALIZER;
@@ -538,12 +538,14 @@ static int churn(void)
     return !ok;
 }
 
-static int sastress(int nvps, int with_churn)
+static int sastress(int nvps, int with_churn, int tick_us)
 {
     pid_t other = -1;
     if (with_churn && (other = fork()) == 0)
         exit(churn());
     check(uthread_init(UTHREAD_SA, nvps) == 0, "sa_init", "uthread_init(UTHREAD_SA) failed");
+    if (tick_us)
+        check(uthread_preempt(tick_us) == 0, "sa_preempt", "uthread_preempt failed");
     uthread_t t[SA_THREADS];
     for (long i = 0; i < SA_THREADS; i++)
         check(uthread_create(&t[i], sa_worker, (void *)i, 0) == 0, "sa_create", "create failed");
@@ -566,15 +568,17 @@ static int sastress(int nvps, int with_churn)
     }
     struct uthread_stats st;
     uthread_stats(&st);
-    printf("counter %ld critical %ld switches %ld vps %d\n", sa_counter, st.deferred, st.switches,
-           st.nlwps);
+    if (tick_us)
+        uthread_preempt(0);
+    printf("counter %ld critical %ld switches %ld vps %d preemptions %ld\n", sa_counter, st.deferred,
+           st.switches, st.nlwps, st.preemptions);
     printf(fails ? "SOME FAILED\n" : "ALL OK\n");
     return fails != 0;
 }
 
-static int stress(int nlwps)
+static int stress(int model, int nlwps)
 {
-    uthread_init(UTHREAD_MN, nlwps);
+    uthread_init(model, nlwps);
     uthread_preempt(30);
     uthread_t t[8];
     for (long i = 0; i < 6; i++)
@@ -608,11 +612,13 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "bound"))
         return bound();
     if (!strcmp(mode, "preempt"))
-        return preempt(mn);
+        return preempt(mn ? UTHREAD_MN : sa ? UTHREAD_SA : UTHREAD_M1);
     if (!strcmp(mode, "sastress"))
-        return sastress(argc > 2 ? atoi(argv[2]) : 2, argc > 3 && !strcmp(argv[3], "churn"));
+        return sastress(argc > 2 ? atoi(argv[2]) : 2, argc > 3 && strstr(argv[3], "churn") != 0,
+                        argc > 3 && strstr(argv[3], "tick") ? 30 : 0);
     if (!strcmp(mode, "stress"))
-        return stress(argc > 2 ? atoi(argv[2]) : 3);
+        return stress(argc > 3 && !strcmp(argv[3], "sa") ? UTHREAD_SA : UTHREAD_MN,
+                      argc > 2 ? atoi(argv[2]) : 3);
     if (!strcmp(mode, "libc"))
         return libc_mode();
     if (!strcmp(mode, "overflow")) {

@@ -18,7 +18,7 @@
 
 typedef struct uthread *uthread_t;
 enum { UTHREAD_M1 = 1, UTHREAD_MN = 2, UTHREAD_SA = 3 };
-enum { UTHREAD_BOUND = 1 };                       /* flag for uthread_create (MN only) */
+enum { UTHREAD_BOUND = 1 };                       /* flag for uthread_create (MN, SA) */
 
 int       uthread_init(int model, int nlwps);     /* nlwps: LWP pool (MN); M1 ignores it */
 int       uthread_create(uthread_t *t, void *(*fn)(void *), void *arg, int flags);

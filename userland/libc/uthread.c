@@ -781,8 +781,8 @@ int uthread_create(uthread_t *out, void *(*fn)(void *), void *arg, int flags)
         if (e)
             return e;
     }
-    if (flags & ~UTHREAD_BOUND || (flags & UTHREAD_BOUND && model != UTHREAD_MN))
-        return EINVAL;                          /* only M:N has LWPs to bind to */
+    if (flags & ~UTHREAD_BOUND || (flags & UTHREAD_BOUND && model == UTHREAD_M1))
+        return EINVAL;                          /* M:1 has no LWP to give it */
     size_t len = STACK_SIZE + PAGE;             /* + the guard page */
     struct uthread *me = cur();
     lib_lock(me);
