@@ -146,6 +146,12 @@ class Activations:
             self._find_vp(t.proc)
         self.k.procs.exit_lwp(t, 0)
 
+    def retire_idle(self, t) -> None:
+        """Idle activation t (in sa_yield) lost its vp: it ends; it had no thread to hand
+        back, so the library hears nothing."""
+        self._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
+        self.k.procs.exit_lwp(t, 0)
+
     # ---- hooks called by the scheduler and the trap path ----
     def on_block(self, t) -> None:
         """Activation t is about to sleep in the kernel: give its vp a new activation that
@@ -367,8 +373,7 @@ def sys_sa_yield(k, t):
             break
     t.sa_idle = False
     if t.sa_retire:                          # its vp was taken back: nothing to tell
-        k.sa._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
-        k.procs.exit_lwp(t, 0)
+        k.sa.retire_idle(t)
     if t.sa_wake or sa.wake_pending:         # sa_setconcurrency gave the processor back
         t.sa_wake = sa.wake_pending = False
         t.sa_pending.append((SA_UPCALL_NEWPROC, t, None))

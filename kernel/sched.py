@@ -400,8 +400,8 @@ class Scheduler:
         t = self.mythread()
         if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
             return INTERRUPTED
-        if (t.sa_vp is not None and not t.sa_blocked and not t.sa_idle and t.proc.sa.enabled
-                and not t.proc.exiting):
+        if (t.sa_vp is not None and not t.proc.exiting and t.proc.sa is not None and t.proc.sa.enabled
+                and not t.sa_blocked and not t.sa_idle):
             self.k.sa.on_block(t)             # its virtual processor goes on with an upcall
         t.state = SLEEPING
         t.chan = chan

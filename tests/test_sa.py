@@ -119,3 +119,15 @@ def test_broken_upcall_setup_kills_only_that_process(userland, sabad, mode, mess
     assert r.status == 128 + 11, r.output + r.log
     assert message in r.log and "not reached" not in r.output and "Traceback" not in r.log
     assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
+def test_exit_with_activations_and_a_file_to_commit(userland, sabad, base_image, tmp_path):
+    """exit closes a written file on the disk (the close sleeps for the journal) after the
+    process left the processor allocation: no upcall, no kernel error, the data is there."""
+    import shutil
+    disk = str(tmp_path / "fs.img")
+    shutil.copyfile(base_image, disk)
+    r = simulate(sabad, ["exitwrite", "/tmp/saexit"], cpus=2, max_time=2e9, disk=disk)
+    assert r.status == 0 and "Traceback" not in r.log, r.output + r.log
+    r = simulate("cat", ["/tmp/saexit"], cpus=1, max_time=2e9, disk=disk)
+    assert r.output == "written under SA\n"

@@ -5,13 +5,17 @@
      returns   an upcall handler that returns (there is nowhere to return to): SIGSEGV
      nostack   one upcall stack, used by NEWPROC and never given back; then a blocking
                call needs another for BLOCKED: SIGSEGV
-     unmapped  the only upcall stack is unmapped before sa_enable: SIGSEGV */
+     unmapped  the only upcall stack is unmapped before sa_enable: SIGSEGV
+     exitwrite FILE  not misuse: exits with activations on and a written file open, so
+               exit's close sleeps for the disk after the process left the allocation */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <uthread.h>
 
 struct sa_t { void *ctx; int id; int cpu; };
 long __sys_sa_register(void *upcall, long flags, long crit_off);
@@ -143,6 +147,12 @@ int main(int argc, char **argv)
         printf("not reached\n");
         return 0;
     }
-    fprintf(stderr, "usage: sabad args|returns|nostack|unmapped\n");
+    if (!strcmp(mode, "exitwrite") && argc > 2) {
+        uthread_init(UTHREAD_SA, 2);            /* the library: disk reads block (upcalls) */
+        int fd = open(argv[2], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        write(fd, "written under SA\n", 17);
+        _exit(fd < 0);
+    }
+    fprintf(stderr, "usage: sabad args|returns|nostack|unmapped|exitwrite FILE\n");
     return 2;
 }
