@@ -432,11 +432,14 @@ static void grow_pool(void)
 
    Critical sections (the paper's recovery, by continuation). A context is inside the
    library if its thread's nopreempt flag is set (the library lock may be held, queues may
-   be half updated; handlers always have it set), its sp is on an upcall stack (a handler
-   stopped before it set tp), or its pc is inside __usa_load. Such a context is not queued:
-   the handler resumes it at once on this activation, from its thread's mc, so it goes on
-   and leaves the critical section itself. A context stopped inside __usa_load is resumed
-   by restarting the load from the buffer its gp points at (the load is idempotent).
+   be half updated; handlers always have it set) or its tp is 0 and its sp on an upcall
+   stack (a handler stopped before it set tp). Such a context is not queued: the handler
+   resumes it at once on this activation, from its thread's mc, so it goes on and leaves
+   the critical section itself; only a thread spinning for the lock (it holds none) may be
+   handed back instead, when another context must be continued. A context stopped while
+   loading a thread's mc (__uswitch_mc's tail, __usa_load) restarts the load from that mc,
+   which is intact: at once if it is a critical context, else later, as a runnable thread.
+   Details and the cases in order: docs/uthreads.md.
 
    Upcall stacks. A handler gives its stack back (sa_free, then sa_stacks by a later handler
    that holds the library lock) just before it switches away for good. */
