@@ -27,6 +27,7 @@
                                       futex ping-pong, the pipe ping-pong
    The kernel-thread and process columns are the rows above (switches doubled); the user
    ones are measured in a child per model. docs/costs.md compares them with the paper's. */
+#include <demo.h>
 #include <kos.h>
 #include <sched.h>
 #include <stdio.h>
@@ -50,8 +51,6 @@ struct row { const char *name; double v, h; };
 static int rounds = 200;
 static volatile int word;
 static struct stamp ping_t0, ping_t1;
-
-static long ns(struct timespec ts) { return ts.tv_sec * 1000000000L + ts.tv_nsec; }
 
 static struct stamp stamp(void)
 {

@@ -9,6 +9,7 @@
    threads waiting to run, adds an LWP (Solaris's SIGWAITING idea), and they run on it.
    SA with 1 virtual processor: the kernel's BLOCKED upcall runs threads 2-4 on it.
    uevent markers 200 and 201 bracket the sleep; 202 (arg = chunks) follows it. */
+#include <demo.h>
 #include <kos.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +28,6 @@ static long sleep_us = 3000;
 static long before, during, slept_ns;
 static int lwp_sleeper, lwp_during[NW];
 static volatile int asleep;
-
-static long now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static long total(void)
 {

@@ -5,6 +5,7 @@
    virtual times (CLOCK_MONOTONIC: 1 instruction = 1 ns) and their ratio.
      s11_parallel [m1|mn] [NLWPS] [N]     default m1; 4 LWPs for mn; N = 250000 iterations
    M:1 on 4 harts: ratio about 1 (no speedup). M:N with 4 LWPs: about 0.25. */
+#include <demo.h>
 #include <kos.h>
 #include <sched.h>
 #include <stdio.h>
@@ -18,13 +19,6 @@
 
 static long iters = 250000;
 static int hart_of[NT], lwp_of[NT];
-
-static long now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 __attribute__((noinline)) static unsigned long work(int i, long n)
 {

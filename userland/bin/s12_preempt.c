@@ -7,6 +7,7 @@
                                  SIGVTALRM after every Q us of user time and the library's
                                  handler switches threads: all three advance together
    A 4th argument N sets the iterations per thread (default 1000000). */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,6 @@
 static long iters = 1000000;
 static volatile long progress[NT];
 static long seen[NT], end_ns[NT], t0;
-
-static long now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 /* Never yields, never calls the library: only a timer can take the processor away. */
 static void *spin(void *arg)

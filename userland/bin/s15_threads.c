@@ -2,6 +2,7 @@
    s15_threads [N]: N threads (default 4) of the 1:1 library each print their lwpid and
    hart, then sleep; meanwhile main runs /bin/ps (fork + exec) and checks that every
    thread appears in it as an LWP of this process. */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +38,7 @@ static void *worker(void *arg)
 static char *run_ps(void)
 {
     static char out[8192];
-    FILE *f = popen("/bin/ps", "r");
-    if (!f)
-        return 0;
-    size_t len = fread(out, 1, sizeof out - 1, f);
-    out[len] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : 0;
+    return capture("/bin/ps", out, sizeof out) == 0 ? out : 0;
 }
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
    the LWPs of every process, each backed by a kernel thread, and beside them pure kernel
    threads (PID 0, name in brackets: the reaper, the deferred-work daemon) that have no
    user context at all. This program starts 2 threads, runs ps and checks both kinds. */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,7 @@ static void *idle(void *arg)
 static char *run_ps(void)
 {
     static char out[8192];
-    FILE *f = popen("/bin/ps", "r");
-    if (!f)
-        return 0;
-    size_t len = fread(out, 1, sizeof out - 1, f);
-    out[len] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : 0;
+    return capture("/bin/ps", out, sizeof out) == 0 ? out : 0;
 }
 
 int main(void)

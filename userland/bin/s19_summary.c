@@ -7,6 +7,7 @@
      S10  s10_block             work the other threads did while one slept in the kernel
      S11  s11_parallel          virtual time of 4 CPU-bound threads / the serial time
    Run it on 4 harts (the default of tools.run). Each demo's own output is shown first. */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,9 @@ static char out[8192];
    `out`; its exit status, or -1. */
 static int run(const char *cmd)
 {
-    FILE *f = popen(cmd, "r");
-    if (!f)
-        return -1;
-    size_t len = fread(out, 1, sizeof out - 1, f);
-    out[len] = 0;
-    int st = pclose(f);
+    int st = capture(cmd, out, sizeof out);
     printf("$ %s\n%s", cmd, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 /* The (non-negative, decimal) number after `key` in out, or -1. */

@@ -5,6 +5,7 @@
    s20_parallel block [N]: thread 0 blocks in nanosleep for 1.5x the time one thread needs
      for N iterations while threads 1-3 compute; when thread 0 wakes it records how far the
      other three got: on 4 harts they have all finished, blocking did not stop them. */
+#include <demo.h>
 #include <kos.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,6 @@ static long done_at[NT];
 static int hart_start[NT], hart_end[NT];
 static long t0;
 static long sleep_ns, woke_at, seen[NT];
-
-static long now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static long host_now(void)
 {

@@ -3,6 +3,7 @@
    of them asks the kernel what it sees: lwpinfo() for this process, and the output of
    `ps`. Both show one LWP, the same one every user thread reports from lwp_self().
      s9_onelwp [ROUNDS]      rounds of work per thread (default 20) */
+#include <demo.h>
 #include <kos.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +28,7 @@ static unsigned long work(unsigned long x)
 /* Run ps with its output in ps_out; the whole process waits for it (M:1: one LWP). */
 static int run_ps(void)
 {
-    FILE *f = popen("/bin/ps", "r");
-    if (!f)
-        return -1;
-    size_t len = fread(ps_out, 1, sizeof ps_out - 1, f);
-    ps_out[len] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return capture("/bin/ps", ps_out, sizeof ps_out) == 0 ? 0 : -1;
 }
 
 /* The kernel's view of this process: its LWPs (lwpinfo) and its rows in ps. */

@@ -16,6 +16,7 @@
    join, CLOCK_MONOTONIC: 1 instruction = 1 ns) and the speedup over the serial time.
      sa_speedup [T [R [C [IO_US]]]]   default 8 threads, 5 rounds, 50000 iterations, 100 us
    Expected on 4 harts: M:1 about 1; SA about 1:1, both above M:N. */
+#include <demo.h>
 #include <errno.h>
 #include <kos.h>
 #include <stdio.h>
@@ -33,13 +34,6 @@ static const char *names[NMODELS] = { "M:1", "M:N", "1:1", "SA" };
 static int nthreads = 8, rounds = 5, harts = 1;
 static long iters = 50000, io_us = 100;
 static int model;
-
-static long now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 __attribute__((noinline)) static unsigned long work(unsigned long x, long n)
 {

@@ -22,6 +22,7 @@
    (CLOCK_MONOTONIC: 1 cycle = 1 ns) per one-way switch, averaged over ROUNDS round trips,
    with host microseconds beside it.
      solaris [ROUNDS]       default 200 */
+#include <demo.h>
 #include <kos.h>
 #include <sched.h>
 #include <stdio.h>
@@ -42,8 +43,6 @@ static int p2c[2], c2p[2];                  /* process 1 -> 2 and back */
 static usem_t to3 = USEM_INITIALIZER(0), to1 = USEM_INITIALIZER(0), t5_done = USEM_INITIALIZER(0);
 static double cost_v[3], cost_h[3];         /* T1-T2, T1-T3, T3-T4 */
 static int lwp_t1, lwp_t2, lwp_t3;
-
-static long ns(struct timespec ts) { return ts.tv_sec * 1000000000L + ts.tv_nsec; }
 
 static struct stamp stamp(void)
 {

@@ -1,0 +1,36 @@
+#ifndef _DEMO_H
+#define _DEMO_H
+/* Helpers the demo programs of userland/bin share; not part of the C library. */
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* A timespec in nanoseconds. */
+static inline long ns(struct timespec ts)
+{
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Virtual time in ns: CLOCK_MONOTONIC counts 1 ns per guest instruction (deterministic). */
+static inline long now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ns(ts);
+}
+
+/* Run the command line cmd (a program in /bin and its arguments, through popen) with its
+   output in out (at most size - 1 bytes, NUL-terminated): its exit status, or -1. */
+static inline int capture(const char *cmd, char *out, size_t size)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(out, 1, size - 1, f);
+    out[len] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#endif
