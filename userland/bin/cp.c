@@ -1,18 +1,13 @@
 /* cp SRC DST, cp SRC... DIR: copy files (the copy is on the disk when cp exits). */
 #include <errno.h>
 #include <fcntl.h>
+#include <srcdst.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static char buf[65536];
-
-static const char *base(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s && s[1] ? s + 1 : p;
-}
 
 static int copy(const char *src, const char *dst)
 {
@@ -62,25 +57,5 @@ static int copy(const char *src, const char *dst)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: cp SRC DST | cp SRC... DIR\n");
-        return 2;
-    }
-    const char *dst = argv[argc - 1];
-    struct stat st;
-    int todir = stat(dst, &st) == 0 && S_ISDIR(st.st_mode);
-    if (argc > 3 && !todir) {
-        fprintf(stderr, "cp: %s: not a directory\n", dst);
-        return 1;
-    }
-    int status = 0;
-    for (int i = 1; i < argc - 1; i++) {
-        char target[512];
-        if (todir)
-            snprintf(target, sizeof target, "%s/%s", dst, base(argv[i]));
-        else
-            snprintf(target, sizeof target, "%s", dst);
-        status |= copy(argv[i], target);
-    }
-    return status;
+    return each_target(argc, argv, "cp", copy);
 }
