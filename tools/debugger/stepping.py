@@ -136,27 +136,29 @@ class Stepper:
             self.s.sync_hooks()
 
     # ---- the commands ----
-    def stepi(self, n=1, over=False):
-        """Execute n instructions of the selected thread (calls as one with over)."""
-        s = self.s
-        t = s.thread()
-        tid = t.tid
+    def _repeat(self, n, one):
+        """one(tid) n times on the selected thread; a stop in user code ends it early."""
+        tid = self.s.thread().tid
         self.events = []
         try:
             for _ in range(n):
-                pc, sp, _ra = self._regs(t)
-                code = s.read(pc, 4, t) or s.read(pc, 2, t) or b""
-                clen = is_call(code, pc) if over else 0
-                if clen:
-                    user = self.run_to(tid, [pc + clen], sp)
-                else:
-                    user = self._one(tid)
+                user = one(tid)
                 if user is not None:
                     return user
-                t = self._thread(tid)
         finally:
             self._end()
         return self.s.make_stop("step", tid)
+
+    def stepi(self, n=1, over=False):
+        """Execute n instructions of the selected thread (calls as one with over)."""
+        return self._repeat(n, lambda tid: self._insn(tid, over))
+
+    def _insn(self, tid, over):
+        t = self._thread(tid)
+        pc, sp, _ra = self._regs(t)
+        code = self.s.read(pc, 4, t) or self.s.read(pc, 2, t) or b""
+        clen = is_call(code, pc) if over else 0
+        return self.run_to(tid, [pc + clen], sp) if clen else self._one(tid)
 
     def _one(self, tid):
         t = self._thread(tid)
@@ -179,18 +181,7 @@ class Stepper:
 
     def step(self, n=1, over=False, until=False):
         """Source-line step (into calls with line info unless over)."""
-        s = self.s
-        t = s.thread()
-        tid = t.tid
-        self.events = []
-        try:
-            for _ in range(n):
-                user = self._line(tid, over, until)
-                if user is not None:
-                    return user
-        finally:
-            self._end()
-        return s.make_stop("step", tid)
+        return self._repeat(n, lambda tid: self._line(tid, over, until))
 
     def _line(self, tid, over, until):
         s, p = self.s, self.s.prog
