@@ -94,10 +94,6 @@ class Machine:
     def set_timer(self, hid: int, deadline: int) -> None:
         self.timer[hid] = deadline
 
-    def flush_tlb_all(self) -> None:
-        for h in self.harts:
-            h.flush_tlb()
-
     def flush_code_all(self, pa: int, length: int) -> None:
         for h in self.harts:
             h.flush_code(pa, length)

@@ -7,9 +7,10 @@ fork are mapped read-only with PTE_COW; the first write copies them (or takes th
 when the refcount is 1).
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
-upgrading RO->RW needs no flush; removing or downgrading one does (flush_tlb_all), and so
-does moving a page to another frame (a COW copy): the other harts running this address
-space may hold a read-only entry for the old frame (shootdown).
+upgrading RO->RW needs no flush; removing or downgrading one does, and so does moving a
+page to another frame (a COW copy: the other harts running this address space may hold a
+read-only entry for the old frame). shootdown() flushes every hart that runs it; the
+others flush when they next load its satp.
 """
 import bisect
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ class AddressSpace:
             self.kalloc.decref(mmu.pte_pa(pte))
             n += 1
         if n:
-            self.k.machine.flush_tlb_all()
+            self.shootdown()
         return n
 
     def remove_range(self, start: int, end: int) -> None:
@@ -176,7 +177,7 @@ class AddressSpace:
                 cow = bool(pte & PTE_COW) and bool(prot & PTE_W)
                 self.map_page(va, mmu.pte_pa(pte), prot, cow=cow)
         self.regions = sorted(pieces, key=lambda x: x.start)
-        self.k.machine.flush_tlb_all()
+        self.shootdown()
 
     # ---- faults ----
     def fault(self, va: int, access: int) -> bool:
@@ -209,8 +210,8 @@ class AddressSpace:
         return False               # present, and the region forbids it: a real violation
 
     def shootdown(self) -> None:
-        """A page of this address space moved to another frame: flush the TLB of every
-        hart that runs it now (the others flush when they load its satp)."""
+        """A mapping of this address space was removed, downgraded or moved to another
+        frame: flush the TLB of every hart that runs it now."""
         for c in self.k.sched.cpus:
             if c.aspace is self:
                 c.hart.flush_tlb()
@@ -309,7 +310,7 @@ class AddressSpace:
             raise
         finally:
             if downgraded:
-                self.k.machine.flush_tlb_all()
+                self.shootdown()
         return child
 
     def destroy(self) -> None:
