@@ -88,7 +88,7 @@ int main(void)
         _exit(0);
     }
     waitpid(pid, &status, 0);
-    usleep(100000);
+    usleep(300000);                 /* the orphan prints meanwhile */
     if ((pid = fork()) == 0)
         _exit(setpgid(0, 0) == 0 && getpgid(0) == getpid() ? 0 : 1);
     waitpid(pid, &status, 0);
