@@ -105,6 +105,22 @@ def binary(name):
     return out
 
 
+def test_cc_musl_command_line(userland, tmp_path, capsys):
+    """`tools.cc --musl` as a student types it: a static riscv64 Linux executable, -lNAME
+    accepted (musl has libm and libpthread inside libc), errors as one line and status 2."""
+    from tools import cc
+    src = tmp_path / "p.c"
+    src.write_text("#include <math.h>\n#include <stdio.h>\n"
+                   "int main(void) { printf(\"%.0f\\n\", sqrt(49.0)); return 0; }\n")
+    out = tmp_path / "p"
+    assert cc.main(["--musl", "-O2", "-o", str(out), str(src), "-lm", "-lpthread"]) == 0
+    assert simulate(str(out), cpus=1).output == "7\n"
+    assert cc.main(["-lm", "-o", str(out), str(src)]) == 2
+    assert cc.main(["--musl", "-o", str(out), str(tmp_path / "missing.c")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["cc: -lm: libraries only with --musl", f"cc: {tmp_path / 'missing.c'}: no such file"]
+
+
 def test_every_program_has_a_case_and_an_expected_output():
     names = {os.path.splitext(f)[0] for f in os.listdir(SRC) if f.endswith((".c", ".cc"))}
     assert names == set(CASES)
