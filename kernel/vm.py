@@ -1,39 +1,35 @@
 """Address spaces: Sv39 page tables in guest RAM, regions, demand paging, COW, W^X, copyin/copyout.
 
-An AddressSpace owns a root page-table frame, the intermediate tables under it and a
-RegionMap (vma.py) of sorted, disjoint, page-aligned regions. A user page is present in the
-page table only after it was touched: then it gets a zeroed frame (demand zero), or, in a
-region backed by the executable's file (exec.py), a frame filled from the file, read
-through the file system by the faulting thread (which may sleep on the disk).
+An AddressSpace owns a root page-table frame, the tables under it and a RegionMap (vma.py)
+of sorted, disjoint, page-aligned regions. A user page is present only after it was
+touched: it then gets a zeroed frame, or, in a region backed by the executable's file
+(exec.py), a frame filled from the file by the faulting thread (which may sleep on the disk).
 
-Invariants of every present leaf PTE (one function, _perm, computes the permission for
-faults, fork and mprotect alike):
-- Private frames. A PTE grants W only while its frame is referenced by this mapping alone
-  (refcount 1). A frame shared after fork (or the signal trampoline, shared by every
-  process) is mapped without W, whatever its region's protection was at fork or is now; the
-  first write where the region allows it copies the frame, or takes it over once the
-  refcount is back to 1. So making a page writable later (mprotect) never writes a shared
-  frame. PTE_COW marks a PTE whose W is withheld for this reason (the debugger shows it; the
-  fault path decides by the refcount, not by the mark).
-- W^X, for code coherence. Each hart keeps code it translated until the kernel drops it, and
-  does not notice stores by other harts or by the kernel. So no PTE grants both W and X: a
-  page of a region allowing both is mapped in W mode (R, W) or X mode (R, X). A store to an
-  X-mode page faults and the kernel switches it to W mode, an instruction fetch from a W-mode
-  page faults and it switches it to X mode, and granting W to a frame that may hold
-  translated code first drops that code on every hart (kalloc.drop_code). Harts translate only
-  from frames mapped X, and a frame is written only through a PTE granting W (user stores,
-  and the kernel's copyout, which faults like a store), so no hart runs a translation of bytes
-  that changed since: not after a store by another hart, nor after read() into the page, nor
-  after the thread moved to another hart, whatever the program does with fence.i
-  (riscv_flush_icache has nothing left to do). mprotect adding X needs nothing more: the
-  frame was last written while mapped W, which dropped its code. This holds because a
-  writable frame is mapped by one address space only (the rule above): MAP_SHARED does not
-  exist yet, and whoever adds it must make W^X hold per frame, across address spaces.
-  The mode switches are an emulator artifact, not a cost of real hardware: the scheduler hands
-  them to coherence() without entering the kernel, they cost no virtual time, and they are
-  counted apart ("wx_faults"), not as page faults. A store whose own instruction lies in the
-  page it writes can run in neither mode: coherence() runs that one instruction on its hart
-  with the page mapped W and X, then drops the frame's code on every hart and maps it X again.
+Invariants of every present leaf PTE (_perm computes them for faults, fork and mprotect):
+- Private frames. A PTE grants W only while its frame's refcount is 1. A frame shared after
+  fork (or the signal trampoline, shared by every process) is mapped without W, whatever its
+  region's protection was at fork or is now; the first write where the region allows it
+  copies the frame, or takes it over once the refcount is back to 1. So a page made writable
+  later (mprotect) never writes a shared frame. PTE_COW marks a PTE whose W is withheld for
+  this reason (the debugger shows it; the fault path decides by the refcount).
+- W^X, for code coherence. Each hart keeps the code it translated until the kernel drops it,
+  and does not notice stores by other harts or by the kernel. So no PTE grants both W and X:
+  a page of a region allowing both is mapped in W mode (R, W) or X mode (R, X); a store to an
+  X-mode page faults and switches it to W mode, a fetch from a W-mode page switches it to X
+  mode, and granting W to a frame that may hold translated code first drops that code on
+  every hart (kalloc.drop_code). Harts translate only from frames mapped X, and a frame is
+  written only through a PTE granting W (user stores, and copyout, which faults like a
+  store), so no hart runs a translation of bytes that changed since: not after a store by
+  another hart, nor after read() into the page, nor after a move to another hart, whatever
+  the program does with fence.i. mprotect adding X needs nothing more: the frame was last
+  written while mapped W, which dropped its code. This holds because a writable frame is
+  mapped by one address space (the rule above): MAP_SHARED does not exist yet, and whoever
+  adds it must make W^X hold per frame, across address spaces.
+  The mode switches are an emulator artifact: the scheduler hands them to coherence()
+  without entering the kernel, they cost no virtual time and are counted as "wx_faults", not
+  as page faults. A store whose own instruction lies in the page it writes can run in neither
+  mode: coherence() runs that instruction alone on its hart with the page W and X, then drops
+  the frame's code on every hart and maps it X again.
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
 upgrading it (adding W or X) needs no flush; removing or downgrading one does (a W^X switch
@@ -214,9 +210,9 @@ class AddressSpace:
         self.mem.write64(a, mmu.pa_to_pte(pa, _LEAF_FLAGS | perm | (PTE_COW if cow else 0)))
         return bool(old & PTE_V) and (mmu.pte_pa(old) != pa or bool(old & _RWX & ~perm))
 
-    def map_page(self, va: int, pa: int, prot: int, cow: bool = False) -> None:
-        """Map va to frame pa with exactly the permissions prot (less W if cow)."""
-        if self._set(self.walk(va, True), pa, prot & ~PTE_W if cow else prot, cow):
+    def map_page(self, va: int, pa: int, prot: int) -> None:
+        """Map va to frame pa with exactly the permissions prot."""
+        if self._set(self.walk(va, True), pa, prot):
             self.shootdown()
 
     def unmap_range(self, start: int, end: int) -> int:
@@ -282,7 +278,9 @@ class AddressSpace:
             return False
         va = page_down(va)
         if access == PROT_X and self.pte(va) & PTE_X:
-            va += PAGE_SIZE            # see _straddle
+            # unicorn reports a fetch fault of an instruction that straddles two pages at the
+            # start of its translation block, on the first page: the next page is the one
+            va += PAGE_SIZE
         r = self.find(va)
         if r is None or not allows(r.prot, access):
             return False
@@ -312,10 +310,6 @@ class AddressSpace:
         if self._set(a, pa, perm, cow):
             self.shootdown()
         return True
-
-    # _straddle: unicorn reports a fetch fault of an instruction that straddles two pages at
-    # the start of its translation block, on the first page, which is mapped executable: the
-    # page to resolve is then the next one.
 
     def _page_in(self, r: Region, va: int, a: int, access: int) -> bool:
         """The first touch of page va of region r: a zeroed frame, filled from r's file if it
@@ -360,7 +354,7 @@ class AddressSpace:
         page = page_down(trap.tval)
         pte = self.pte(page) if 0 <= page < params.USER_TOP else 0
         if access == PROT_X and pte & PTE_X:
-            page += PAGE_SIZE                                # see _straddle
+            page += PAGE_SIZE                                # straddling: see fault()
             pte = self.pte(page) if page < params.USER_TOP else 0
         r = self.find(page) if pte & PTE_V else None
         if r is None or r.prot & (PROT_W | PROT_X) != PROT_W | PROT_X or pte & access:
@@ -406,10 +400,6 @@ class AddressSpace:
             except (OutOfMemory, PageInError):
                 break
         raise Fault(va)
-
-    def resolve_present(self, va: int) -> int:
-        """Physical address of va in a page the kernel itself mapped."""
-        return mmu.pte_pa(self.pte(va)) | (va & (PAGE_SIZE - 1))
 
     def check(self, va: int, n: int, access: int) -> None:
         """Raise Fault unless [va, va+n) lies in regions allowing access (no paging in)."""
@@ -469,9 +459,8 @@ class AddressSpace:
 
     # ---- fork and teardown ----
     def fork(self):
-        """A copy-on-write duplicate: every present frame is shared, and neither side's PTE
-        keeps W (the private-frame rule). Raises OutOfMemory (after cleaning up) if frames
-        run out."""
+        """A copy-on-write duplicate: every present frame shared, neither side's PTE keeping
+        W. Raises OutOfMemory (after cleaning up) if frames run out."""
         child = AddressSpace(self.k)
         child.regions = self.regions.copy()
         for b in self.backings:
@@ -505,9 +494,6 @@ class AddressSpace:
         backings, self.backings = self.backings, set()
         for b in backings:
             b.release()
-
-    def resident_pages(self) -> int:
-        return sum(1 for _ in self.present(0, params.USER_TOP))
 
 
 def _mergeable(r, prot) -> bool:
