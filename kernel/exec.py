@@ -55,8 +55,12 @@ class FileBacking:
     def hold(self) -> None:
         """Raises SysError(ETXTBSY) at the first hold if the file is open for writing."""
         if self.users == 0:
-            self.k.fsys.deny_write(self.ino)
             self.ino.opened()
+            try:
+                self.k.fsys.deny_write(self.ino)
+            except SysError:
+                self.ino.closed(False)
+                raise
         self.users += 1
 
     def release(self) -> None:
