@@ -272,8 +272,10 @@ class Scheduler:
                     vt = p.vtimer
                     budget = until - now if vt is None else min(until - now, max(1, vt[0]))  # exact expiry
                     trap = h.run(budget, now)
-                    if trap.cause in WX_CAUSES:
-                        trap = p.aspace.coherence(h, trap, now)     # W^X switches (vm.py): no kernel entry
+                    while trap.cause in WX_CAUSES:          # W^X switches (vm.py): no kernel entry
+                        done, trap = trap, p.aspace.coherence(h, trap, now, budget)
+                        if trap is done:
+                            break
                     n = trap.executed
                     h.time = now + n
                     cpu.instret += n

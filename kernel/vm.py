@@ -28,8 +28,8 @@ Invariants of every present leaf PTE (_perm computes them for faults, fork and m
   The mode switches are an emulator artifact: the scheduler hands them to coherence()
   without entering the kernel, they cost no virtual time and are counted as "wx_faults", not
   as page faults. A store whose own instruction lies in the page it writes can run in neither
-  mode: coherence() runs that instruction alone on its hart with the page W and X, then drops
-  the frame's code on every hart and maps it X again.
+  mode: its hart runs the rest of its slice with the page W and X (_own_page), then the
+  frame's code is dropped on every hart and the page mapped X again.
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
 upgrading it (adding W or X) needs no flush; removing or downgrading one does (a W^X switch
@@ -63,8 +63,7 @@ def page_up(a: int) -> int:
 
 
 def allows(prot: int, access: int) -> bool:
-    """Does a region of protection prot allow access? W implies R, as Linux on RISC-V
-    (and Sv39 reserves W without R)."""
+    """Does a region of protection prot allow access? W implies R (Linux on RISC-V)."""
     return bool(prot & access) or (access == PROT_R and bool(prot & PROT_W))
 
 
@@ -346,10 +345,10 @@ class AddressSpace:
             self._set(pte_at, pa, *self._perm(r, pa, access))
         return True
 
-    def coherence(self, hart, trap: Trap, now: int) -> Trap:
-        """trap is a page fault of `hart`, which runs this address space. If it is a W^X mode
-        switch, make it and return a CAUSE_BUDGET trap: the instruction runs again, the
-        kernel is not entered and nothing is charged. Otherwise return trap."""
+    def coherence(self, hart, trap: Trap, now: int, budget: int) -> Trap:
+        """trap ended a run of `hart` (on this space) started at now with budget. A W^X switch
+        is made here, free, and replaced by a CAUSE_BUDGET trap (the instruction runs again)
+        or by the trap ending _own_page's run; any other trap is returned as it is."""
         access = PROT_X if trap.cause == CAUSE_INSN_PAGE else PROT_W
         page = page_down(trap.tval)
         pte = self.pte(page) if 0 <= page < params.USER_TOP else 0
@@ -365,20 +364,21 @@ class AddressSpace:
             return trap                # a COW copy: a page fault proper
         self.k.trap.stats["wx_faults"] += 1
         if access == PROT_W and page in (page_down(trap.epc), page_down(trap.epc + 3)):
-            return self._step(hart, trap, now, r, a, pa)
+            return self._own_page(hart, trap, now, budget, r, a, pa)
         if self._set(a, pa, *self._perm(r, pa, access, pte)):
             self.shootdown()
         return Trap(CAUSE_BUDGET, trap.epc, 0, trap.executed)
 
-    def _step(self, hart, trap, now, r, a, pa) -> Trap:
-        """The store at trap.epc writes the page it is fetched from: run it alone on its hart
-        with the page mapped W and X (nothing else runs meanwhile), then back to X mode."""
+    def _own_page(self, hart, trap, now, budget, r, a, pa) -> Trap:
+        """The store at trap.epc writes its own page: the hart runs the rest of its budget with
+        the page W and X (no other hart runs meanwhile; unicorn keeps a hart's code coherent
+        with its own stores), then the frame's code is dropped everywhere and the page is X."""
         self._set(a, pa, _RWX)
-        step = hart.run(1, now + trap.executed)
+        run = hart.run(budget - trap.executed, now + trap.executed)
         self.kalloc.drop_code(pa)
         self._set(a, pa, *self._perm(r, pa, PROT_X))
         self.shootdown()
-        return step._replace(executed=trap.executed + step.executed)
+        return run._replace(executed=trap.executed + run.executed)
 
     def shootdown(self) -> None:
         """A mapping of this address space was removed, downgraded or moved to another

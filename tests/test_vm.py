@@ -210,6 +210,15 @@ def test_written_code_is_never_stale(userland, guest, mode):
         assert st["wx_faults"] >= 20
 
 
+def test_store_into_its_own_page_runs_at_full_speed(userland, guest):
+    """A loop storing into the page it runs from: the page is W and X for the rest of the
+    hart's slice, so the switches are per slice, not per store (100,000 of them)."""
+    from tools.run import simulate
+    r = simulate(guest["smc"], ["loop"], cpus=2)
+    assert r.status == 0 and "loop: stale 0 of 20" in r.output, r.output + r.log
+    assert 0 < r.kernel.trap.stats["wx_faults"] < 20
+
+
 def test_wx_switches_do_not_enter_the_kernel(userland, guest):
     """W^X switches are an emulator artifact: no trap event, no page fault counted."""
     from tools.run import simulate
@@ -227,7 +236,7 @@ def test_wx_switch_is_not_charged(k):
     charged = []
     k.charge = charged.append
     trap = H.Trap(H.CAUSE_INSN_PAGE, 0x10000, 0x10000, 7)
-    out = a.coherence(None, trap, 0)
+    out = a.coherence(None, trap, 0, 100)
     assert out == H.Trap(H.CAUSE_BUDGET, 0x10000, 0, 7) and charged == []
     assert a.pte(0x10000) & mmu.PTE_X and not a.pte(0x10000) & mmu.PTE_W
     assert a.fault(0x10004, PROT_W) and charged == []    # the kernel's own switch is free too

@@ -7,7 +7,8 @@
                  fence.i and runs it;
    smc samepage: code stores a new instruction into its own page and runs it;
    smc mprotect: code written through a RW mapping, made RX, run on another hart;
-   smc flush:    riscv_flush_icache (Linux 259): 0 for flags 0 and 1, EINVAL for others.
+   smc flush:    riscv_flush_icache (Linux 259): 0 for flags 0 and 1, EINVAL for others;
+   smc loop:     a loop in its own page storing into that page 100,000 times.
    Each round writes `li a0, round; ret` and checks what the call returns. Prints
    "stale N of R" and exits 0 when N is 0. Needs 2 harts. */
 #include <errno.h>
@@ -129,6 +130,18 @@ static void samepage(void)
     }
 }
 
+/* At code: sw a1, 64(a0); addi a2, a2, -1; bnez a2, code; ret. */
+static void loop(void)
+{
+    code[0] = 0x04B52023;                            /* sw a1, 64(a0) */
+    code[1] = 0xFFF60613;                            /* addi a2, a2, -1 */
+    code[2] = 0xFE061CE3;                            /* bnez a2, .-8 */
+    code[3] = RET;
+    FENCE_I();
+    ((void (*)(void *, long, long))(void *)code)(code, 5, 100000);
+    result(5, (int)code[16]);
+}
+
 static void by_mprotect(void)
 {
     for (int r = 1; r <= ROUNDS; r++) {
@@ -173,6 +186,8 @@ int main(int argc, char **argv)
         by_mprotect();
     else if (!strcmp(mode, "flush"))
         flush();
+    else if (!strcmp(mode, "loop"))
+        loop();
     else
         return 2;
     printf("%s: stale %d of %d\n", mode, stale, ROUNDS);
