@@ -121,9 +121,9 @@ def test_real_gdb_attaches_breaks_reads_steps_and_lists_threads(prog):
     text = p.stdout
     assert "_start () at" in text
     assert re.search(r"\* 1 +Thread \d+ \(pid \d+ dbgthreads, running, hart \d\)", text)
-    assert re.search(r"hit Breakpoint 1, bump \(by=1\) at \S*tests/guest/dbgthreads.c:19", text)
-    assert re.search(r"#1  0x[0-9a-f]+ in worker \(arg=0x1\) at \S*tests/guest/dbgthreads.c:26", text)
-    assert re.search(r"a0\s+0x1\s+1", text) and "$1 = 1" in text and "$2 = 0" in text
+    assert re.search(r"hit Breakpoint 1, bump \(by=10\) at \S*tests/guest/dbgthreads.c:19", text)
+    assert re.search(r"#1  0x[0-9a-f]+ in worker \(arg=0xa\) at \S*tests/guest/dbgthreads.c:26", text)
+    assert re.search(r"a0\s+0xa\s+10", text) and "$1 = 10" in text and "$2 = 0" in text
     assert re.search(r"=> 0x[0-9a-f]+ <bump\+\d+>:", text)
     assert len(re.findall(r"Thread \d+ \(pid \d+ dbgthreads, \w+, (?:hart \d|no hart)\)", text)) >= 4
     assert "Hardware watchpoint 2: shared" in text and re.search(r"Old value = (\d+)\nNew value = (\d+)", text)

@@ -140,6 +140,7 @@ def print_stats(m: Machine, k: Kernel, out) -> None:
     print(f"context switches  {sum(c.switches for c in k.sched.cpus)}", file=out)
     print(f"syscalls          {st['syscalls']}", file=out)
     print(f"page faults       {st['page_faults']}", file=out)
+    print(f"W^X switches      {st['wx_faults']} (code coherence, no virtual time: docs/emulator.md)", file=out)
     print(f"free frames       {k.free_at_boot} at boot, {k.kalloc.nfree} at exit", file=out)
     if m.disk is not None:
         d, b = m.disk.stats, k.bio.stats
