@@ -2,7 +2,8 @@
 #define _LINEEDIT_H
 /* lineedit: a small line editor for a program reading from a terminal (the shell).
    le_readline switches the terminal to non-canonical mode (termios) for the time it reads
-   one line, edits the line itself and restores the terminal's settings before returning.
+   one line, reads the keys from it, shows and edits the line itself on standard output,
+   and restores the terminal's settings before returning.
 
    Keys: Left/Right (^B/^F) move, Home/End (^A/^E), Alt-b/Alt-f by word; Backspace, Delete,
    ^K (to the end), ^U (to the start), ^W (the word before) delete; Up/Down (^P/^N) walk the
