@@ -8,6 +8,7 @@ MAXARG = 64                         # argv + envp strings accepted by execve
 MAXARGLEN = 16 * 4096               # total bytes of argv + envp strings
 MAXPATH = 256                       # bytes in a path, NUL included
 PIPE_SIZE = 4096                    # bytes buffered in a pipe
+TTY_BUF = 4096                      # bytes of console input the tty holds (a line, or unread raw input); more is dropped
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
 SA_DEFER_NS = 2_000                 # a vp taken back inside a library critical section: retried after
 SA_DEFER_MAX = 25                   # retries before the vp is taken anyway (50 us)

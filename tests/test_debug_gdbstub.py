@@ -2,7 +2,6 @@
 real client, Debian's gdb-multiarch, in batch mode."""
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -108,7 +107,7 @@ def test_protocol_by_hand(prog):
     assert "shared 33" in out and "Traceback" not in err
 
 
-@pytest.mark.skipif(shutil.which("gdb-multiarch") is None, reason="gdb-multiarch is not installed")
+@pytest.mark.needs("gdb-multiarch")
 def test_real_gdb_attaches_breaks_reads_steps_and_lists_threads(prog):
     srv = Server(prog)
     cmds = ["set pagination off", "set confirm off", f"target remote 127.0.0.1:{srv.port}", "info threads",
