@@ -17,6 +17,12 @@ CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL:
                H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault"}
 _ACCESS = {H.CAUSE_INSN_PAGE: PROT_X, H.CAUSE_LOAD_PAGE: PROT_R, H.CAUSE_STORE_PAGE: PROT_W}
 _ACCESS_NAMES = {H.CAUSE_INSN_PAGE: "exec", H.CAUSE_LOAD_PAGE: "read", H.CAUSE_STORE_PAGE: "write"}
+_FAULT_SIGNALS = {H.CAUSE_ILLEGAL: SIGILL, H.CAUSE_BREAKPOINT: SIGTRAP}
+
+
+def fault_signal(cause: int) -> int:
+    """The signal a trap of this cause sends when the kernel cannot resolve it."""
+    return _FAULT_SIGNALS.get(cause, SIGSEGV)
 
 
 class Trap:
@@ -46,12 +52,8 @@ class Trap:
         elif cause in _ACCESS:
             self.stats["page_faults"] += 1
             self.page_fault(t, trap)
-        elif cause == H.CAUSE_ILLEGAL:
-            self.fatal(t, trap, SIGILL)
-        elif cause == H.CAUSE_BREAKPOINT:
-            self.fatal(t, trap, SIGTRAP)
         else:
-            self.fatal(t, trap, SIGSEGV)
+            self.fatal(t, trap, fault_signal(cause))
 
     def page_fault(self, t, trap) -> None:
         p = t.proc

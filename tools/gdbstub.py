@@ -214,11 +214,11 @@ class Stub:
             return "l"
         if pkt.startswith("qThreadExtraInfo,"):
             tid = _num(pkt.split(",", 1)[1])
-            t = s.sched.threads.get(tid) if s.running else None
-            if t is None or t.proc is None:
+            t = s.inspect.thread(tid) if s.running else None
+            if t is None or not t.pid:
                 return "E01"
-            hart = f"hart {t.cpu.hid}" if t.state == "running" and t.cpu is not None else "no hart"
-            return _hex(f"pid {t.proc.pid} {t.proc.name}, {t.state}, {hart}".encode())
+            hart = f"hart {t.hart}" if t.hart >= 0 else "no hart"
+            return _hex(f"pid {t.pid} {t.proc_name}, {t.state}, {hart}".encode())
         if c == "H":
             if len(pkt) < 3 or pkt[1] not in "gc":
                 raise BadPacket(pkt)
@@ -338,7 +338,7 @@ class Stub:
         elif 33 <= n < 65 or n == REG_FCSR_GDB:
             regs = self.s.regs(t)
             regs[32 + n - 33 if n < 65 else REG_FCSR] = val
-            self.s.sched.set_regs(t, regs)
+            self.s.set_regs(t, regs)
         elif n != REG_PRIV_GDB:
             return "E01"
         return "OK"
@@ -418,7 +418,7 @@ class Stub:
             st = s.main_status if s.main_status is not None else (stop.detail.get("status") or 0) << 8
             return f"X{st & 0x7F:02x}" if st & 0x7F else f"W{(st >> 8) & 0xFF:02x}"
         tid = stop.tid
-        if tid not in s.sched.threads:
+        if s.inspect.thread(tid) is None:
             tid = self._tid()
         self.g_tid = self.c_tid = s.tid = tid
         if stop.kind == "signal":
