@@ -70,6 +70,11 @@ def bare_unicorn_ips(elf_path: str, iterations: int) -> float:
     return n / best
 
 
+def retired(r) -> int:
+    """User instructions the harts of Run r retired."""
+    return sum(h.instret for h in r.inspect.harts())
+
+
 def kernel_run(*args, cpus=1, trace=False, repeat=REPEAT):
     """(last Run, best host seconds) of `repeat` boots running args under init."""
     best = float("inf")
@@ -88,7 +93,7 @@ def main() -> None:
         for trace in (False, True):
             base, dt0 = kernel_run(spin, "1", str(procs), cpus=cpus, trace=trace)
             r, dt = kernel_run(spin, str(SPIN_N), str(procs), cpus=cpus, trace=trace)
-            instr = sum(c.instret for c in r.kernel.sched.cpus) - sum(c.instret for c in base.kernel.sched.cpus)
+            instr = retired(r) - retired(base)
             rows.append((cpus, procs, trace, instr / (dt - dt0)))
     print(f"bare unicorn (count mode): {bare / 1e6:7.1f} M guest instructions/s")
     for cpus, procs, trace, ips in rows:
