@@ -17,6 +17,7 @@ import socket
 import sys
 
 from emulator.hart import REG_FCSR, REG_PC
+from kernel.inspect import fault_signal
 
 from tools.debugger import DebugError, Session
 
@@ -422,7 +423,7 @@ class Stub:
             tid = self._tid()
         self.g_tid = self.c_tid = s.tid = tid
         if stop.kind == "signal":
-            return f"T{ {2: 4, 3: 5}.get(stop.detail.get('cause'), 11):02x}thread:{tid:x};"
+            return f"T{fault_signal(stop.detail.get('cause')):02x}thread:{tid:x};"
         if stop.kind == "breakpoint":
             return f"T05swbreak:;thread:{tid:x};"
         if stop.kind == "watchpoint":
