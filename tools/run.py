@@ -25,8 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = os.path.join(ROOT, "build", "bin")
 DISK_IMAGE = os.path.join(ROOT, "build", "fs.img")
 INTERRUPTED = "tools.run: interrupted"
-
-
 UsageError = BootError           # a one-line error for the user, exit status 2
 
 
