@@ -396,20 +396,25 @@ class Inspector:
         return self._k.events is not None
 
     def start_events(self) -> None:
-        """Turn the event stream on (from now on every event is recorded)."""
+        """Record the event stream from now on (turning it on if it is off)."""
         if self._k.events is None:
             self._k.trace()
+        self._k.tracer.keep = True
 
     def events(self):
         """The events recorded so far (a list of Event, oldest first; a copy), or None when
         the stream is off. An Event is a record the kernel never reads back."""
         return list(self._k.events) if self._k.events is not None else None
 
-    def subscribe(self, fn) -> None:
+    def subscribe(self, fn, keep: bool = True) -> None:
         """Call fn(Event) for every event from now on (turns the stream on). fn runs inside
         the kernel, at the point the event happens: it may read through this Inspector and
-        ask the machine to stop (Machine.request_stop), nothing more."""
-        self.start_events()
+        ask the machine to stop (Machine.request_stop), nothing more. keep=False, when the
+        stream was off: the events are passed to fn but not recorded (a long run's memory
+        stays flat; events() stays empty)."""
+        if self._k.events is None:
+            self._k.trace()
+            self._k.tracer.keep = keep
         self._k.tracer.listeners.append(fn)
 
     def unsubscribe(self, fn) -> None:

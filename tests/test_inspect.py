@@ -114,3 +114,15 @@ def test_run_inspect_reads_the_finished_machine():
     init, = r.inspect.processes()                           # hello was reaped, init exited
     assert (init.pid, init.state, init.threads, init.has_aspace) == (1, ZOMBIE, (), False)
     assert {t.name for t in r.inspect.threads()} == {"kreaper", "kworker"}
+
+
+def test_a_subscriber_that_keeps_nothing_sees_every_event():
+    seen = []
+    files = bin_files()
+    with System(add_program(files, "hello"), cpus=1, files=files) as s:
+        s.inspect.subscribe(seen.append, keep=False)
+        assert s.run() == 0
+        assert s.inspect.events() == []
+    with System(add_program(files, "hello"), cpus=1, files=files, trace=True) as s:
+        assert s.run() == 0
+        assert s.inspect.events() == seen and len(seen) > 10   # the same run, the same stream
