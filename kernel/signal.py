@@ -8,7 +8,7 @@ handler ran or the handler has SA_RESTART.
 """
 from dataclasses import dataclass
 
-from emulator.hart import REG_PC
+from emulator.hart import CAUSE_LOAD_MISALIGNED, CAUSE_STORE_MISALIGNED, REG_PC
 
 from . import params, sigframe
 from .errno import EINVAL, ESRCH, SysError
@@ -192,11 +192,17 @@ class Signals:
         if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
             sp = ss_sp + ss_size
         frame_sp = (sp - sigframe.FRAME_SIZE) & ~15
-        fault_addr = t.fault[2] if t.fault is not None and sig in CORE else 0
+        fault = t.fault if t.fault is not None and sig in CORE else None
+        fault_addr = fault[2] if fault is not None else 0
+        code = sigframe.SI_USER
+        if fault is not None and fault[0] in (CAUSE_LOAD_MISALIGNED, CAUSE_STORE_MISALIGNED):
+            code = sigframe.BUS_ADRALN
+        elif fault_addr:
+            code = sigframe.SI_KERNEL
         frame_mask = t.saved_mask if t.saved_mask is not None else t.sigmask
         t.saved_mask = None
         frame = sigframe.build(regs, sig, frame_mask, (ss_sp, SS_ONSTACK if on_alt else ss_flags, ss_size),
-                               sigframe.SI_KERNEL if fault_addr else sigframe.SI_USER, fault_addr)
+                               code, fault_addr)
         try:
             p.aspace.copyout(frame_sp, frame)
         except Fault:
@@ -258,7 +264,7 @@ class Signals:
                 self.post(p, sig)
 
     def set_action(self, p, sig, act: Action) -> Action:
-        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP) and act.handler != SIG_DFL:
+        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP):     # even SIG_DFL, as Linux
             raise SysError(EINVAL)
         old = p.sig.action.get(sig, Action())
         if act.handler == SIG_DFL and not act.flags and not act.mask:

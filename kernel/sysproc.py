@@ -66,11 +66,7 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
         raise SysError(EINVAL)
     p = t.proc
-    if wstatus:
-        p.aspace.check(wstatus, 4, PROT_W)
-    if rusage:
-        p.aspace.check(rusage, 144, PROT_W)
-    cpid, status = k.procs.wait(p, pid, options)
+    cpid, status = k.procs.wait(p, pid, options)      # reaped even if the copies below fault (Linux)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
@@ -246,19 +242,19 @@ def sys_setsid(k, t):
 
 
 def sys_rt_sigaction(k, t, sig, act, oact, size):
-    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer)."""
+    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer).
+    Linux's order: size, reading act, the signal number, then writing oact."""
     sig = i32(sig)
     if size != 8:
         raise SysError(EINVAL)
     p = t.proc
     a = p.aspace
-    if oact:
-        a.check(oact, 24, PROT_W)
+    new = struct.unpack("<QQQ", a.copyin(act, 24)) if act else None
     if not 1 <= sig < 64:
         raise SysError(EINVAL)
     old = p.sig.action.get(sig, Action())
-    if act:
-        handler, flags, mask = struct.unpack("<QQQ", a.copyin(act, 24))
+    if new is not None:
+        handler, flags, mask = new
         old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
     if oact:
         a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
