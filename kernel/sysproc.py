@@ -110,7 +110,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
     if length > params.USER_TOP:
         raise SysError(ENOMEM)
     length = page_up(length)
-    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
+    kprot = _kprot(prot)
     if flags & MAP_FIXED:
         if addr < params.USER_MIN or addr + length > params.USER_TOP:
             raise SysError(ENOMEM)
@@ -135,6 +135,7 @@ def sys_munmap(k, t, addr, length):
 
 
 def sys_mprotect(k, t, addr, length, prot):
+    """As Linux: the mapped pages from addr up to the first hole change, then ENOMEM."""
     prot = i32(prot)
     a = t.proc.aspace
     if addr % PAGE_SIZE or prot & ~7:
@@ -144,12 +145,19 @@ def sys_mprotect(k, t, addr, length, prot):
     while cur < end:
         r = a.find(cur)
         if r is None:
-            raise SysError(ENOMEM)
-        cur = r.end
-    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
-    if end > addr:
-        a.protect(addr, end, kprot)
+            break
+        cur = min(r.end, end)
+    if cur > addr:
+        a.protect(addr, cur, _kprot(prot))
+    if cur < end:
+        raise SysError(ENOMEM)
     return 0
+
+
+def _kprot(prot: int) -> int:
+    """Region protection for PROT_* bits: PROT_WRITE implies read (RISC-V has no
+    write-only pages; Linux riscv64 maps them readable), PROT_EXEC alone is execute-only."""
+    return (PROT_R if prot & 3 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
 
 
 def _read_timespec(a, va) -> int:
