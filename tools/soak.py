@@ -136,7 +136,7 @@ def run_sysfuzz(totals, tmp, calls, procs=6, per_child=300):
 def run_model(totals, examples):
     import pytest                          # the state machine lives with the tests
     sys.path.insert(0, ROOT)
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
     from hypothesis.stateful import run_state_machine_as_test
     from tests import test_aspace_model as M
     del pytest
@@ -147,13 +147,17 @@ def run_model(totals, examples):
         t0 = time.perf_counter()
         failure = None
         try:
+            phases = (Phase.explicit, Phase.reuse, Phase.generate) + (() if name in KNOWN else (Phase.shrink,))
             run_state_machine_as_test(cls, settings=settings(
                 max_examples=n, stateful_step_count=50, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False))
+                suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
+                phases=phases))
         except KernelPanic as e:
             failure = f"panic: {str(e).splitlines()[0]}"
         except AssertionError as e:
             failure = f"model mismatch: {str(e).splitlines()[0]}"
+            for note in getattr(e, "__notes__", []):       # hypothesis's minimal example
+                print("    " + note.replace("\n", "\n    "))
         except Exception as e:
             failure = f"{type(e).__name__}: {e}"
         host = time.perf_counter() - t0
