@@ -457,11 +457,27 @@ def test_address_spaces_match_the_model(userland):
     run_state_machine_as_test(CleanAddressSpaces, settings=QUICK)
 
 
+def replay(cls, steps):
+    """Run one recorded example (a failing case the machine found, shrunk) step by step."""
+    m = cls()
+    try:
+        for name, kw in steps:
+            getattr(m, name)(**kw)
+            m.memory_matches_model()
+            m.refcounts_match_page_tables()
+    finally:
+        m.teardown()
+
+
 @pytest.mark.xfail(strict=True, reason="issue 12 item 1, fixed on branch wt-vm")
 def test_fork_then_mprotect_keeps_processes_apart(userland):
+    replay(ForkUpgrade, [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)), ("fork", dict(i=0)),
+                         ("mprotect", dict(i=0, lo=0, n=1, prot=R | W))])
     run_state_machine_as_test(ForkUpgrade, settings=KNOWN)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 12 item 2, fixed on branch wt-vm")
 def test_code_written_elsewhere_runs_new(userland):
+    replay(CrossHartCode, [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)),
+                           ("generated_code", dict(a=0, b=1, how="rwx", i=0, lo=0, runner=0, writer=1))])
     run_state_machine_as_test(CrossHartCode, settings=KNOWN)
