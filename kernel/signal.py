@@ -108,6 +108,8 @@ class Signals:
             t.sigpending |= bit(sig)
         if self.k.events is not None:
             self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
+        if p.sig.stopped and self._fatal(p, bit(sig)):
+            self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
         if sig == SIGKILL or not any(x.state != "sleeping" for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
@@ -168,6 +170,9 @@ class Signals:
         self.k.sched.set_reg(t, REG_PC, epc)
 
     def _stop(self, t, sig) -> None:
+        """Stop (with a stop signal) or stay stopped until SIGCONT. Other signals stay
+        pending meanwhile, except one whose action is to terminate (SIGKILL, or another
+        with the default action): as in Linux, it ends the stopped process at once."""
         p = t.proc
         if sig and not p.sig.stopped:
             p.sig.stopped = True
@@ -175,8 +180,20 @@ class Signals:
             if p.parent is not None:
                 self.post(p.parent, SIGCHLD)
                 self.k.sched.wakeup(p.parent)
-        while p.sig.stopped and not self.deliverable(p, t) & bit(SIGKILL):
-            self.k.sched.sleep(("stopped", p))
+        while p.sig.stopped:
+            fatal = self._fatal(p, self.deliverable(p, t))
+            if fatal:
+                self.terminate(t, fatal)
+            self.k.sched.sleep(("stopped", p), interruptible=False)   # post() wakes it for a fatal one
+
+    def _fatal(self, p, bits) -> int:
+        """The lowest signal in bits whose action terminates the process, or 0."""
+        while bits:
+            sig = (bits & -bits).bit_length()
+            if sig == SIGKILL or self.handler(p, sig) == SIG_DFL and sig not in DEFAULT_IGNORE and sig not in STOP:
+                return sig
+            bits &= bits - 1
+        return 0
 
     def _run_handler(self, t, sig, act) -> bool:
         """Push a frame and aim t at the handler; False if the frame could not be written

@@ -65,3 +65,14 @@ def test_handler_at_an_odd_address_reports_a_real_pc(userland, linuxdiff):
     assert r.status == 128 + 11
     assert "killed by SIGSEGV (instruction page fault) at pc 0xfffffffffffffffe" in r.log, r.log
     assert "pc -" not in r.log
+
+
+def test_signals_to_a_stopped_process(userland, linuxdiff):
+    """Once, any unblocked signal other than SIGKILL and SIGCONT sent to a stopped process
+    made the kernel loop forever (the stopped thread's sleep was interrupted at once, again
+    and again), hanging the whole machine: run in a subprocess with a host-time limit."""
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-m", "tools.run", "--no-disk", "--cpus", "2", "--max-time", "5",
+                        linuxdiff, "stopsig"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "stopped 19, after SIGUSR2 still stopped, then killed by 15" in p.stdout, p.stdout + p.stderr

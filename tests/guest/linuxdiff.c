@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 
 struct ksigaction { unsigned long handler, flags, mask; };
 
@@ -104,6 +105,31 @@ static void badhandler(void) {
     kill(getpid(), SIGUSR1);
 }
 
+static void on_usr2(int sig) { (void)sig; }
+
+/* A stopped process keeps a handled signal pending and stays stopped; a signal whose
+   default action terminates ends it at once (Linux). */
+static void stopsig(void) {
+    struct ksigaction a = {(unsigned long)on_usr2, 0, 0};
+    sys(SYS_rt_sigaction, SIGUSR2, (long)&a, 0, 8, 0, 0);     /* inherited by the child */
+    fflush(stdout);
+    int pid = fork();
+    if (pid == 0)
+        for (;;) sched_yield();
+    int st = 0;
+    kill(pid, SIGSTOP);
+    waitpid(pid, &st, WUNTRACED);
+    int stopped = WIFSTOPPED(st) ? WSTOPSIG(st) : -1;
+    kill(pid, SIGUSR2);
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, 0);
+    int alive = waitpid(pid, &st, WNOHANG) == 0;
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+    printf("stopped %d, after SIGUSR2 %s, then killed by %d\n", stopped, alive ? "still stopped" : "gone",
+           WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+}
+
 static void atomics(void) {
     for (int i = 0; i < 5; i++) {
         printf("%d: ", i);
@@ -121,6 +147,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(mode, "sigkill")) sigkill_action();
     else if (!strcmp(mode, "futex")) futexes();
     else if (!strcmp(mode, "badhandler")) badhandler();
+    else if (!strcmp(mode, "stopsig")) stopsig();
     else { printf("unknown mode %s\n", mode); return 1; }
     return 0;
 }

@@ -59,8 +59,8 @@ static void child(int calls) {
         long n = rnd() % 25 ? nrs[rnd() % (sizeof nrs / sizeof nrs[0])]
                             : lethal[rnd() % (sizeof lethal / sizeof lethal[0])];
         long a = arg();
-        if (n == SYS_kill)                         /* never the parent or init */
-            a = rnd() % 2 ? 0 : me;
+        if (n == SYS_kill)                         /* never the parent or init, even after a */
+            a = rnd() % 2 ? -me : me;              /* random setpgid joined their group */
         else if (n == SYS_tgkill)
             a = me;
         else if (n == SYS_tkill)
