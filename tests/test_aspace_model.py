@@ -469,15 +469,22 @@ def replay(cls, steps):
         m.teardown()
 
 
+# The shrunk examples the machine found on main before issue 12's fixes.
+FOUND = {
+    ForkUpgrade: [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)), ("fork", dict(i=0)),
+                  ("mprotect", dict(i=0, lo=0, n=1, prot=R | W))],
+    CrossHartCode: [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)),
+                    ("generated_code", dict(a=0, b=1, how="rwx", i=0, lo=0, runner=0, writer=1))],
+}
+
+
 @pytest.mark.xfail(strict=True, reason="issue 12 item 1, fixed on branch wt-vm")
 def test_fork_then_mprotect_keeps_processes_apart(userland):
-    replay(ForkUpgrade, [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)), ("fork", dict(i=0)),
-                         ("mprotect", dict(i=0, lo=0, n=1, prot=R | W))])
+    replay(ForkUpgrade, FOUND[ForkUpgrade])
     run_state_machine_as_test(ForkUpgrade, settings=KNOWN)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 12 item 2, fixed on branch wt-vm")
 def test_code_written_elsewhere_runs_new(userland):
-    replay(CrossHartCode, [("populate", dict(prots=[0] * NPAGES, values=[0] * NPAGES)),
-                           ("generated_code", dict(a=0, b=1, how="rwx", i=0, lo=0, runner=0, writer=1))])
+    replay(CrossHartCode, FOUND[CrossHartCode])
     run_state_machine_as_test(CrossHartCode, settings=KNOWN)
