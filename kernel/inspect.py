@@ -23,6 +23,7 @@ from types import MappingProxyType
 from emulator import mmu
 from emulator.hart import NREGS, REG_FCSR, REG_PC
 
+from . import errno as _errno
 from . import sysnum
 from .panic import KernelPanic, hart_dump
 from .params import USER_TOP
@@ -41,12 +42,18 @@ __all__ = [
     "WalkStep", "Walk", "Stats", "ActivationInfo", "SAInfo", "Event",
     "RUNNABLE", "RUNNING", "SLEEPING", "EXITED", "USER", "KERNEL", "ALIVE", "ZOMBIE",
     "NREGS", "REG_PC", "REG_FCSR", "USER_TOP", "PTE_COW", "CAUSE_NAMES", "SYSCALL_NAMES", "SIGNAL_NAMES",
-    "signal_name", "fault_signal", "KernelPanic",
+    "signal_name", "fault_signal", "errno_name", "KernelPanic",
 ]
 
 CAUSE_NAMES = MappingProxyType(_CAUSE_NAMES)          # trap cause -> "load page fault", ...
 SYSCALL_NAMES = MappingProxyType(sysnum.NAMES)        # system-call number -> name
 SIGNAL_NAMES = MappingProxyType(_SIGNAL_NAMES)        # signal number -> "SIGSEGV", ...
+_ERRNO_NAMES = {v: n for n, v in vars(_errno).items() if n[:1] == "E" and isinstance(v, int)}
+
+
+def errno_name(e: int) -> str:
+    """'ENOENT' for 2; 'errno N' for a number the kernel does not name."""
+    return _ERRNO_NAMES.get(e, f"errno {e}")
 
 
 @dataclass(frozen=True)
