@@ -5,7 +5,10 @@ Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
   whatever the instruction length; sepc/stval are not written;
 - the fault address is not reported: it is recovered by decoding the instruction at epc;
 - `ebreak` makes emu_start fail with UC_ERR_INSN_INVALID, PC at the ebreak;
-- `rdtime` raises illegal instruction: it is emulated here from virtual time;
+- `rdtime` raises illegal instruction, and so do `rdcycle` and `rdinstret` once the counter
+  extension is switched off (blockcount.py): all three are emulated here from virtual time;
+- emu_start(count=N) instruments every instruction; the native block counter
+  (blockcount.py) keeps budgets exact without it, and count mode serves the debugger;
 - CSR access through reg_read/reg_write needs PRIV raised (else silently wrong);
 - writing satp does not flush the TLB; FP is off until mstatus.FS is set.
 The hart never calls into the kernel: it returns a Trap and the kernel acts on it.
@@ -17,7 +20,7 @@ import unicorn
 import unicorn.riscv_const as rc
 from unicorn.unicorn_py3 import unicorn as _ucmod
 
-from . import decode, mmu
+from . import blockcount, decode, mmu
 
 # Trap causes (scause values, RISC-V privileged spec) and the budget pseudo-cause.
 CAUSE_BUDGET = -1
@@ -117,7 +120,7 @@ _COUNTER_OFFSET = None
 class Hart:
     """Hart `hid` of a machine. Not thread-safe: the machine drives all harts from one thread."""
 
-    def __init__(self, hid: int, mem):
+    def __init__(self, hid: int, mem, mode: str | None = None):
         global _COUNTER_OFFSET
         if _COUNTER_OFFSET is None:
             _COUNTER_OFFSET = _counter_offset()
@@ -133,7 +136,6 @@ class Hart:
         self._start_count = ctypes.c_uint64()
         self._ctx = _RegBlock(_CTX_IDS)
         self._ecall = _RegBlock(_ECALL_IDS)     # read when a run ends in an ecall
-        self._cause = None
         self._pc = 0                    # the PC register: set by every write, read after every run
         self.satp = 0
         # Debugging state (tools/debug.py). Hooks only record a stop and end the run; the
@@ -150,15 +152,35 @@ class Hart:
         self._range_hooks = []
         self._step_left = None
         self._fault_filter = None
-        # The trap hook is registered through the C API: the binding's wrapper around a
-        # Python hook costs more than the rest of a null syscall. It only records the cause.
-        self._intr_cb = _INTR_CB(self._on_intr)
-        hh = _ucmod.uc_hook_h()
-        err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
-                               ctypes.cast(self._intr_cb, ctypes.c_void_p), None,
-                               ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if err != unicorn.UC_ERR_OK:
-            raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
+        self.instret = 0                # user instructions retired (the instret CSR)
+        self.counters_virtual = blockcount.disable_counters(self.uc)   # rdcycle/rdinstret trap
+        # Budgets (blockcount.py): "block" or "until", the native block counter (its C hooks
+        # record a trap's cause in _cause); "count", unicorn's count mode, which also serves
+        # debugging runs. The default is the best this process has.
+        self.mode = mode or blockcount.native().mode
+        if self.mode not in blockcount.MODES[blockcount.MODES.index(blockcount.native().mode):]:
+            raise EmulatorError(f"hart {hid}: budget mode {self.mode!r} unavailable here")
+        self._bc = None
+        self._in_count_mode = True      # the last run counted with emu_start(count=N)
+        if self.mode != "count":
+            try:
+                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block")
+            except unicorn.UcError as e:
+                raise EmulatorError(f"hart {hid}: cannot install the block counter") from e
+            self._bst = self._bc.state
+            self._cause = self._bc.cause
+            self._budget_arg = ctypes.c_int64()
+        else:
+            # The trap hook is registered through the C API: the binding's wrapper around a
+            # Python hook costs more than the rest of a null syscall. It only records the cause.
+            self._cause = ctypes.c_int32(-1)
+            self._intr_cb = _INTR_CB(self._on_intr)
+            hh = _ucmod.uc_hook_h()
+            err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
+                                   ctypes.cast(self._intr_cb, ctypes.c_void_p), None,
+                                   ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if err != unicorn.UC_ERR_OK:
+                raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
         self._sync_pc()
 
@@ -182,6 +204,8 @@ class Hart:
 
     def flush_tlb(self) -> None:
         self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
+        if self._bc is not None:
+            self._bc.forget()           # block counts are cached by virtual address, like the TLB
 
     def flush_code(self, pa: int, length: int) -> None:
         """Drop translated code for physical range [pa, pa+length) (unicorn keeps it even
@@ -190,6 +214,8 @@ class Hart:
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)
         self.uc.ctl_remove_cache(pa, pa + length)
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
+        if self._bc is not None:
+            self._bc.forget()
 
     # ---- registers ----
     def save(self) -> list:
@@ -239,7 +265,7 @@ class Hart:
 
     # ---- running ----
     def _on_intr(self, _handle, intno, _data):
-        self._cause = intno
+        self._cause.value = intno
         _lib.uc_emu_stop(self._h)
 
     def fetch(self, va: int, n: int = 4):
@@ -256,15 +282,19 @@ class Hart:
     def run(self, budget: int, now: int) -> Trap:
         """Run user code from the loaded PC for at most `budget` instructions.
 
-        `now` is the virtual time (ns) at the start of the run, for rdtime. Returns the
-        first trap, or a CAUSE_BUDGET trap whose epc is the resume PC. A debugging stop
+        `now` is the virtual time (ns) at the start of the run, for the counter CSRs. Returns
+        the first trap, or a CAUSE_BUDGET trap whose epc is the resume PC. A debugging stop
         (breakpoint, watchpoint, step) ends the run early as a CAUSE_BUDGET trap, sets
         debug_stop and calls on_debug_stop().
         """
         if self._dbg:
-            return self._run_debug(budget, now)
-        trap = self._run_once(self._pc, budget)
-        return trap if trap.cause != CAUSE_ILLEGAL else self._rdtime(trap, budget, now)
+            trap = self._run_debug(budget, now)
+        else:
+            trap = self._run_once(self._pc, budget)
+            if trap.cause == CAUSE_ILLEGAL:
+                trap = self._counters(trap, budget, now)
+        self.instret += trap.executed
+        return trap
 
     def _run_debug(self, budget: int, now: int) -> Trap:
         if self.hold:
@@ -273,7 +303,7 @@ class Hart:
             budget = min(budget, self._step_left)
         trap = self._run_once(self._pc, budget)
         if trap.cause == CAUSE_ILLEGAL:
-            trap = self._rdtime(trap, budget, now)
+            trap = self._counters(trap, budget, now)
         hit, self._hit, self._skip = self._hit, None, None
         if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
             hit = None                  # the store trapped: it did not happen
@@ -295,16 +325,21 @@ class Hart:
                 self.on_debug_stop()
         return trap
 
-    def _rdtime(self, trap: Trap, budget: int, now: int) -> Trap:
-        """The run ended in an illegal instruction: emulate it if it is rdtime and go on."""
+    def _counters(self, trap: Trap, budget: int, now: int) -> Trap:
+        """The run ended in an illegal instruction: if it reads the time, cycle or instret
+        CSR, emulate it and go on. time and cycle read the hart's virtual time when the
+        instruction ran (one cycle is one ns), instret the user instructions this hart
+        retired before it."""
         executed = 0
         while True:
             executed += trap.executed
             if trap.cause == CAUSE_ILLEGAL:
                 code = self.fetch(trap.epc, 4)
-                rd = decode.rdtime_dest(code) if code and len(code) == 4 else None
-                if rd is not None:
-                    self.set_x(rd, now + executed)
+                read = decode.counter_read(code) if code and len(code) == 4 else None
+                if read is not None:
+                    csr, rd = read
+                    self.set_x(rd, self.instret + executed - 1 if csr == decode.CSR_INSTRET
+                               else now + executed)
                     self.set_pc(trap.epc + 4)
                     if executed < budget:
                         trap = self._run_once(trap.epc + 4, budget - executed)
@@ -315,24 +350,59 @@ class Hart:
     def _run_once(self, pc: int, budget: int) -> Trap:
         if budget <= 0:
             return Trap(CAUSE_BUDGET, pc, 0, 0)
-        self._cause = None
+        if self._bc is not None and not self._dbg:
+            return self._run_blocks(pc, budget)
+        return self._run_counted(pc, budget)
+
+    def _run_blocks(self, pc: int, budget: int) -> Trap:
+        """A run under the native block counter (blockcount.c computes `executed`)."""
+        st = self._bst
+        self._start_pc.value = pc
+        self._budget_arg.value = budget
+        err = self._bc.run(self._bc.ptr, self._start_pc, self._budget_arg)
+        self._in_count_mode = False     # (emu_start with count 0 dropped count mode's blocks)
+        if st.fault:
+            raise EmulatorError(f"hart {self.hid}: block counter failed at pc {st.pc:#x}: "
+                                f"{blockcount.FAULTS.get(st.fault, st.fault)}")
+        if err != unicorn.UC_ERR_OK:
+            self._pc = st.pc
+            return self._uc_error(unicorn.UcError(err), st.executed)
+        return self._trap(st.cause, st.pc, st.executed)
+
+    def _run_counted(self, pc: int, budget: int) -> Trap:
+        """A run in unicorn's count mode (emu_start count=N); debugging hooks rely on it."""
+        if not self._in_count_mode:
+            # Blocks translated for count=0 runs lack count mode's per-instruction hook, and
+            # adding that hook does not drop them: the budget would be ignored.
+            self.uc.ctl_flush_tb()
+            self._in_count_mode = True
+        self._cause.value = -1
         self._start_pc.value = pc
         self._start_count.value = budget
         err = _lib.uc_emu_start(self._h, self._start_pc, _UNTIL_ARG, _ZERO_ARG, self._start_count)
         if err != unicorn.UC_ERR_OK:                # (emu_start zeroes the counter read below)
-            return self._uc_error(unicorn.UcError(err), budget)
+            self._sync_pc()
+            return self._uc_error(unicorn.UcError(err), min(self._counter.value, budget))
         executed = min(self._counter.value, budget)
-        cause = self._cause
+        cause = self._cause.value
+        if cause < 0 and self._hit is not None:    # a hook stopped before an instruction
+            pc = self._sync_pc()
+            self._hit = self._hit._replace(pc=pc)
+            return Trap(CAUSE_BUDGET, pc, 0, min(self._counter.value - 1, budget))
+        if cause == CAUSE_ECALL_U:
+            return self._trap(cause, 0, executed)
+        return self._trap(cause, self._sync_pc(), executed)
+
+    def _trap(self, cause: int, pc: int, executed: int) -> Trap:
+        """The Trap of a run that ended with PC pc: a budget stop (cause -1), or an
+        exception reported by the trap hook (PC already advanced by 4)."""
         if cause == CAUSE_ECALL_U:
             b = self._ecall
             _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
             pc = self._pc = b.vals[0]
             return Trap(cause, pc - 4, 0, executed)
-        pc = self._sync_pc()
-        if cause is None and self._hit is not None:    # a hook stopped before an instruction
-            executed = min(self._counter.value - 1, budget)
-            self._hit = self._hit._replace(pc=pc)
-        if cause is None:
+        if cause < 0:
+            self._pc = pc
             return Trap(CAUSE_BUDGET, pc, 0, executed)
         epc = pc - 4                        # unicorn advanced PC by 4 whatever the length
         self.set_pc(epc)
@@ -348,12 +418,11 @@ class Hart:
                     cause = _LOAD_TO_STORE[cause]
         return Trap(cause, epc, tval, executed)
 
-    def _uc_error(self, e, budget) -> Trap:
-        pc = self._sync_pc()
-        executed = min(self._counter.value, budget)
+    def _uc_error(self, e, executed) -> Trap:
+        """emu_start failed (PC on the instruction, already read into _pc)."""
+        pc = self._pc
         if e.errno == unicorn.UC_ERR_INSN_INVALID:
-            code = self.fetch(pc, 2)
-            if code is not None and self._is_ebreak(pc):
+            if self._is_ebreak(pc):
                 return Trap(CAUSE_BREAKPOINT, pc, 0, executed)
             return Trap(CAUSE_ILLEGAL, pc, 0, executed)
         if e.errno in (unicorn.UC_ERR_FETCH_UNMAPPED, unicorn.UC_ERR_FETCH_PROT):

@@ -36,6 +36,7 @@ pauses.
 """
 import random
 
+from . import blockcount
 from .clock import Clock
 from .console import Console
 from .hart import Hart
@@ -90,6 +91,11 @@ class Machine:
         self._hart_until = None             # `until` of an interrupted kernel.run_hart call
         for h in self.harts:
             h.on_debug_stop = self.request_stop
+
+    def notes(self) -> list:
+        """The emulator's fallbacks in use, one line each, for the boot log (empty when the
+        harts count natively and rdcycle/rdinstret are virtual: see blockcount.py)."""
+        return blockcount.notes()
 
     def set_timer(self, hid: int, deadline: int) -> None:
         self.timer[hid] = deadline

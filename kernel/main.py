@@ -138,6 +138,8 @@ class Kernel:
                  f"{self.kalloc.nfree} free frames")
         for h in m.harts:
             self.log(f"hart {h.hid}: online")
+        for note in m.notes():
+            self.log(f"harts: {note}")
         self.sigtramp = self.kalloc.alloc()            # shared by every process, read-only
         self.machine.mem.write(self.sigtramp, sigframe.TRAMPOLINE)
         self.free_at_boot = self.kalloc.nfree
