@@ -42,7 +42,11 @@ typedef uc_err (*ctl_fn)(uc_engine *, uc_control_type, ...);
 #define UNTIL_NEVER UINT64_MAX          /* PCs are even: never reached */
 #define IDLE INT64_MAX                  /* left outside bc_run: count-mode runs are not stopped */
 
-enum { CAUSE_INSN_ACCESS = 1, CAUSE_INSN_PAGE = 12 };
+enum { CAUSE_INSN_ACCESS = 1, CAUSE_ECALL_U = 8, CAUSE_INSN_PAGE = 12 };
+
+/* Read at an ecall: the PC (already past the ecall), a7 (the syscall number) and a0-a5. */
+static const int ECALL_REGS[8] = {UC_RISCV_REG_PC, UC_RISCV_REG_A7, UC_RISCV_REG_A0, UC_RISCV_REG_A1,
+                                  UC_RISCV_REG_A2, UC_RISCV_REG_A3, UC_RISCV_REG_A4, UC_RISCV_REG_A5};
 enum { FAULT_NONE = 0, FAULT_UNREADABLE = 1, FAULT_NO_PROGRESS = 2 };
 
 struct slot {
@@ -66,8 +70,11 @@ struct bc_hart {
     /* results of the last bc_run */
     int32_t cause;                      /* UC_HOOK_INTR cause, -1 if none */
     int32_t fault;                      /* FAULT_*: the counter itself failed */
+    int32_t err;                        /* uc_err of the run */
+    int32_t pad;
     uint64_t pc;                        /* the PC unicorn left (resume PC of a budget stop) */
     uint64_t executed;                  /* instructions retired, count mode's convention */
+    uint64_t ecall[8];                  /* at an ecall: ECALL_REGS */
     /* statistics, never reset */
     uint64_t misses, finishes;
     /* the run in progress */
@@ -92,7 +99,7 @@ void bc_layout(uint32_t *out)
     out[3] = offsetof(struct bc_hart, misses);
     out[4] = offsetof(struct bc_hart, left);
     out[5] = offsetof(struct bc_hart, gen);
-    out[6] = offsetof(struct bc_hart, tab);
+    out[6] = offsetof(struct bc_hart, ecall);
 }
 
 /* A new state (zeroed memory): idle, with an empty cache. */
@@ -177,6 +184,12 @@ void bc_block(uc_engine *uc, uint64_t pc, uint32_t size, void *data)
     block_slow(h, s, pc, size);
 }
 
+/* A block hook that does nothing: make bench measures it as the floor of any block counter. */
+void bc_empty(uc_engine *uc, uint64_t pc, uint32_t size, void *data)
+{
+    (void)uc, (void)pc, (void)size, (void)data;
+}
+
 /* UC_HOOK_INTR: record the cause and end the run (the kernel acts after it returns). */
 void bc_intr(uc_engine *uc, uint32_t intno, void *data)
 {
@@ -222,7 +235,7 @@ static uc_err finish_until(struct bc_hart *h)
 /* Instructions the run retired, given the PC unicorn left after a trap or an error.
  * Returns 0, or 1 when the trap is an invalid 16-bit instruction that the budget does not
  * reach (the caller turns it into a budget stop). */
-static int settle_trap(struct bc_hart *h, uc_err err, uint64_t counted)
+static int settle_trap(struct bc_hart *h, uc_err err, uint64_t counted, int64_t left)
 {
     /* the INTR hook sees the PC already advanced by 4; an error leaves it on the instruction */
     uint64_t epc = err == UC_ERR_OK ? h->pc - 4 : h->pc;
@@ -245,7 +258,7 @@ static int settle_trap(struct bc_hart *h, uc_err err, uint64_t counted)
     if (last->pc + last->size == epc) {
         /* unicorn leaves an invalid 16-bit instruction out of its block's size (translate.c,
          * decode_opc); count mode counts it, or stops before it when the budget is spent */
-        if (h->left > 0) {
+        if (left > 0) {
             h->executed = counted + 1;
             return 0;
         }
@@ -254,16 +267,27 @@ static int settle_trap(struct bc_hart *h, uc_err err, uint64_t counted)
     return 0;
 }
 
-/* Run from pc for at most budget (> 0) instructions; the results are in h. */
-uc_err bc_run(struct bc_hart *h, uint64_t pc, int64_t budget)
+/* Run from the PC for at most budget instructions. Returns the instructions retired when
+ * the run ended on its budget (the resume PC in h->pc), else -1: then h->cause (a trap, with
+ * h->pc and h->executed), h->err (unicorn failed) or h->fault (the counter failed) says why.
+ * A trap that is an ecall also reads the PC and the syscall registers into h->ecall. */
+int64_t bc_run(struct bc_hart *h, int64_t budget)
 {
+    uint64_t pc;
+    h->reg_read(h->uc, UC_RISCV_REG_PC, &pc);
+    h->cause = -1;
+    h->fault = FAULT_NONE;
+    h->err = UC_ERR_OK;
+    if (budget <= 0) {
+        h->pc = pc;
+        h->executed = 0;
+        return 0;
+    }
     h->left = budget;
     h->none.pc = 1;                     /* odd: no trap is reported there */
     h->none.size = h->none.n = 0;
     h->last = &h->none;
     h->stopped = 0;
-    h->cause = -1;
-    h->fault = FAULT_NONE;
     uc_err err = h->emu_start(h->uc, pc, UNTIL_NEVER, 0, 0);
     while (err == UC_ERR_OK && h->cause < 0 && h->stopped && h->left > 0 && !h->fault) {
         int64_t before = h->left;
@@ -280,14 +304,25 @@ uc_err bc_run(struct bc_hart *h, uint64_t pc, int64_t budget)
             h->fault = FAULT_NO_PROGRESS;
     }
     uint64_t counted = (uint64_t)(budget - h->left);
-    h->reg_read(h->uc, UC_RISCV_REG_PC, &h->pc);
+    int64_t left = h->left;
+    h->left = IDLE;
+    h->err = err;
+    if (h->cause == CAUSE_ECALL_U && err == UC_ERR_OK) {
+        for (int i = 0; i < 8; i++)
+            h->reg_read(h->uc, ECALL_REGS[i], &h->ecall[i]);
+        h->pc = h->ecall[0];
+    } else {
+        h->reg_read(h->uc, UC_RISCV_REG_PC, &h->pc);
+    }
     if (err == UC_ERR_OK && h->cause < 0) {
         h->executed = counted;
-    } else if (settle_trap(h, err, counted)) {
+        return h->fault ? -1 : (int64_t)counted;
+    }
+    if (settle_trap(h, err, counted, left)) {
         h->pc -= 4;                     /* a budget stop on the invalid instruction */
         h->reg_write(h->uc, UC_RISCV_REG_PC, &h->pc);
         h->cause = -1;
+        return h->fault ? -1 : (int64_t)h->executed;
     }
-    h->left = IDLE;
-    return err;
+    return -1;
 }

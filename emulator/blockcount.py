@@ -56,14 +56,16 @@ class _State(ctypes.Structure):
                 ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("cflags_next", ctypes.c_void_p),
                 ("cause", ctypes.c_int32), ("fault", ctypes.c_int32),
+                ("err", ctypes.c_int32), ("pad", ctypes.c_int32),
                 ("pc", ctypes.c_uint64), ("executed", ctypes.c_uint64),
+                ("ecall", ctypes.c_uint64 * 8),
                 ("misses", ctypes.c_uint64), ("finishes", ctypes.c_uint64),
                 ("left", ctypes.c_int64), ("last", ctypes.c_void_p),
                 ("stop_pc", ctypes.c_uint64), ("stop_size", ctypes.c_uint32),
                 ("stopped", ctypes.c_uint32), ("gen", ctypes.c_uint32)]
 
 
-_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen")
+_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall")
 FAULTS = {1: "the code of a block could not be read", 2: "an exact finish made no progress"}
 
 
@@ -235,6 +237,7 @@ def _load():
         raise OSError(f"{os.path.relpath(LIB_PATH, ROOT)} not built")
     lib = ctypes.PyDLL(LIB_PATH)
     lib.bc_size.restype = ctypes.c_size_t
+    lib.bc_run.restype = ctypes.c_int64
     offsets = (ctypes.c_uint32 * len(_LAYOUT))()
     lib.bc_layout(offsets)
     if lib.bc_size() < ctypes.sizeof(_State) or any(
@@ -251,6 +254,32 @@ def native() -> _Native:
     if _native is None:
         _native = _Native()
     return _native
+
+
+_forced = None
+
+
+class forced:
+    """with forced("count"): harts created inside use that mode (benchmarks and tests that
+    compare the modes side by side). Only modes this process supports."""
+
+    def __init__(self, mode):
+        if mode not in MODES[MODES.index(native().mode):]:
+            raise ValueError(f"budget mode {mode!r} unavailable here")
+        self.mode = mode
+
+    def __enter__(self):
+        global _forced
+        self.saved, _forced = _forced, self.mode
+
+    def __exit__(self, *exc):
+        global _forced
+        _forced = self.saved
+
+
+def default_mode() -> str:
+    """The mode a new hart uses: the best this process has, unless forced."""
+    return _forced or native().mode
 
 
 def notes() -> list:
@@ -301,7 +330,7 @@ class BlockCounter:
             if err != unicorn.UC_ERR_OK:
                 raise unicorn.UcError(err)
         uc.ctl_flush_tb()
-        self.run = lib.bc_run             # run(ptr, c_uint64 pc, c_int64 budget) -> uc_err
+        self.run = lib.bc_run             # run(ptr, c_int64 budget) -> executed, or -1
 
     def forget(self) -> None:
         """Forget cached block counts: call whenever the TLB or translated code is flushed."""

@@ -50,6 +50,7 @@ _lib = ctypes.PyDLL(_ucmod.uclib._name)
 _INTR_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 _UNTIL_ARG, _ZERO_ARG = ctypes.c_uint64(_UNTIL), ctypes.c_uint64(0)
 _REG_X0, _REG_PC = rc.UC_RISCV_REG_X0, rc.UC_RISCV_REG_PC
+_new_tuple = tuple.__new__      # builds a Trap without NamedTuple's Python-level __new__
 
 
 class EmulatorError(Exception):
@@ -81,8 +82,13 @@ class _RegBlock:
         self.n = n
         self.ids = (ctypes.c_int * n)(*ids)
         self.vals = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(self.vals)
-        self.ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        self.alias(self.vals)
+
+    def alias(self, vals) -> None:
+        """Read and write the values in vals (a c_uint64 array of the same length)."""
+        self.vals = vals
+        base = ctypes.addressof(vals)
+        self.ptrs = (ctypes.c_void_p * self.n)(*[base + 8 * i for i in range(self.n)])
 
 
 _CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
@@ -156,12 +162,11 @@ class Hart:
         self.counters_virtual = blockcount.disable_counters(self.uc)   # rdcycle/rdinstret trap
         # Budgets (blockcount.py): "block" or "until", the native block counter (its C hooks
         # record a trap's cause in _cause); "count", unicorn's count mode, which also serves
-        # debugging runs. The default is the best this process has.
-        self.mode = mode or blockcount.native().mode
+        # debugging runs. The default is the best this process has (blockcount.default_mode).
+        self.mode = mode or blockcount.default_mode()
         if self.mode not in blockcount.MODES[blockcount.MODES.index(blockcount.native().mode):]:
             raise EmulatorError(f"hart {hid}: budget mode {self.mode!r} unavailable here")
         self._bc = None
-        self._in_count_mode = True      # the last run counted with emu_start(count=N)
         if self.mode != "count":
             try:
                 self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block")
@@ -169,7 +174,9 @@ class Hart:
                 raise EmulatorError(f"hart {hid}: cannot install the block counter") from e
             self._bst = self._bc.state
             self._cause = self._bc.cause
+            self._bc_run, self._bcp = self._bc.run, self._bc.ptr
             self._budget_arg = ctypes.c_int64()
+            self._ecall.alias(self._bst.ecall)  # bc_run reads the ecall registers there
         else:
             # The trap hook is registered through the C API: the binding's wrapper around a
             # Python hook costs more than the rest of a null syscall. It only records the cause.
@@ -181,6 +188,7 @@ class Hart:
                                    ctypes.c_uint64(1), ctypes.c_uint64(0))
             if err != unicorn.UC_ERR_OK:
                 raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
+        self._native = self._bc is not None     # a run uses the block counter (not debugging)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
         self._sync_pc()
 
@@ -287,12 +295,22 @@ class Hart:
         (breakpoint, watchpoint, step) ends the run early as a CAUSE_BUDGET trap, sets
         debug_stop and calls on_debug_stop().
         """
-        if self._dbg:
+        if self._native:
+            self._budget_arg.value = budget
+            executed = self._bc_run(self._bcp, self._budget_arg)
+            if executed >= 0:                   # the common case, kept short: a budget stop
+                pc = self._pc = self._bst.pc
+                self.instret += executed
+                return _new_tuple(Trap, (CAUSE_BUDGET, pc, 0, executed))
+            trap = self._blocks_trap()
+        elif self._dbg:
             trap = self._run_debug(budget, now)
+            self.instret += trap.executed
+            return trap
         else:
-            trap = self._run_once(self._pc, budget)
-            if trap.cause == CAUSE_ILLEGAL:
-                trap = self._counters(trap, budget, now)
+            trap = self._run_counted(budget)
+        if trap.cause == CAUSE_ILLEGAL:
+            trap = self._counters(trap, budget, now)
         self.instret += trap.executed
         return trap
 
@@ -301,7 +319,7 @@ class Hart:
             return Trap(CAUSE_BUDGET, self._pc, 0, 0)
         if self._step_left is not None:
             budget = min(budget, self._step_left)
-        trap = self._run_once(self._pc, budget)
+        trap = self._run_once(budget)
         if trap.cause == CAUSE_ILLEGAL:
             trap = self._counters(trap, budget, now)
         hit, self._hit, self._skip = self._hit, None, None
@@ -342,42 +360,43 @@ class Hart:
                                else now + executed)
                     self.set_pc(trap.epc + 4)
                     if executed < budget:
-                        trap = self._run_once(trap.epc + 4, budget - executed)
+                        trap = self._run_once(budget - executed)
                         continue
                     return Trap(CAUSE_BUDGET, trap.epc + 4, 0, executed)
             return trap._replace(executed=executed)
 
-    def _run_once(self, pc: int, budget: int) -> Trap:
-        if budget <= 0:
-            return Trap(CAUSE_BUDGET, pc, 0, 0)
-        if self._bc is not None and not self._dbg:
-            return self._run_blocks(pc, budget)
-        return self._run_counted(pc, budget)
+    def _run_once(self, budget: int) -> Trap:
+        """One run from the PC in unicorn (always equal to _pc)."""
+        if self._native:
+            self._budget_arg.value = budget
+            executed = self._bc_run(self._bcp, self._budget_arg)
+            if executed >= 0:
+                pc = self._pc = self._bst.pc
+                return Trap(CAUSE_BUDGET, pc, 0, executed)
+            return self._blocks_trap()
+        return self._run_counted(budget)
 
-    def _run_blocks(self, pc: int, budget: int) -> Trap:
-        """A run under the native block counter (blockcount.c computes `executed`)."""
+    def _blocks_trap(self) -> Trap:
+        """The Trap of a block-counter run that did not end on its budget."""
         st = self._bst
-        self._start_pc.value = pc
-        self._budget_arg.value = budget
-        err = self._bc.run(self._bc.ptr, self._start_pc, self._budget_arg)
-        self._in_count_mode = False     # (emu_start with count 0 dropped count mode's blocks)
         if st.fault:
             raise EmulatorError(f"hart {self.hid}: block counter failed at pc {st.pc:#x}: "
                                 f"{blockcount.FAULTS.get(st.fault, st.fault)}")
-        if err != unicorn.UC_ERR_OK:
+        if st.err != unicorn.UC_ERR_OK:
             self._pc = st.pc
-            return self._uc_error(unicorn.UcError(err), st.executed)
-        return self._trap(st.cause, st.pc, st.executed)
+            return self._uc_error(unicorn.UcError(st.err), st.executed)
+        cause = st.cause
+        if cause == CAUSE_ECALL_U:             # bc_run read the PC and the arguments
+            pc = self._pc = st.pc
+            return Trap(cause, pc - 4, 0, st.executed)
+        return self._trap(cause, st.pc, st.executed)
 
-    def _run_counted(self, pc: int, budget: int) -> Trap:
+    def _run_counted(self, budget: int) -> Trap:
         """A run in unicorn's count mode (emu_start count=N); debugging hooks rely on it."""
-        if not self._in_count_mode:
-            # Blocks translated for count=0 runs lack count mode's per-instruction hook, and
-            # adding that hook does not drop them: the budget would be ignored.
-            self.uc.ctl_flush_tb()
-            self._in_count_mode = True
+        if budget <= 0:
+            return Trap(CAUSE_BUDGET, self._pc, 0, 0)
         self._cause.value = -1
-        self._start_pc.value = pc
+        self._start_pc.value = self._pc
         self._start_count.value = budget
         err = _lib.uc_emu_start(self._h, self._start_pc, _UNTIL_ARG, _ZERO_ARG, self._start_count)
         if err != unicorn.UC_ERR_OK:                # (emu_start zeroes the counter read below)
@@ -390,17 +409,15 @@ class Hart:
             self._hit = self._hit._replace(pc=pc)
             return Trap(CAUSE_BUDGET, pc, 0, min(self._counter.value - 1, budget))
         if cause == CAUSE_ECALL_U:
-            return self._trap(cause, 0, executed)
-        return self._trap(cause, self._sync_pc(), executed)
-
-    def _trap(self, cause: int, pc: int, executed: int) -> Trap:
-        """The Trap of a run that ended with PC pc: a budget stop (cause -1), or an
-        exception reported by the trap hook (PC already advanced by 4)."""
-        if cause == CAUSE_ECALL_U:
             b = self._ecall
             _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
             pc = self._pc = b.vals[0]
             return Trap(cause, pc - 4, 0, executed)
+        return self._trap(cause, self._sync_pc(), executed)
+
+    def _trap(self, cause: int, pc: int, executed: int) -> Trap:
+        """The Trap of a run that ended with PC pc, not in an ecall: a budget stop (cause
+        -1), or an exception reported by the trap hook (PC already advanced by 4)."""
         if cause < 0:
             self._pc = pc
             return Trap(CAUSE_BUDGET, pc, 0, executed)
@@ -441,8 +458,15 @@ class Hart:
 
     # ---- debugging: breakpoints, watchpoints, stepping (tools/debug.py) ----
     def _update_dbg(self) -> None:
-        self._dbg = bool(self.hold or self._step_left is not None or self._bp_hooks
-                         or self._wp_hooks or self._range_hooks or self._fault_filter)
+        dbg = bool(self.hold or self._step_left is not None or self._bp_hooks
+                   or self._wp_hooks or self._range_hooks or self._fault_filter)
+        if dbg and self._native:
+            # Debugging runs use count mode. Blocks translated for count=0 runs lack its
+            # per-instruction hook, and adding that hook does not drop them: the budget would
+            # be ignored. (Back in block mode, emu_start with count 0 drops count mode's.)
+            self.uc.ctl_flush_tb()
+        self._dbg = dbg
+        self._native = self._bc is not None and not dbg
 
     @property
     def step_left(self):

@@ -345,12 +345,18 @@ def test_probes_found_the_private_fields():
     assert ctypes.c_int32.from_address(cflags).value == -1
 
 
-def test_fallback_notes(monkeypatch):
-    """Without the library the harts use count mode and the boot log says so."""
+def test_fallback_is_announced_in_the_boot_log(monkeypatch, userland):
+    """Without the library the harts use count mode, and the boot log says so once; the
+    normal boot log has no such line."""
+    from tools.run import simulate
+    assert "harts:" not in simulate("hello", cpus=2).log
     monkeypatch.setattr(blockcount, "LIB_PATH", "/nonexistent/libblockcount.so")
-    n = blockcount._Native()
-    assert n.mode == "count" and n.lib is None
-    assert any("count mode" in note for note in n.notes)
+    monkeypatch.setattr(blockcount, "_native", blockcount._Native())
+    assert blockcount.native().mode == "count"
+    r = simulate("hello", cpus=2)
+    notes = [line for line in r.log.splitlines() if "harts:" in line]
+    assert r.status == 0 and len(notes) == 1 and "count mode" in notes[0], r.log
+    assert all(h.mode == "count" and h._bc is None for h in r.machine.harts)
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +381,22 @@ def test_guest_counters_are_deterministic(counters_prog):
     for who, instret, cycle, time, *deltas in rows:
         assert [int(d) for d in deltas] == [4 + 2 * n] * 3, who
         assert int(cycle) + 1 == int(time) and 0 < int(instret) < int(cycle)
+
+
+def test_missing_private_fields_are_announced(monkeypatch):
+    """A failed probe degrades one feature and says so: no cflags_next_tb, the `until`
+    finish; no ext_counters, host-valued rdcycle/rdinstret."""
+    def fail(*args):
+        raise blockcount.ProbeError("not found (test)")
+    monkeypatch.setattr(blockcount, "_locate_cflags", fail)
+    monkeypatch.setattr(blockcount, "_locate_ext_counters", fail)
+    n = blockcount._Native()
+    assert n.mode == "until" and n.counters_off is None
+    assert any("until" in note for note in n.notes)
+    assert any("NOT deterministic" in note for note in n.notes)
+    monkeypatch.setattr(blockcount, "_native", n)
+    rig = Rig("until")
+    assert not rig.hart.counters_virtual
+    rig.load(assemble("rdcycle a0\necall"))
+    t = rig.hart.run(100, 0)
+    assert t.cause == H.CAUSE_ECALL_U and t.executed == 2   # rdcycle did not trap
