@@ -1,39 +1,60 @@
-"""make bench: host-speed figures, each measured side by side in one run.
+"""make bench: host-speed figures, measured side by side in one run.
 
-1. Guest instructions per second of a CPU-bound loop under the kernel, against the same
-   loop (same bytes, same emu_start counting mode) under bare unicorn: on 1 hart, and
-   with 4 processes on 4 harts (aggregate). Targets: >= 0.8 and >= 0.7 of bare.
-2. Host cost of a null syscall (getppid). Target: under 10 us.
+Each figure is the median of REPEAT rounds, with the spread (lowest-highest) in brackets.
+Within a round every configuration runs once, in turn, so a change in the machine's load
+hits them alike; ratios are taken round by round, then their median is printed.
+
+1. Guest instructions per second on the loop of userland/bench/spin.c (`addi; bnez`: two
+   instructions, one translated block an iteration, the worst case for a counter that
+   charges blocks), all on the same bytes of the same ELF:
+   - bare unicorn without counting (one emu_start, no budget): the ceiling;
+   - bare unicorn in count mode (emu_start count=N): the reference of every ratio;
+   - bare unicorn with an empty block hook: the floor of any per-block counter;
+   - bare unicorn with the native block counter (emulator/blockcount.c);
+   - the kernel on 1 hart, and on 4 harts with 4 busy processes (aggregate), with the
+     native counter and in count mode (the fallback);
+   - qemu-riscv64 in user mode on the ELF itself, when it is installed.
+   Targets: kernel on 1 hart >= 3.0x bare count mode; 4 busy harts >= 2.5x (aggregate).
+   The rows "trace on" run the kernel with its event log on (--trace, --timeline, the
+   debugger): what recording every event costs. No target.
+2. Host cost of a null syscall (getppid), with the event log off and on. Target: under 10 us.
 3. Boot to program exit for hello. Target: under 1 s of host time.
-4. The same CPU-bound and null-syscall figures with the kernel event log on (--trace,
-   --timeline, the debugger): what recording every event costs. No target.
-5. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
-   virtual time (from the guest's clock) and host time (boot subtracted).
-These are host times: they vary run to run, so they are printed, never asserted. Each
-figure is the best of REPEAT runs; boot and exit are subtracted by timing the same
-program with a trivial argument in the same way.
+4. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
+   virtual time from the guest's clock; host time between the guest's "start" line and its
+   result line of the same pass (no boot subtraction).
+The kernel's speed is (instructions of a long run - those of a one-iteration run) divided by
+the difference of their host times, both runs in the same round.
 """
+import ctypes
 import os
 import re
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
 import unicorn
 from elftools.elf.elffile import ELFFile
+from unicorn.riscv_const import UC_RISCV_REG_T1
 
+from emulator import blockcount
+from emulator.decode import insn_length
 from emulator.disk import BLOCK_NS, LATENCY_NS
-from emulator.hart import _UNTIL
+from emulator.hart import _UNTIL, _lib
 from tools import cc
 from tools.mkfs import make_image
 from tools.run import bin_files, simulate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "bench")
-SPIN_N = 20_000_000            # loop iterations: 40 M instructions per process
-NULL_N = 20_000
 REPEAT = 5
-WARM_PASSES = 8          # warm reads per boot in section 5, so boot noise is divided by 8
-NO_TARGET = "(what the event log adds; the targets are without it)"
+SPIN_N = 50_000_000            # loop iterations: 100 M instructions per process
+QEMU_N = 500_000_000           # qemu is ten times faster: a longer run
+NULL_N = 20_000
+WARM_PASSES = 4
+TARGETS = {1: 3.0, 4: 2.5}     # kernel / bare count mode, native counter, trace off
 
 
 def build(name: str) -> str:
@@ -42,93 +63,203 @@ def build(name: str) -> str:
     return out
 
 
-def bare_unicorn_ips(elf_path: str, iterations: int) -> float:
-    """Run spin_loop alone in one unicorn with count= (the kernel's counting mode)."""
-    with open(elf_path, "rb") as f:
-        elf = ELFFile(f)
-        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("spin_loop")[0]
-        addr = sym["st_value"]
-        text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
-        base, code = text["p_vaddr"], text.data()
-    uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
-    start = base & ~0xFFF
-    uc.mem_map(start, (base + len(code) - start + 0xFFF) & ~0xFFF)
-    uc.mem_write(base, code)
-    uc.reg_write(unicorn.riscv_const.UC_RISCV_REG_T1, iterations)
-    n = 2 * iterations
-    best = float("inf")
-    for _ in range(REPEAT):
-        uc.reg_write(unicorn.riscv_const.UC_RISCV_REG_T1, iterations)
+def fmt(xs, scale=1.0, digits=1):
+    """'median [lowest-highest]' of xs * scale."""
+    m, lo, hi = (x * scale for x in (statistics.median(xs), min(xs), max(xs)))
+    return f"{m:8.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+# ---- section 1: bare unicorn on the spin loop ----
+class Bare:
+    """spin_loop's bytes in a fresh unicorn per configuration (M-mode, no MMU): t1 = N runs
+    2N instructions and leaves the loop at `end`."""
+
+    def __init__(self, elf_path: str):
+        with open(elf_path, "rb") as f:
+            elf = ELFFile(f)
+            self.addr = elf.get_section_by_name(".symtab").get_symbol_by_name("spin_loop")[0]["st_value"]
+            text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
+            self.base, self.code = text["p_vaddr"], text.data()
+        off = self.addr - self.base
+        first = insn_length(int.from_bytes(self.code[off:off + 2], "little"))
+        second = insn_length(int.from_bytes(self.code[off + first:off + first + 2], "little"))
+        self.end = self.addr + first + second
+
+    def uc(self):
+        uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
+        start = self.base & ~0xFFF
+        uc.mem_map(start, (self.base + len(self.code) - start + 0xFFF) & ~0xFFF)
+        uc.mem_write(self.base, self.code)
+        return uc
+
+    def configs(self):
+        """name -> fn(n) returning host seconds for n iterations."""
+        plain, counted, empty, native = self.uc(), self.uc(), self.uc(), self.uc()
+        hh = ctypes.c_size_t()
+        _lib.uc_hook_add(ctypes.c_void_p(empty._uch.value), ctypes.byref(hh), unicorn.UC_HOOK_BLOCK,
+                         ctypes.cast(blockcount.native().lib.bc_empty, ctypes.c_void_p), None,
+                         ctypes.c_uint64(1), ctypes.c_uint64(0))
+        bc = blockcount.BlockCounter(native)
+
+        def timed(uc, go):
+            def run(n):
+                uc.reg_write(UC_RISCV_REG_T1, n)
+                t = time.perf_counter()
+                go(n)
+                return time.perf_counter() - t
+            return run
+
+        def native_run(n):
+            bc.run(bc.ptr, ctypes.c_uint64(self.addr), ctypes.c_int64(2 * n))
+            assert bc.state.executed == 2 * n and bc.state.cause < 0
+        return {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
+                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, 2 * n)),
+                "bare unicorn, empty block hook": timed(empty, lambda n: empty.emu_start(self.addr, self.end)),
+                "bare unicorn, native counter": timed(native, native_run)}
+
+
+def kernel_ips(spin, cpus, procs, mode="block", trace=False):
+    """Guest instructions per host second of the kernel running spin, in this round."""
+    with blockcount.forced(mode):
+        runs = []
+        for n in (1, SPIN_N):
+            t = time.perf_counter()
+            r = simulate(spin, [str(n), str(procs)], cpus=cpus, trace=trace)
+            runs.append((sum(c.instret for c in r.kernel.sched.cpus), time.perf_counter() - t))
+    (i0, t0), (i1, t1) = runs
+    return (i1 - i0) / (t1 - t0)
+
+
+def qemu_ips(spin):
+    """Instructions per second of qemu-riscv64 on the ELF (start-up subtracted)."""
+    times = []
+    for n in (1, QEMU_N):
         t = time.perf_counter()
-        uc.emu_start(addr, _UNTIL, 0, n)
-        best = min(best, time.perf_counter() - t)
-    return n / best
+        subprocess.run(["qemu-riscv64", spin, str(n), "1"], check=True)
+        times.append(time.perf_counter() - t)
+    return 2 * (QEMU_N - 1) / (times[1] - times[0])
 
 
-def kernel_run(*args, cpus=1, trace=False):
-    """(last Run, best host seconds) of REPEAT boots running args under init."""
-    best = float("inf")
+def guest_speed(spin):
+    bare = Bare(spin).configs()
+    kernel = {f"kernel, {c} hart{'s' if c > 1 else ''}, {p} busy{', count mode' if m == 'count' else ''}"
+              f"{', trace on' if tr else ''}": (c, p, m, tr)
+              for c, p in ((1, 1), (4, 4)) for m, tr in (("block", False), ("count", False), ("block", True))}
+    qemu = shutil.which("qemu-riscv64")
+    ips = {name: [] for name in list(bare) + list(kernel) + (["qemu-riscv64 (user mode)"] if qemu else [])}
     for _ in range(REPEAT):
-        t = time.perf_counter()
-        r = simulate(args[0], args[1:], cpus=cpus, trace=trace)
-        best = min(best, time.perf_counter() - t)
-    return r, best
+        for name, run in bare.items():
+            ips[name].append(2 * SPIN_N / run(SPIN_N))
+        for name, args in kernel.items():
+            ips[name].append(kernel_ips(spin, *args))
+        if qemu:
+            ips["qemu-riscv64 (user mode)"].append(qemu_ips(spin))
+    ref = ips["bare unicorn, count mode"]
+    print("1. guest speed on spin's loop (2 instructions a block), M instructions/s, "
+          "median [spread]; x bare count mode")
+    for name, xs in ips.items():
+        ratio = [x / r for x, r in zip(xs, ref)]
+        c, _, m, tr = kernel.get(name, (None, None, None, None))
+        note = ""
+        if c is not None and m == "block" and not tr:
+            goal = TARGETS[c]
+            note = f"  target >= {goal}: {'met' if statistics.median(ratio) >= goal else 'NOT met'}"
+        print(f"  {name:42s} {fmt(xs, 1e-6, 0)}  x{fmt(ratio, digits=2)}{note}")
+    if not qemu:
+        print("  qemu-riscv64 not installed: its row is skipped")
 
 
-def main() -> None:
-    spin, nullsys = build("spin"), build("nullsys")
-    bare = bare_unicorn_ips(spin, SPIN_N)
-    rows = []
-    for cpus, procs in ((1, 1), (4, 4)):
+# ---- sections 2 and 3 ----
+def kernel_seconds(*args, **kw):
+    t = time.perf_counter()
+    r = simulate(*args, **kw)
+    return r, time.perf_counter() - t
+
+
+def syscalls_and_boot(nullsys):
+    per = {False: [], True: []}
+    boot = []
+    for _ in range(REPEAT):
         for trace in (False, True):
-            base, dt0 = kernel_run(spin, "1", str(procs), cpus=cpus, trace=trace)
-            r, dt = kernel_run(spin, str(SPIN_N), str(procs), cpus=cpus, trace=trace)
-            instr = sum(c.instret for c in r.kernel.sched.cpus) - sum(c.instret for c in base.kernel.sched.cpus)
-            rows.append((cpus, procs, trace, instr / (dt - dt0)))
-    print(f"bare unicorn (count mode): {bare / 1e6:7.1f} M guest instructions/s")
-    for cpus, procs, trace, ips in rows:
-        goal = NO_TARGET if trace else f"(target >= {({1: 0.8, 4: 0.7}[cpus])})"
-        print(f"kernel, {cpus} hart(s), {procs} busy, trace {'on ' if trace else 'off'}: "
-              f"{ips / 1e6:7.1f} M/s = {ips / bare:4.2f} of bare {goal}")
-    for trace in (False, True):
-        base, dt0 = kernel_run(nullsys, "1", trace=trace)
-        r, dt = kernel_run(nullsys, str(NULL_N), trace=trace)
-        per = (dt - dt0) / NULL_N * 1e6
-        goal = NO_TARGET if trace else "(target < 10)"
-        print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call {goal}")
-    _, dt = kernel_run("hello")
-    print(f"boot to exit, hello: {dt:5.3f} s host (target < 1)")
-    disk_throughput()
+            _, t0 = kernel_seconds(nullsys, ["1"], cpus=1, trace=trace)
+            _, t1 = kernel_seconds(nullsys, [str(NULL_N)], cpus=1, trace=trace)
+            per[trace].append((t1 - t0) / NULL_N)
+        boot.append(kernel_seconds("hello")[1])
+    print("2. null syscall (getppid), host us per call, median [spread]")
+    print(f"  trace off {fmt(per[False], 1e6, 2)}  (target < 10)")
+    print(f"  trace on  {fmt(per[True], 1e6, 2)}  (what the event log adds)")
+    print(f"3. boot to exit, hello: {fmt(boot, 1, 3)} s host (target < 1)")
+
+
+# ---- section 4: the disk ----
+class _Stamped:
+    """A console output stream that notes the host time at which each line ends."""
+
+    def __init__(self):
+        self.lines, self._part = [], b""
+
+    def write(self, data: bytes) -> None:
+        t = time.perf_counter()
+        self._part += data
+        while b"\n" in self._part:
+            line, self._part = self._part.split(b"\n", 1)
+            self.lines.append((t, line.decode("utf-8", "replace")))
+
+    def flush(self) -> None:
+        pass
+
+
+def phases(out: _Stamped, size: int):
+    """(phase, virtual ns, host seconds) of each pass in a run of fsbench."""
+    started = {}
+    for t, line in out.lines:
+        m = re.fullmatch(r"(\w+) start", line)
+        if m:
+            started[m.group(1)] = t
+            continue
+        m = re.fullmatch(rf"(\w+) {size} bytes in (\d+) ns", line)
+        if m:
+            yield m.group(1), int(m.group(2)), t - started.pop(m.group(1))
 
 
 def disk_throughput(mib: int = 4) -> None:
-    """Section 5: a program in /bin of a fresh image writes, then reads back, a mib MiB file."""
     prog = build("fsbench")
     size = mib << 20
+    virt, host = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         img = os.path.join(tmp, "fs.img")
         make_image(img, {"/bin/init": bin_files()["/bin/init"]}, size_mib=4 * mib + 8)
-        host, virt = {}, {}
         m = str(mib)
-        runs = {"none": ("none", "/f", m), "write": ("write", "/f", m), "cold": ("read", "/f", m),
-                "warm": ("read", "/f", m, str(WARM_PASSES))}
-        for name, args in runs.items():
-            best = float("inf")
-            for _ in range(REPEAT):
-                t = time.perf_counter()
-                r = simulate(prog, args, cpus=1, disk=img)
-                best = min(best, time.perf_counter() - t)
+        for _ in range(REPEAT):
+            for args in (("write", "/f", m), ("read", "/f", m, str(WARM_PASSES))):
+                out = _Stamped()
+                r = simulate(prog, args, cpus=1, disk=img, console_out=out)
                 assert r.status == 0, r.output + r.log
-            host[name] = best
-            virt.update((k, int(ns)) for k, ns in re.findall(rf"(\w+) {size} bytes in (\d+) ns", r.output))
-    rows = (("write + fsync", virt["write"], host["write"] - host["none"]),
-            ("read, cold cache", virt["cold"], host["cold"] - host["none"]),
-            ("read, warm cache", virt["warm"], (host["warm"] - host["cold"]) / WARM_PASSES))
-    print(f"disk, sequential {mib} MiB in 64 KiB calls (latency {LATENCY_NS // 1000} us + "
-          f"{BLOCK_NS // 1000} us per 4 KiB block):")
-    for name, ns, secs in rows:
-        print(f"  {name:17s} {ns / 1e6:8.2f} ms virtual = {size / ns * 1e3:7.1f} MB/s; "
-              f"{secs:6.3f} s host = {size / max(secs, 1e-9) / 1e6:6.1f} MB/s")
+                for phase, ns, secs in phases(out, size):
+                    virt.setdefault(phase, []).append(ns)
+                    host.setdefault(phase, []).append(secs)
+    print(f"4. disk, sequential {mib} MiB in 64 KiB calls (latency {LATENCY_NS // 1000} us + "
+          f"{BLOCK_NS // 1000} us per 4 KiB block), median [spread]:")
+    names = {"write": "write + fsync", "cold": "read, cold cache", "warm": "read, warm cache"}
+    for phase, name in names.items():
+        mbs_v = [size / ns * 1e3 for ns in virt[phase]]
+        mbs_h = [size / s / 1e6 for s in host[phase]]
+        print(f"  {name:17s} virtual {fmt(virt[phase], 1e-6, 2)} ms = {fmt(mbs_v, digits=1)} MB/s; "
+              f"host {fmt(host[phase], 1, 3)} s = {fmt(mbs_h, digits=1)} MB/s")
+
+
+def main(argv=None) -> None:
+    global REPEAT, SPIN_N, QEMU_N, NULL_N
+    if "--quick" in (argv if argv is not None else sys.argv[1:]):     # a smoke test of the bench
+        REPEAT, SPIN_N, QEMU_N, NULL_N = 2, 2_000_000, 20_000_000, 2000
+    print(f"budget mode: {blockcount.native().mode}; load average {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} cores; {REPEAT} rounds")
+    for note in blockcount.notes():
+        print(f"  (fallback: {note})")
+    spin, nullsys = build("spin"), build("nullsys")
+    guest_speed(spin)
+    syscalls_and_boot(nullsys)
+    disk_throughput()
 
 
 if __name__ == "__main__":
