@@ -13,17 +13,19 @@ hits them alike; ratios are taken round by round, then their median is printed.
    - bare unicorn with the native block counter (emulator/blockcount.c);
    - the kernel on 1 hart, and on 4 harts with 4 busy processes (aggregate), with the
      native counter and in count mode (the fallback);
-   - qemu-riscv64 in user mode on the ELF itself, when it is installed.
+   - qemu-riscv64 in user mode on the ELF itself, when it is installed (timed between the
+     lines it prints, as the kernel).
    Targets: kernel on 1 hart >= 3.0x bare count mode; 4 busy harts >= 2.5x (aggregate).
    The rows "trace on" run the kernel with its event log on (--trace, --timeline, the
    debugger): what recording every event costs. No target.
-2. Host cost of a null syscall (getppid), with the event log off and on. Target: under 10 us.
+2. Host cost of a null syscall (getppid), with the event log off and on, timed between the
+   guest's start and done lines. Target: under 10 us.
 3. Boot to program exit for hello. Target: under 1 s of host time.
 4. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
    virtual time from the guest's clock; host time between the guest's "start" line and its
    result line of the same pass (no boot subtraction).
-The kernel's speed is (instructions of a long run - those of a one-iteration run) divided by
-the difference of their host times, both runs in the same round.
+The kernel's speed is the instructions its harts retired divided by the host time between
+the program's first and last lines (no boot subtraction).
 """
 import ctypes
 import os
@@ -37,7 +39,7 @@ import time
 
 import unicorn
 from elftools.elf.elffile import ELFFile
-from unicorn.riscv_const import UC_RISCV_REG_T1
+from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_T1
 
 from emulator import blockcount
 from emulator.decode import insn_length
@@ -67,6 +69,23 @@ def fmt(xs, scale=1.0, digits=1):
     """'median [lowest-highest]' of xs * scale."""
     m, lo, hi = (x * scale for x in (statistics.median(xs), min(xs), max(xs)))
     return f"{m:8.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+class _Stamped:
+    """A console output stream that notes the host time at which each line ends."""
+
+    def __init__(self):
+        self.lines, self._part = [], b""
+
+    def write(self, data: bytes) -> None:
+        t = time.perf_counter()
+        self._part += data
+        while b"\n" in self._part:
+            line, self._part = self._part.split(b"\n", 1)
+            self.lines.append((t, line.decode("utf-8", "replace")))
+
+    def flush(self) -> None:
+        pass
 
 
 # ---- section 1: bare unicorn on the spin loop ----
@@ -110,8 +129,8 @@ class Bare:
             return run
 
         def native_run(n):
-            bc.run(bc.ptr, ctypes.c_uint64(self.addr), ctypes.c_int64(2 * n))
-            assert bc.state.executed == 2 * n and bc.state.cause < 0
+            native.reg_write(UC_RISCV_REG_PC, self.addr)
+            assert bc.run(bc.ptr, ctypes.c_int64(2 * n)) == 2 * n
         return {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
                 "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, 2 * n)),
                 "bare unicorn, empty block hook": timed(empty, lambda n: empty.emu_start(self.addr, self.end)),
@@ -119,25 +138,22 @@ class Bare:
 
 
 def kernel_ips(spin, cpus, procs, mode="block", trace=False):
-    """Guest instructions per host second of the kernel running spin, in this round."""
+    """Guest instructions per host second of the kernel running spin, timed between its
+    "spin start" and "spin done" lines (boot and exit excluded; the instructions before the
+    first line, a few thousand, are counted in)."""
     with blockcount.forced(mode):
-        runs = []
-        for n in (1, SPIN_N):
-            t = time.perf_counter()
-            r = simulate(spin, [str(n), str(procs)], cpus=cpus, trace=trace)
-            runs.append((sum(c.instret for c in r.kernel.sched.cpus), time.perf_counter() - t))
-    (i0, t0), (i1, t1) = runs
-    return (i1 - i0) / (t1 - t0)
+        secs, r = between(spin, [str(SPIN_N), str(procs)], "spin start", "spin done", cpus=cpus, trace=trace)
+    return sum(c.instret for c in r.kernel.sched.cpus) / secs
 
 
 def qemu_ips(spin):
-    """Instructions per second of qemu-riscv64 on the ELF (start-up subtracted)."""
-    times = []
-    for n in (1, QEMU_N):
-        t = time.perf_counter()
-        subprocess.run(["qemu-riscv64", spin, str(n), "1"], check=True)
-        times.append(time.perf_counter() - t)
-    return 2 * (QEMU_N - 1) / (times[1] - times[0])
+    """Instructions per second of qemu-riscv64 on the ELF, timed between the lines it prints."""
+    stamps = {}
+    with subprocess.Popen(["qemu-riscv64", spin, str(QEMU_N), "1"], stdout=subprocess.PIPE) as p:
+        for line in p.stdout:
+            stamps[line.decode().strip()] = time.perf_counter()
+    assert p.returncode == 0
+    return 2 * QEMU_N / (stamps["spin done"] - stamps["spin start"])
 
 
 def guest_speed(spin):
@@ -170,10 +186,13 @@ def guest_speed(spin):
 
 
 # ---- sections 2 and 3 ----
-def kernel_seconds(*args, **kw):
-    t = time.perf_counter()
-    r = simulate(*args, **kw)
-    return r, time.perf_counter() - t
+def between(prog, args, first, last, **kw):
+    """Host seconds between two lines the guest prints, and the Run."""
+    out = _Stamped()
+    r = simulate(prog, args, console_out=out, **kw)
+    assert r.status == 0, r.output + r.log
+    stamps = dict((line, t) for t, line in out.lines)
+    return stamps[last] - stamps[first], r
 
 
 def syscalls_and_boot(nullsys):
@@ -181,10 +200,11 @@ def syscalls_and_boot(nullsys):
     boot = []
     for _ in range(REPEAT):
         for trace in (False, True):
-            _, t0 = kernel_seconds(nullsys, ["1"], cpus=1, trace=trace)
-            _, t1 = kernel_seconds(nullsys, [str(NULL_N)], cpus=1, trace=trace)
-            per[trace].append((t1 - t0) / NULL_N)
-        boot.append(kernel_seconds("hello")[1])
+            secs, _ = between(nullsys, [str(NULL_N)], "nullsys start", "nullsys done", cpus=1, trace=trace)
+            per[trace].append(secs / NULL_N)
+        t = time.perf_counter()
+        simulate("hello")
+        boot.append(time.perf_counter() - t)
     print("2. null syscall (getppid), host us per call, median [spread]")
     print(f"  trace off {fmt(per[False], 1e6, 2)}  (target < 10)")
     print(f"  trace on  {fmt(per[True], 1e6, 2)}  (what the event log adds)")
@@ -192,23 +212,6 @@ def syscalls_and_boot(nullsys):
 
 
 # ---- section 4: the disk ----
-class _Stamped:
-    """A console output stream that notes the host time at which each line ends."""
-
-    def __init__(self):
-        self.lines, self._part = [], b""
-
-    def write(self, data: bytes) -> None:
-        t = time.perf_counter()
-        self._part += data
-        while b"\n" in self._part:
-            line, self._part = self._part.split(b"\n", 1)
-            self.lines.append((t, line.decode("utf-8", "replace")))
-
-    def flush(self) -> None:
-        pass
-
-
 def phases(out: _Stamped, size: int):
     """(phase, virtual ns, host seconds) of each pass in a run of fsbench."""
     started = {}
@@ -251,7 +254,7 @@ def disk_throughput(mib: int = 4) -> None:
 def main(argv=None) -> None:
     global REPEAT, SPIN_N, QEMU_N, NULL_N
     if "--quick" in (argv if argv is not None else sys.argv[1:]):     # a smoke test of the bench
-        REPEAT, SPIN_N, QEMU_N, NULL_N = 2, 2_000_000, 20_000_000, 2000
+        REPEAT, SPIN_N, QEMU_N, NULL_N = 1, 10_000_000, 50_000_000, 2000
     print(f"budget mode: {blockcount.native().mode}; load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} cores; {REPEAT} rounds")
     for note in blockcount.notes():
