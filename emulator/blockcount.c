@@ -13,7 +13,7 @@
  *   by (pc, size) in a direct-mapped table. The table is a cache of what the code at a
  *   virtual address is, like the TLB: it is forgotten (bc_forget) whenever the TLB or
  *   translated code is flushed, so a remapped or rewritten page is decoded again.
- * - bc_run runs from pc with a budget: an ordinary run (no per-instruction counting) that
+ * - bc_run runs from the PC with a budget: an ordinary run (no per-instruction counting) that
  *   stops before the first block that does not fit, then an exact finish of the r
  *   instructions left: the next block is translated with at most r instructions through
  *   CPUState.cflags_next_tb (a private field located by a probe), or, when that field is

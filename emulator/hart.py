@@ -204,6 +204,9 @@ class Hart:
         self.uc.reg_write(reg, value)
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
 
+    # ---- address space and code. The block counter caches each block's instruction count
+    # by virtual address, as the TLB caches translations: whatever flushes the TLB or drops
+    # translated code must also call self._bc.forget() (as these methods do). ----
     def set_satp(self, satp: int) -> None:
         """Switch address space; the TLB is flushed (unicorn keeps stale entries otherwise)."""
         self.satp = satp
@@ -213,7 +216,7 @@ class Hart:
     def flush_tlb(self) -> None:
         self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
         if self._bc is not None:
-            self._bc.forget()           # block counts are cached by virtual address, like the TLB
+            self._bc.forget()
 
     def flush_code(self, pa: int, length: int) -> None:
         """Drop translated code for physical range [pa, pa+length) (unicorn keeps it even
