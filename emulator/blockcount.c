@@ -12,7 +12,8 @@
  *   low two bits are 11 starts a 32-bit instruction, any other a 16-bit one) and cached
  *   by (pc, size) in a direct-mapped table. The table is a cache of what the code at a
  *   virtual address is, like the TLB: it is forgotten (bc_forget) whenever the TLB or
- *   translated code is flushed, so a remapped or rewritten page is decoded again.
+ *   translated code is flushed, so a remapped or rewritten page is decoded again, and
+ *   whenever a block holding fence.i runs (the hart's own code writes, see block_slow).
  * - bc_run runs from the PC with a budget: an ordinary run (no per-instruction counting) that
  *   stops before the first block that does not fit, then an exact finish of the r
  *   instructions left: the next block is translated with at most r instructions through
@@ -132,6 +133,16 @@ static uint32_t count_upto(const uint8_t *b, uint32_t upto)
     return n;
 }
 
+/* Does the block b[0, size) hold a fence.i (MISC-MEM, funct3 1; it has no 16-bit form)? */
+static int has_fence_i(const uint8_t *b, uint32_t size)
+{
+    for (uint32_t i = 0; i + 1 < size; i += (b[i] & 3) == 3 ? 4 : 2)
+        if ((b[i] & 3) == 3 && i + 3 < size
+                && ((b[i] | b[i + 1] << 8) & 0x707F) == 0x100F)
+            return 1;
+    return 0;
+}
+
 static int read_code(struct bc_hart *h, uint64_t pc, uint8_t *buf, uint32_t len)
 {
     return h->vmem_read(h->uc, pc, UC_PROT_EXEC, buf, len) == UC_ERR_OK;
@@ -152,6 +163,15 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
         } else if (size > MAX_BLOCK || !read_code(h, pc, buf, size)) {
             h->fault = FAULT_UNREADABLE;    /* it was just translated from these bytes */
             goto stop;
+        } else if (has_fence_i(buf, size)) {
+            /* Code written before a fence.i must run after it, and unicorn retranslates code
+             * the hart itself rewrote: the cached counts may describe old code. Forget them,
+             * and keep this block out of the cache (it forgets again each time it runs). */
+            bc_forget(h);
+            s = &h->none;
+            s->pc = pc;
+            s->size = size;
+            s->n = (uint16_t)count_upto(buf, size - 1);
         } else {
             s->pc = pc;
             s->size = size;

@@ -317,6 +317,36 @@ def test_counters_are_virtual_and_exact():
     assert len(results) == 1
 
 
+def run_rewriting(mode, budget):
+    """A program on an RWX page runs a function, rewrites it (as long, fewer instructions),
+    executes fence.i and runs it again."""
+    rig = Rig(mode)
+    page = 0x30000
+    pa = rig.map(page, mmu.PTE_R | mmu.PTE_W | mmu.PTE_X)
+    old = assemble("c.addi a0, 1\nc.addi a0, 1\nc.addi a0, 1\nc.addi a0, 1\nc.jr ra", rvc=True)
+    new = assemble(".option norvc\naddi a0, a0, 1\naddi a0, a0, 1\n.option rvc\nc.jr ra", rvc=True)
+    assert len(old) == len(new) and old[8:] == new[8:]
+    rig.mem.write(pa, assemble("jalr ra, 0(a1)\nsd a2, 0(a1)\nfence.i\njalr ra, 0(a1)\necall"))
+    rig.mem.write(pa + 0x800, old)
+    regs = [0] * H.NREGS
+    regs[11], regs[12], regs[H.REG_PC] = page + 0x800, int.from_bytes(new[:8], "little"), page
+    rig.hart.load(regs)
+    events = []
+    while not events or events[-1][0] == H.CAUSE_BUDGET:
+        events.append(tuple(rig.hart.run(budget, 0)))
+    return events, rig.hart.save()
+
+
+@pytest.mark.parametrize("budget", (1, 3, 10 ** 6))
+def test_code_rewritten_by_the_hart_then_fence_i(budget):
+    """unicorn retranslates code the hart itself rewrote; fence.i makes the counter forget
+    the old counts (a0 = 4 + 2: the new code ran)."""
+    ref = run_rewriting("count", budget)
+    assert ref[1][10] == 6 and sum(e[3] for e in ref[0]) == 13
+    for mode in NATIVE:
+        assert run_rewriting(mode, budget) == ref
+
+
 def test_mode_switches_keep_budgets_exact():
     """Count mode (the debugger's) after native runs, and back: both keep exact budgets
     (count mode needs the translated blocks flushed when it starts)."""
