@@ -27,7 +27,7 @@ $(BUILD)/fs.img: $(USER_PROGS) $(FS_CODE) | $(VENV)
 # The harts' native instruction counter (emulator/blockcount.c), built for this host with the
 # venv's Zig against the headers in the unicorn wheel. If it cannot be built the harts fall
 # back to unicorn's count mode (slower; the boot log says so), so a failure does not stop make.
-BC_FLAGS := -shared -fPIC -O2 -fomit-frame-pointer -Wall -Wextra
+BC_FLAGS := -shared -fPIC -O2 -fomit-frame-pointer -mcpu=baseline -Wall -Wextra
 $(BUILD)/libblockcount.so: emulator/blockcount.c | $(VENV)
 	@mkdir -p $(@D)
 	ZIG_GLOBAL_CACHE_DIR=$(BUILD)/zig-cache ZIG_LOCAL_CACHE_DIR=$(BUILD)/zig-cache \
