@@ -1,6 +1,6 @@
 # make        build everything (venv, generated syscall files, userland, the disk image)
 # make run    boot to the shell          make test   run the test suite
-# make bench  print the benchmark figures
+# make bench  print the benchmark figures (ARGS="--rounds 9" for steadier medians)
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
@@ -44,7 +44,7 @@ test-quick: all
 	$(PY) -m pytest -q -m "not slow"
 
 bench: all
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench $(ARGS)
 
 # make demo-S20: run a seed claim's demo program (table: tools/demos.py) and write its
 # timeline to build/demo-S20.html;  make demos: every demo.

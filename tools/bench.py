@@ -27,13 +27,13 @@ hits them alike; ratios are taken round by round, then their median is printed.
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
+import argparse
 import ctypes
 import os
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -265,7 +265,12 @@ def disk_throughput(mib: int = 4) -> None:
 
 def main(argv=None) -> None:
     global REPEAT, SPIN_N, QEMU_N, NULL_N
-    if "--quick" in (argv if argv is not None else sys.argv[1:]):     # a smoke test of the bench
+    ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=REPEAT, help="rounds (default %(default)s)")
+    ap.add_argument("--quick", action="store_true", help="one round of small runs (a smoke test)")
+    opts = ap.parse_args(argv)
+    REPEAT = opts.rounds
+    if opts.quick:
         REPEAT, SPIN_N, QEMU_N, NULL_N = 1, 10_000_000, 50_000_000, 2000
     print(f"budget mode: {blockcount.native().mode}; load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} cores; {REPEAT} rounds")
