@@ -4,8 +4,8 @@ Each figure is the median of REPEAT rounds, with the spread (lowest-highest) in 
 Within a round every configuration runs once, in turn, so a change in the machine's load
 hits them alike; ratios are taken round by round, then their median is printed.
 
-1. Guest instructions per second on the loop of userland/bench/spin.c (`addi; bnez`: two
-   instructions, one translated block an iteration, the worst case for a counter that
+1. Guest instructions per second on the loops of userland/bench/spin.c, one translated block
+   an iteration: first `addi; bnez` (2 instructions, the worst case for a counter that
    charges blocks), all on the same bytes of the same ELF:
    - bare unicorn without counting (one emu_start, no budget): the ceiling;
    - bare unicorn in count mode (emu_start count=N): the reference of every ratio;
@@ -15,6 +15,8 @@ hits them alike; ratios are taken round by round, then their median is printed.
      native counter and in count mode (the fallback);
    - qemu-riscv64 in user mode on the ELF itself, when it is installed (timed between the
      lines it prints, as the kernel).
+   Then the same for a loop of 4 instructions (fewer rows), whose blocks are closer to
+   compiled code's.
    Targets: kernel on 1 hart >= 3.0x bare count mode; 4 busy harts >= 2.5x (aggregate).
    The rows "trace on" run the kernel with its event log on (--trace, --timeline, the
    debugger): what recording every event costs. No target.
@@ -90,19 +92,21 @@ class _Stamped:
 
 # ---- section 1: bare unicorn on the spin loop ----
 class Bare:
-    """spin_loop's bytes in a fresh unicorn per configuration (M-mode, no MMU): t1 = N runs
-    2N instructions and leaves the loop at `end`."""
+    """A spin loop's bytes (symbol `symbol`, `width` instructions) in a fresh unicorn per
+    configuration (M-mode, no MMU): t1 = N runs width*N instructions and leaves the loop at
+    `end`."""
 
-    def __init__(self, elf_path: str):
+    def __init__(self, elf_path: str, symbol: str, width: int):
         with open(elf_path, "rb") as f:
             elf = ELFFile(f)
-            self.addr = elf.get_section_by_name(".symtab").get_symbol_by_name("spin_loop")[0]["st_value"]
+            self.addr = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)[0]["st_value"]
             text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
             self.base, self.code = text["p_vaddr"], text.data()
-        off = self.addr - self.base
-        first = insn_length(int.from_bytes(self.code[off:off + 2], "little"))
-        second = insn_length(int.from_bytes(self.code[off + first:off + first + 2], "little"))
-        self.end = self.addr + first + second
+        self.width = width
+        self.end = self.addr
+        for _ in range(width):
+            off = self.end - self.base
+            self.end += insn_length(int.from_bytes(self.code[off:off + 2], "little"))
 
     def uc(self):
         uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
@@ -126,9 +130,9 @@ class Bare:
 
         def native_run(n):
             native.reg_write(UC_RISCV_REG_PC, self.addr)
-            assert bc.run(bc.ptr, ctypes.c_int64(2 * n)) == 2 * n
+            assert bc.run(bc.ptr, ctypes.c_int64(self.width * n)) == self.width * n
         rows = {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
-                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, 2 * n))}
+                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, self.width * n))}
         if blockcount.native().lib is None:
             return rows
         hh = ctypes.c_size_t()
@@ -141,12 +145,13 @@ class Bare:
         return rows
 
 
-def kernel_ips(spin, cpus, procs, mode, trace=False):
+def kernel_ips(spin, width, cpus, procs, mode, trace=False):
     """Guest instructions per host second of the kernel running spin, timed between its
     "spin start" and "spin done" lines (boot and exit excluded; the instructions before the
     first line, a few thousand, are counted in)."""
     with blockcount.forced(mode):
-        secs, r = between(spin, [str(SPIN_N), str(procs)], "spin start", "spin done", cpus=cpus, trace=trace)
+        secs, r = between(spin, [str(SPIN_N), str(procs), str(width)], "spin start", "spin done",
+                          cpus=cpus, trace=trace)
     return sum(c.instret for c in r.kernel.sched.cpus) / secs
 
 
@@ -160,25 +165,31 @@ def qemu_ips(spin):
     return 2 * QEMU_N / (stamps["spin done"] - stamps["spin start"])
 
 
-def guest_speed(spin):
-    bare = Bare(spin).configs()
+def guest_speed(spin, width=2, full=True):
+    """Section 1 for spin's loop of `width` instructions; full: every row, else the bare
+    reference, the native counter and the kernel's target rows."""
+    bare = Bare(spin, {2: "spin_loop", 4: "spin_loop4"}[width], width).configs()
     best = blockcount.native().mode         # "block", or a fallback
-    modes = ((best, False), ("count", False), (best, True)) if best != "count" else (("count", False),)
+    if not full:
+        bare = {k: v for k, v in bare.items() if k in ("bare unicorn, count mode", "bare unicorn, native counter")}
+        modes = ((best, False),)
+    else:
+        modes = ((best, False), ("count", False), (best, True)) if best != "count" else (("count", False),)
     kernel = {f"kernel, {c} hart{'s' if c > 1 else ''}, {p} busy{', ' + m + ' mode' if m != 'block' else ''}"
               f"{', trace on' if tr else ''}": (c, p, m, tr)
               for c, p in ((1, 1), (4, 4)) for m, tr in modes}
-    qemu = shutil.which("qemu-riscv64")
+    qemu = shutil.which("qemu-riscv64") if full else None
     ips = {name: [] for name in list(bare) + list(kernel) + (["qemu-riscv64 (user mode)"] if qemu else [])}
     for _ in range(REPEAT):
         for name, run in bare.items():
-            ips[name].append(2 * SPIN_N / run(SPIN_N))
-        for name, args in kernel.items():
-            ips[name].append(kernel_ips(spin, *args))
+            ips[name].append(width * SPIN_N / run(SPIN_N))
+        for name, (c, p, m, tr) in kernel.items():
+            ips[name].append(kernel_ips(spin, width, c, p, m, tr))
         if qemu:
             ips["qemu-riscv64 (user mode)"].append(qemu_ips(spin))
     ref = ips["bare unicorn, count mode"]
-    print("1. guest speed on spin's loop (2 instructions a block), M instructions/s, "
-          "median [spread]; x bare count mode")
+    print(f"1{'ab'[width == 4]}. guest speed on spin's {width}-instruction loop (one block an iteration), "
+          "M instructions/s, median [spread]; x bare count mode")
     for name, xs in ips.items():
         ratio = [x / r for x, r in zip(xs, ref)]
         c, _, m, tr = kernel.get(name, (None, None, None, None))
@@ -187,13 +198,13 @@ def guest_speed(spin):
             goal = TARGETS[c]
             note = f"  target >= {goal}: {'met' if statistics.median(ratio) >= goal else 'NOT met'}"
         print(f"  {name:42s} {fmt(xs, 1e-6, 0)}  x{fmt(ratio, digits=2)}{note}")
-    if not qemu:
+    if full and not shutil.which("qemu-riscv64"):
         print("  qemu-riscv64 not installed: its row is skipped")
     if "bare unicorn, empty block hook" in ips:
         floor = [x / r for x, r in zip(ips["bare unicorn, empty block hook"], ref)]
         print(f"  (a counter that calls a hook per block runs at most as fast as the empty hook: "
               f"x{statistics.median(floor):.2f} on this loop)")
-    else:
+    elif blockcount.native().lib is None:
         print(f"  (native block counter unavailable: {'; '.join(blockcount.notes())})")
 
 
@@ -278,6 +289,7 @@ def main(argv=None) -> None:
         print(f"  (fallback: {note})")
     spin, nullsys = build("spin"), build("nullsys")
     guest_speed(spin)
+    guest_speed(spin, width=4, full=False)
     syscalls_and_boot(nullsys)
     disk_throughput()
 
