@@ -38,10 +38,10 @@ run: all
 	$(PY) -m tools.run $(ARGS)
 
 test: all
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs
 
 test-quick: all
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -rs -m "not slow"
 
 bench: all
 	$(PY) -m tools.bench $(ARGS)

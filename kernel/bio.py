@@ -8,15 +8,21 @@ batch and sleeps until all of it is on the disk.
 
 Invariants: at most one Buf per block number. A Buf that is held (refcnt > 0), pinned by
 the log, or has I/O in flight is never evicted; only a pinned Buf holds data that is not
-on the disk, so eviction never writes. Needing a buffer while all NBUF are in use is a
-KernelPanic (the log and the per-operation bounds keep far fewer in use).
+on the disk, so eviction never writes.
+
+Exhaustion: user programs decide how many buffers are held or in flight at once (each
+thread in a read holds a few), so running out is their doing, never a panic. prefetch is
+advisory and never keeps more than NBUF/4 buffers in flight; a bread or bnew that finds
+every buffer held, pinned or busy fails with ENOMEM (and a one-line log), which the file
+system passes up like a disk error. It does not sleep for a buffer: a holder may itself be
+waiting for one.
 """
 from collections import OrderedDict
 
 from emulator.disk import MAX_BLOCKS, OK, READ, WRITE
 
 from . import cost, params
-from .errno import EIO, SysError
+from .errno import EIO, ENOMEM, SysError
 from .fslayout import BSIZE
 from .panic import KernelPanic
 
@@ -85,6 +91,7 @@ class BufCache:
         self.nblocks = disk.nblocks
         self.bufs = OrderedDict()         # blockno -> Buf, least recently used first
         self.stats = {"hits": 0, "misses": 0, "evictions": 0}
+        self.reading = 0                  # buffers with a read in flight
         disk.on_complete = self.intr
 
     # ---- reading ----
@@ -127,7 +134,8 @@ class BufCache:
 
     def prefetch(self, start: int, count: int) -> None:
         """Start reading the blocks of [start, start+count) that are not cached, one request
-        per run; returns at once (a later bread waits for them)."""
+        per run; returns at once (a later bread waits for them). Stops early rather than
+        keep more than NBUF/4 buffers in flight or take the last free one."""
         run = []
         for n in range(start, min(start + count, self.nblocks)):
             if n in self.bufs or len(run) == MAX_BLOCKS:
@@ -135,6 +143,8 @@ class BufCache:
                     self._read(run)
                 run = []
             if n not in self.bufs:
+                if self.reading + len(run) >= params.NBUF // 4 or self._victim() is None:
+                    break
                 run.append(self._new(n))
         if run:
             self._read(run)
@@ -146,22 +156,32 @@ class BufCache:
         if b.error and b.refcnt == 0 and self.bufs.get(b.blockno) is b:
             del self.bufs[b.blockno]      # a failed read is not cached
 
+    def _victim(self):
+        """The least recently used buffer that may be evicted; True if there is room
+        without evicting; None if every buffer is held, pinned or busy."""
+        if len(self.bufs) < params.NBUF:
+            return True
+        for b in self.bufs.values():
+            if b.refcnt == 0 and not b.pinned and not b.busy:
+                return b
+        return None
+
     def _new(self, n: int) -> Buf:
         if not 0 <= n < self.nblocks:
             raise KernelPanic(f"bio: block {n} outside the disk (0..{self.nblocks - 1})")
-        if len(self.bufs) >= params.NBUF:
-            for victim in self.bufs.values():
-                if victim.refcnt == 0 and not victim.pinned and not victim.busy:
-                    del self.bufs[victim.blockno]
-                    self.stats["evictions"] += 1
-                    break
-            else:
-                raise KernelPanic(f"bio: all {params.NBUF} buffers are held, pinned or busy")
+        victim = self._victim()
+        if victim is None:
+            self.k.log(f"bio: all {params.NBUF} buffers are held, pinned or busy: ENOMEM")
+            raise SysError(ENOMEM)
+        if victim is not True:
+            del self.bufs[victim.blockno]
+            self.stats["evictions"] += 1
         b = Buf(self, n)
         self.bufs[n] = b
         return b
 
     def _read(self, bufs) -> None:
+        self.reading += len(bufs)
         for b in bufs:
             b.busy = True
         self._submit(READ, bufs[0].blockno, len(bufs), None, bufs)
@@ -213,6 +233,7 @@ class BufCache:
             k.event("irq", device="disk", op=req.op, block=req.block, count=req.count,
                     hart=req.hart, status=req.status, issued=req.issued)
         if req.op == READ:
+            self.reading -= len(req.tag)
             for i, b in enumerate(req.tag):
                 b.busy = False
                 if req.status == OK:

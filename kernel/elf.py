@@ -3,7 +3,13 @@
 Parsing is pyelftools' job; this module only checks the result against what
 the kernel can run (static, non-PIE RV64 little-endian ET_EXEC) and returns
 plain data. Any problem with the file is reported as ElfError with a one-line
-message; no other exception escapes load_image for any input.
+message; no other exception escapes read_image or load_image for any input.
+
+read_image reads the file through a callback, 4 KiB blocks at a time, and
+reads only the ELF header, the program headers and, for kill reports, the
+symbol table when it is small (section headers, .symtab and its string table
+within params.MAX_SYMTAB bytes; a larger one gives reports without names). The
+segments' bytes are not read: exec maps them page by page (exec.py).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_E_MACHINE
 
-from .params import MAX_IMAGE, USER_MIN
+from .params import MAX_IMAGE, MAX_SYMTAB, USER_MIN
 
 # Segments must end at or below this. The rest of user space, up to
 # params.USER_TOP, is left to the stack and mmap.
@@ -27,6 +33,7 @@ EM_RISCV = 243
 ELF_MAGIC = b"\x7fELF"
 ELF64_PHDR_SIZE = 56
 ELF64_SYM_SIZE = 24
+BLOCK = 4096
 
 # What pyelftools 0.33 raises on malformed input, found by fuzzing (see
 # tests/test_elf.py): ELFError and its subclass ELFParseError (which wraps the
@@ -41,11 +48,12 @@ class ElfError(Exception):
 
 @dataclass(frozen=True)
 class Segment:
-    """One PT_LOAD: memsz bytes at vaddr, the first len(data) from the file,
-    the rest zero."""
+    """One PT_LOAD: memsz bytes at vaddr, the first filesz from the file at
+    offset, the rest zero."""
     vaddr: int
     memsz: int
-    data: bytes
+    offset: int
+    filesz: int
     readable: bool
     writable: bool
     executable: bool
@@ -100,12 +108,81 @@ def _one_line(exc: Exception) -> str:
     return text or type(exc).__name__
 
 
+class _Stream(io.RawIOBase):
+    """A read-only file over read(offset, n) for pyelftools. Reads whole blocks, each
+    once, and keeps them in `blocks`; with read None, a block not kept is an ELFError."""
+
+    def __init__(self, read, size: int, blocks=None):
+        super().__init__()
+        self._read = read
+        self.size = size
+        self.blocks = {} if blocks is None else blocks
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, off: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + off)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, n: int = -1) -> bytes:
+        end = self.size if n is None or n < 0 else min(self.size, self.pos + n)
+        out = bytearray()
+        while self.pos < end:
+            b, off = divmod(self.pos, BLOCK)
+            chunk = self._block(b)[off:off + end - self.pos]
+            if not chunk:
+                break
+            out += chunk
+            self.pos += len(chunk)
+        return bytes(out)
+
+    def readinto(self, buf) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+    def fetch(self, off: int, n: int) -> None:
+        """Keep the blocks of [off, off+n), read in one call."""
+        end = min(self.size, off + n)
+        missing = [b for b in range(off // BLOCK, -(-end // BLOCK)) if b not in self.blocks]
+        if missing:
+            data = self._read(missing[0] * BLOCK, (missing[-1] + 1 - missing[0]) * BLOCK)
+            for b in range(missing[0], missing[-1] + 1):
+                self.blocks.setdefault(b, data[(b - missing[0]) * BLOCK:(b + 1 - missing[0]) * BLOCK])
+
+    def _block(self, b: int) -> bytes:
+        blk = self.blocks.get(b)
+        if blk is None:
+            if self._read is None:
+                raise ELFError(f"block {b} was not read")
+            blk = self.blocks[b] = self._read(b * BLOCK, BLOCK)
+        return blk
+
+
 def load_image(data: bytes, max_image: int = MAX_IMAGE) -> ElfImage:
-    """Validate data as a static RV64 executable; raise ElfError if it is not."""
-    if data[:4] != ELF_MAGIC:
+    """Validate data, a whole file, as a static RV64 executable; raise ElfError if it is not."""
+    return read_image(lambda off, n: data[off:off + n], len(data), max_image)
+
+
+def read_image(read, size: int, max_image: int = MAX_IMAGE, max_symtab: int = MAX_SYMTAB) -> ElfImage:
+    """Validate the file of `size` bytes that read(offset, n) returns (n bytes, fewer at
+    the end) as a static RV64 executable; raise ElfError if it is not. Reads the
+    headers, and the symbol table if it fits max_symtab; exceptions of read escape."""
+    stream = _Stream(read, size)
+    if stream.read(4) != ELF_MAGIC:
         raise ElfError("bad ELF magic")
     try:
-        elf = ELFFile(io.BytesIO(data))
+        stream.seek(0)
+        elf = ELFFile(stream)
         if elf.elfclass != 64:
             raise ElfError(f"not a 64-bit ELF (class {elf.elfclass})")
         if not elf.little_endian:
@@ -131,8 +208,9 @@ def load_image(data: bytes, max_image: int = MAX_IMAGE) -> ElfImage:
         raise ElfError(f"not an executable (type {e_type})")
     if phent != ELF64_PHDR_SIZE:
         raise ElfError(f"bad program header size {phent}")
-    if phoff + phnum * phent > len(data):
+    if phoff + phnum * phent > size:
         raise ElfError("program headers beyond end of file")
+    stream.fetch(phoff, phnum * phent)
 
     try:
         phdrs = [_Phdr(type=seg["p_type"], flags=seg["p_flags"],
@@ -153,9 +231,9 @@ def load_image(data: bytes, max_image: int = MAX_IMAGE) -> ElfImage:
         where = f"segment at {ph.vaddr:#x}"
         if ph.filesz > ph.memsz:
             raise ElfError(f"{where}: filesz {ph.filesz:#x} > memsz {ph.memsz:#x}")
-        if ph.offset + ph.filesz > len(data):
+        if ph.offset + ph.filesz > size:
             raise ElfError(f"{where}: file range {ph.offset:#x}+{ph.filesz:#x}"
-                           f" beyond end of file ({len(data):#x} bytes)")
+                           f" beyond end of file ({size:#x} bytes)")
         # Python ints do not wrap, so a range that wraps past 2**64 fails here.
         if ph.vaddr < USER_MIN or ph.vaddr + ph.memsz > IMAGE_TOP:
             raise ElfError(f"{where}+{ph.memsz:#x} outside user space"
@@ -184,31 +262,59 @@ def load_image(data: bytes, max_image: int = MAX_IMAGE) -> ElfImage:
             phdr_vaddr = ph.vaddr + (phoff - ph.offset)
             break
 
-    segments = [Segment(vaddr=ph.vaddr, memsz=ph.memsz,
-                        data=bytes(data[ph.offset:ph.offset + ph.filesz]),
+    segments = [Segment(vaddr=ph.vaddr, memsz=ph.memsz, offset=ph.offset, filesz=ph.filesz,
                         readable=bool(ph.flags & P_FLAGS.PF_R),
                         writable=bool(ph.flags & P_FLAGS.PF_W),
                         executable=bool(ph.flags & P_FLAGS.PF_X))
                 for ph in occupied]
     return ElfImage(entry=entry, segments=segments, phdr_vaddr=phdr_vaddr,
-                    phent=phent, phnum=phnum, symbols=LazySymbolTable(data))
+                    phent=phent, phnum=phnum, symbols=_read_symbols(elf, stream, size, max_symtab))
+
+
+def _read_symbols(elf: ELFFile, stream: _Stream, size: int, cap: int):
+    """Read what the symbol table needs (section headers, their names, each .symtab and
+    its string table) if it is at most cap bytes; a LazySymbolTable over those bytes, or
+    an empty table."""
+    try:
+        shoff, shentsize = elf.header["e_shoff"], elf.header["e_shentsize"]
+        nsec = elf.num_sections()
+        if not nsec or shoff + nsec * shentsize > size or nsec * shentsize > cap:
+            return SymbolTable()
+        stream.fetch(shoff, nsec * shentsize)
+        ranges = [(shoff, nsec * shentsize)]
+        sections = list(elf.iter_sections())       # reads the headers and the names
+        for sec in sections:
+            if sec["sh_type"] == "SHT_SYMTAB" and sec["sh_entsize"] == ELF64_SYM_SIZE:
+                ranges.append((sec["sh_offset"], sec["sh_size"]))
+                if 0 < sec["sh_link"] < len(sections):
+                    link = sections[sec["sh_link"]]
+                    ranges.append((link["sh_offset"], link["sh_size"]))
+        if any(off + n > size for off, n in ranges) or sum(n for _, n in ranges) > cap:
+            return SymbolTable()
+        for off, n in ranges:
+            stream.fetch(off, n)
+    except _PARSE_ERRORS:
+        return SymbolTable()
+    return LazySymbolTable(dict(stream.blocks), size)
 
 
 class LazySymbolTable:
-    """A SymbolTable parsed on first lookup: pyelftools takes ~0.2 s for a libc-sized
-    .symtab, and most programs run and exit without ever needing a symbol."""
+    """A SymbolTable parsed on first lookup, from the blocks of the file read at exec:
+    pyelftools takes ~0.2 s for a libc-sized .symtab, and most programs run and exit
+    without ever needing a symbol."""
 
-    def __init__(self, data: bytes):
-        self._data = data
+    def __init__(self, blocks: dict, size: int):
+        self._blocks = blocks
+        self._size = size
         self._table = None
 
     def _parsed(self) -> SymbolTable:
         if self._table is None:
             try:
-                self._table = _symbols(ELFFile(io.BytesIO(self._data)), len(self._data))
+                self._table = _symbols(ELFFile(_Stream(None, self._size, self._blocks)), self._size)
             except _PARSE_ERRORS:
                 self._table = SymbolTable()
-            self._data = None
+            self._blocks = None
         return self._table
 
     def lookup(self, addr: int):

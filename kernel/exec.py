@@ -1,7 +1,11 @@
 """exec: replace a process's image with an ELF program, Linux riscv64 stack layout.
 
+exec reads the ELF header, the program headers and a small symbol table (elf.py), never the
+whole file: the PT_LOAD segments become regions backed by the file (FileBacking), and each
+page is read from the file system when it is first touched (vm.py), as Linux maps them.
 The new address space is built completely before the old one is dropped, so a failed
-exec (bad file, ENOEXEC, ENOMEM, EFAULT) leaves the caller running its old program.
+exec (bad file, ENOEXEC, ENOMEM, EFAULT, EIO, ETXTBSY) leaves the caller running its old
+program.
 """
 import struct
 
@@ -9,11 +13,11 @@ from emulator.hart import NREGS, REG_PC
 from emulator.mmu import PAGE_SIZE
 
 from . import cost, params
-from .elf import ElfError, load_image
+from .elf import ElfError, read_image
 from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .ramfs import FILE
-from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, page_down, page_up
+from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError, page_down, page_up
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_EXECFN = 0, 3, 4, 5, 6, 9, 25, 31
 
@@ -36,9 +40,64 @@ def read_string_array(aspace, va: int, budget: list) -> list:
         out.append(s)
 
 
-def _map_image(aspace, img) -> int:
-    """Map every PT_LOAD page (eagerly), permissions merged where segments share a page;
-    returns the initial program break."""
+class FileBacking:
+    """The executable file behind an image's PT_LOAD pages, shared by the address spaces
+    that map them (fork). While any holds it, the file stays open (an unlinked one lives on)
+    and cannot be opened for writing (ETXTBSY, fs.deny_write), so every page reads the bytes
+    the program started with: what Linux guarantees for a running executable."""
+
+    def __init__(self, k, ino):
+        self.k = k
+        self.ino = ino
+        self.segments = ()             # (vaddr, offset, filesz) of the PT_LOADs with file bytes
+        self.users = 0                 # address spaces (and a loading exec) holding it
+
+    def hold(self) -> None:
+        """Raises SysError(ETXTBSY) at the first hold if the file is open for writing."""
+        if self.users == 0:
+            self.ino.opened()
+            try:
+                self.k.fsys.deny_write(self.ino)
+            except SysError:
+                self.ino.closed(False)
+                raise
+        self.users += 1
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self.k.fsys.allow_write(self.ino)
+            self.ino.closed(False)
+
+    def read(self, off: int, n: int) -> bytes:
+        return self.ino.read(off, n)
+
+    def pages(self, lo: int, hi: int) -> dict:
+        """The file's bytes on the pages of [lo, hi): {page: [(offset in the page, bytes)]},
+        without the pages of zeros (.bss). Reads each segment's part in one call (one disk
+        request per run of blocks), sleeping on a cache miss. PageInError if the file
+        cannot give them."""
+        out = {}
+        for vaddr, offset, filesz in self.segments:
+            a, b = max(lo, vaddr), min(hi, vaddr + filesz)
+            if a >= b:
+                continue
+            try:
+                data = self.ino.read(offset + a - vaddr, b - a)
+            except SysError as e:
+                raise PageInError(f"errno {e.errno}") from None
+            if len(data) != b - a:
+                raise PageInError("the file is shorter than its program headers say")
+            for page in range(page_down(a), b, PAGE_SIZE):
+                x, y = max(a, page), min(b, page + PAGE_SIZE)
+                out.setdefault(page, []).append((x - page, data[x - a:y - a]))
+        return out
+
+
+def _map_image(aspace, img, backing) -> int:
+    """A region for each run of pages of one protection (merged where segments share a
+    page), backed by the file; no page is read. Returns the initial program break."""
+    backing.segments = tuple((seg.vaddr, seg.offset, seg.filesz) for seg in img.segments if seg.filesz)
     prot = {}
     for seg in img.segments:
         p = (PROT_R if seg.readable else 0) | (PROT_W if seg.writable else 0) | (PROT_X if seg.executable else 0)
@@ -50,18 +109,8 @@ def _map_image(aspace, img) -> int:
         nxt = pages[i + 1] if i + 1 < len(pages) else None
         if nxt != va + PAGE_SIZE or prot[nxt] != prot[va]:
             kind = "text" if prot[va] & PROT_X else "data"
-            aspace.add_region(run_start, va + PAGE_SIZE, prot[va], kind)
+            aspace.add_region(run_start, va + PAGE_SIZE, prot[va], kind, backing)
             run_start = nxt
-    for va in pages:
-        aspace.map_page(va, aspace.kalloc.alloc(), prot[va])
-    for seg in img.segments:
-        done = 0
-        while done < len(seg.data):
-            va = seg.vaddr + done
-            pa = aspace.resolve_present(va)
-            chunk = min(len(seg.data) - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
-            aspace.mem.write(pa, seg.data[done:done + chunk])
-            done += chunk
     return pages[-1] + PAGE_SIZE
 
 
@@ -97,17 +146,21 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
 
 def load(k, p, path: bytes, argv: list, envp: list):
     """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
-    installing it. Raises SysError."""
+    installing it. Raises SysError. May sleep reading the file's headers."""
     ino = k.fsys.namei(path, p.cwd)
     if ino.kind != FILE:
         raise SysError(EACCES)
-    ino.opened()                          # the file stays whole while it is read
+    backing = FileBacking(k, ino)
+    backing.hold()                         # ETXTBSY; the file stays whole while it is read
     try:
-        data = ino.read(0, ino.size)
+        return _load(k, p, path, argv, envp, backing)
     finally:
-        ino.closed(False)
+        backing.release()
+
+
+def _load(k, p, path, argv, envp, backing):
     try:
-        img = load_image(data)
+        img = read_image(backing.read, backing.ino.size)
     except ElfError as e:
         k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
         raise SysError(ENOEXEC) from None
@@ -117,7 +170,7 @@ def load(k, p, path: bytes, argv: list, envp: list):
     except OutOfMemory:
         raise SysError(ENOMEM) from None
     try:
-        aspace.brk_start = aspace.brk = _map_image(aspace, img)
+        aspace.brk_start = aspace.brk = _map_image(aspace, img, backing)
         _map_sigtramp(k, aspace)
         sp = _build_stack(aspace, img, argv, envp, path, k.random_bytes(16))
     except OutOfMemory:

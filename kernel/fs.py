@@ -11,7 +11,7 @@ root of another file system over a directory: lookups cross it both ways.
 import struct
 
 from . import params
-from .errno import EBUSY, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV, SysError
+from .errno import EBUSY, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ETXTBSY, EXDEV, SysError
 from .file import O_ACCMODE, O_APPEND, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFDIR, S_IFREG, File
 from .ramfs import DEV, DIR, FILE
 
@@ -26,6 +26,30 @@ class FS:
         self.root = root
         self.mounts = {}                  # covered directory -> root of the fs mounted on it
         self.covered = {}                 # mounted root -> the directory it covers
+        self.writers = {}                 # inode -> open files that may write it
+        self.running = {}                 # inode -> images mapping it (exec.FileBacking)
+
+    # A running executable is never opened for writing, nor a file open for writing run
+    # (ETXTBSY both ways), as Linux's get_write_access / deny_write_access.
+    def get_write(self, ino) -> None:
+        if self.running.get(ino):
+            raise SysError(ETXTBSY)
+        self.writers[ino] = self.writers.get(ino, 0) + 1
+
+    def put_write(self, ino) -> None:
+        self.writers[ino] -= 1
+        if not self.writers[ino]:
+            del self.writers[ino]
+
+    def deny_write(self, ino) -> None:
+        if self.writers.get(ino):
+            raise SysError(ETXTBSY)
+        self.running[ino] = self.running.get(ino, 0) + 1
+
+    def allow_write(self, ino) -> None:
+        self.running[ino] -= 1
+        if not self.running[ino]:
+            del self.running[ino]
 
     def mount(self, d, root) -> None:
         self.mounts[d] = root
@@ -123,17 +147,26 @@ def inode_stat(ino) -> dict:
 
 class InodeFile(File):
     def __init__(self, kernel, ino, flags):
+        acc = flags & O_ACCMODE
+        writable = acc in (O_WRONLY, O_RDWR)
         ino.opened()                      # ENOENT if the inode went away meanwhile
+        if writable:
+            try:
+                kernel.fsys.get_write(ino)   # ETXTBSY while a process runs the file
+            except SysError:
+                ino.closed(False)
+                raise
         super().__init__(kernel, flags)
         self.ino = ino
         self.off = 0
-        acc = flags & O_ACCMODE
         self.readable = acc in (O_RDONLY, O_RDWR)
-        self.writable = acc in (O_WRONLY, O_RDWR)
+        self.writable = writable
         self.dirpos = 0
         self.written = False              # close commits what this file wrote
 
     def release(self) -> None:
+        if self.writable:
+            self.k.fsys.put_write(self.ino)
         self.ino.closed(self.written)
 
     def read(self, n: int) -> bytes:

@@ -2,9 +2,13 @@
 
 Invariants: a frame is either free with refcount 0, on exactly one of the lists `zeroed`
 (known to hold zeros) or `dirty`, or allocated with refcount >= 1; nfree counts both lists.
-The kworker daemon moves frames from dirty to zeroed in the background. A frame that was ever mapped executable has its
-translated code dropped on every hart when it is freed, because unicorn does not notice
-when RAM that held code is rewritten.
+The kworker daemon moves frames from dirty to zeroed in the background.
+
+Translated code: each hart keeps code it translated from a frame until told to drop it
+(unicorn does not notice when RAM is rewritten by another hart or by the kernel). A frame
+is flagged (`had_code`) from the moment it is mapped executable until its translations are
+dropped on every hart (drop_code); vm.py drops them before it maps the frame writable, and
+decref drops them when the frame is freed.
 """
 from emulator.mmu import PAGE_SIZE
 
@@ -72,15 +76,20 @@ class FrameAllocator:
     def mark_code(self, pa: int) -> None:
         self.had_code[self._index(pa)] = 1
 
+    def drop_code(self, pa: int) -> None:
+        """Drop the frame's translated code on every hart, if it may have some."""
+        i = self._index(pa)
+        if self.had_code[i]:
+            self.had_code[i] = 0
+            self.k.machine.flush_code_all(pa, PAGE_SIZE)
+
     def decref(self, pa: int) -> None:
         i = self._index(pa)
         if self.refs[i] == 0:
             raise KernelPanic(f"kalloc: double free of frame {pa:#x}")
         self.refs[i] -= 1
         if self.refs[i] == 0:
-            if self.had_code[i]:
-                self.had_code[i] = 0
-                self.k.machine.flush_code_all(pa, PAGE_SIZE)
+            self.drop_code(pa)
             self.dirty.append(pa)
             if len(self.dirty) == 1:
                 self.k.sched.wakeup(self)

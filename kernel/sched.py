@@ -35,6 +35,7 @@ from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
 from . import cost, params
 from .panic import KernelPanic
 from .trace import chan_name
+from .vm import WX_CAUSES
 
 RUNNABLE, RUNNING, SLEEPING, ZOMBIE = "runnable", "running", "sleeping", "zombie"
 USER, KERNEL = "user", "kernel"
@@ -271,6 +272,10 @@ class Scheduler:
                     vt = p.vtimer
                     budget = until - now if vt is None else min(until - now, max(1, vt[0]))  # exact expiry
                     trap = h.run(budget, now)
+                    while trap.cause in WX_CAUSES:          # W^X switches (vm.py): no kernel entry
+                        done, trap = trap, p.aspace.coherence(h, trap, now, budget)
+                        if trap is done:
+                            break
                     n = trap.executed
                     h.time = now + n
                     cpu.instret += n

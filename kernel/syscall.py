@@ -32,6 +32,7 @@ HANDLERS = {
     N.SYS_getegid: P.sys_getuid, N.SYS_gettid: P.sys_gettid, N.SYS_brk: P.sys_brk,
     N.SYS_munmap: P.sys_munmap, N.SYS_clone: L.sys_clone, N.SYS_execve: P.sys_execve,
     N.SYS_mmap: P.sys_mmap, N.SYS_mprotect: P.sys_mprotect, N.SYS_wait4: P.sys_wait4,
+    N.SYS_riscv_flush_icache: P.sys_riscv_flush_icache,
     N.SYS_procinfo: P.sys_procinfo, N.SYS_kstat: P.sys_kstat,
     N.SYS_futex: L.sys_futex, N.SYS_sched_setaffinity: L.sys_sched_setaffinity,
     N.SYS_sched_getaffinity: L.sys_sched_getaffinity, N.SYS_lwp_create: L.sys_lwp_create,

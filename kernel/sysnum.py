@@ -63,6 +63,7 @@ SYS_clone = 220
 SYS_execve = 221
 SYS_mmap = 222
 SYS_mprotect = 226
+SYS_riscv_flush_icache = 259
 SYS_wait4 = 260
 SYS_renameat2 = 276
 SYS_procinfo = 500
@@ -147,6 +148,7 @@ NAMES = {
     221: 'execve',
     222: 'mmap',
     226: 'mprotect',
+    259: 'riscv_flush_icache',
     260: 'wait4',
     276: 'renameat2',
     500: 'procinfo',
@@ -232,6 +234,7 @@ NARGS = {
     221: 3,
     222: 6,
     226: 3,
+    259: 3,
     260: 4,
     276: 5,
     500: 2,

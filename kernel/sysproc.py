@@ -93,9 +93,12 @@ def sys_brk(k, t, addr):
             return a.brk
         heap = a.find(old_end - 1) if old_end > a.brk_start else None
         if heap is not None and heap.kind == "heap":
-            heap.end = new_end
+            a.resize(heap, new_end)
         else:
-            a.add_region(old_end, new_end, PROT_R | PROT_W, "heap")
+            try:
+                a.add_region(old_end, new_end, PROT_R | PROT_W, "heap")
+            except SysError:
+                return a.brk           # no region left (MAX_MAP_COUNT): the break stays
     elif new_end < old_end:
         a.remove_range(new_end, old_end)
     a.brk = addr
@@ -115,6 +118,8 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
         raise SysError(ENOMEM)
     length = page_up(length)
     kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
+    stack = flags & MAP_STACK and length > PAGE_SIZE
+    a.room(2 if stack else 1)              # ENOMEM at MAX_MAP_COUNT regions, before any change
     if flags & MAP_FIXED:
         if addr < params.USER_MIN or addr + length > params.USER_TOP:
             raise SysError(ENOMEM)
@@ -123,11 +128,11 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
         addr = a.free_gap(length, params.MMAP_TOP)
         if addr is None:
             raise SysError(ENOMEM)
-    if flags & MAP_STACK and length > PAGE_SIZE:
+    if stack:
         a.add_region(addr, addr + PAGE_SIZE, 0, "guard")        # overflow faults here
         a.add_region(addr + PAGE_SIZE, addr + length, kprot, "stack")
     else:
-        a.add_region(addr, addr + length, kprot, "mmap")
+        a.add_region(addr, addr + length, kprot, "mmap", merge=True)
     return addr
 
 
@@ -153,6 +158,17 @@ def sys_mprotect(k, t, addr, length, prot):
     kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
     if end > addr:
         a.protect(addr, end, kprot)
+    return 0
+
+
+SYS_RISCV_FLUSH_ICACHE_ALL = 1         # SYS_RISCV_FLUSH_ICACHE_LOCAL, the only flag Linux knows
+
+
+def sys_riscv_flush_icache(k, t, start, end, flags):
+    """Nothing to flush: the kernel keeps every hart's code coherent with memory (vm.py,
+    W^X). Flags are checked as Linux checks them."""
+    if flags & ~SYS_RISCV_FLUSH_ICACHE_ALL:
+        raise SysError(EINVAL)
     return 0
 
 

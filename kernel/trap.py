@@ -8,8 +8,8 @@ from emulator import hart as H
 
 from .kalloc import OutOfMemory
 from .sched import CAUSE_SIGNAL
-from .signal import SIGILL, SIGKILL, SIGSEGV, SIGTRAP
-from .vm import PROT_R, PROT_W, PROT_X
+from .signal import SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
+from .vm import PROT_R, PROT_W, PROT_X, PageInError
 
 CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL: "illegal instruction",
                H.CAUSE_BREAKPOINT: "breakpoint", H.CAUSE_LOAD_ACCESS: "load access fault",
@@ -22,7 +22,8 @@ _ACCESS_NAMES = {H.CAUSE_INSN_PAGE: "exec", H.CAUSE_LOAD_PAGE: "read", H.CAUSE_S
 class Trap:
     def __init__(self, kernel):
         self.k = kernel
-        self.stats = {"syscalls": 0, "page_faults": 0, "traps": 0}
+        # wx_faults: W^X mode switches (vm.py), an emulator artifact kept out of page_faults
+        self.stats = {"syscalls": 0, "page_faults": 0, "traps": 0, "wx_faults": 0}
 
     def lwp_body(self, t, trap) -> None:
         """Runs in t's greenlet from its first trap on; returns only through ThreadExit."""
@@ -63,6 +64,10 @@ class Trap:
         except OutOfMemory:
             self.k.log(f"pid {p.pid} ({p.name}): out of memory at address {trap.tval:#x}")
             self.k.signals.force(t, SIGKILL)
+            return
+        except PageInError as e:
+            self.k.log(f"pid {p.pid} ({p.name}): cannot read the page at {trap.tval:#x} from its file: {e}")
+            self.fatal(t, trap, SIGBUS)
             return
         self.fatal(t, trap, SIGSEGV)
 

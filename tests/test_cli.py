@@ -1,5 +1,6 @@
 """python -m tools.run: errors are one line on stderr and exit status 2, never a traceback."""
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -69,3 +70,18 @@ def test_shell_script_on_stdin(userland):
 def test_killed_program_status(userland):
     r = cli("--max-time", "0.001", "usertests", "runaway")
     assert r.returncode == 124 and "time limit" in r.stderr
+
+
+def test_host_ctrl_c_ends_the_run_in_one_line(userland):
+    """SIGINT to tools.run (^C in a terminal when the console is not interactive): status
+    130 and one line, not a KeyboardInterrupt traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "tools.run", "--disk", DISK[0], "--cpus", "2", "spin"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    boot = []
+    while not boot or "hart 1: online" not in boot[-1]:   # the machine runs the endless loop now
+        boot.append(p.stderr.readline())
+        assert boot[-1], "".join(boot)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err.splitlines() == ["tools.run: interrupted"] and "Traceback" not in err

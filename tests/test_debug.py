@@ -258,22 +258,23 @@ def test_machine_views_threads_harts_and_a_context_switch(progs):
         continue
     """, cpus=2)
     assert "[New Thread 5 (LWP 5)]" in text and "[New Thread 6 (LWP 6)]" in text
-    assert "Thread 5 hit Breakpoint 1, bump (by=1) at tests/guest/dbgthreads.c:19" in text
+    assert "Thread 6 hit Breakpoint 1, bump (by=10) at tests/guest/dbgthreads.c:19" in text
     assert re.search(r"  4 +LWP 4 \(pid 4, kthread 4\) \"dbgthreads\" sleeping +- +__sys_lwp_wait \(\)", text)
-    assert re.search(r"\* 5 +LWP 5 \(pid 4, kthread 5\) \"dbgthreads\" running +0 +bump \(by=1\)", text)
-    assert re.search(r"\* 0 +user +LWP 5 pid 4 dbgthreads +0x[0-9a-f]+ <bump\+\d+>", text)
-    assert re.search(r"  1 +user +LWP 6 pid 4 dbgthreads +0x[0-9a-f]+ <worker>", text)    # not started yet
+    assert re.search(r"  5 +LWP 5 \(pid 4, kthread 5\) \"dbgthreads\" runnable +- +worker ", text)  # not started yet
+    assert re.search(r"\* 6 +LWP 6 \(pid 4, kthread 6\) \"dbgthreads\" running +0 +bump \(by=10\)", text)
+    assert re.search(r"\* 0 +user +LWP 6 pid 4 dbgthreads +0x[0-9a-f]+ <bump\+\d+>", text)
+    assert re.search(r"  1 +idle", text)
     assert "[Switching to thread 4 (LWP 4)]" in text
     assert re.search(r"#1  0x[0-9a-f]+ in __libc_start", text)
-    assert "[Switching to hart 0: LWP 5 of pid 4 (dbgthreads)]" in text
-    assert "[Switching to hart 1: LWP 6 of pid 4 (dbgthreads)]" in text
+    assert "[Switching to hart 0: LWP 6 of pid 4 (dbgthreads)]" in text
+    assert "[hart 1 is idle]" in text
     assert "Invalid hart 7: the machine has harts 0-1." in text
     assert re.search(r"\* 4 +1 +\w+ +3 +dbgthreads", text)        # 3 LWPs
     assert "virtual time" in text and "hart 1: local time" in text
     assert "not available: the program does not use the green-thread library" in text
     assert "No scheduler activations: no process called sa_enable." in text
-    assert "Catchpoint 2 (context switch: LWP 5 leaves hart 0 (exit)), LWP 5 has exited" in text
-    assert re.search(r"  0 +idle", text) and re.search(r"\* 1 +user +LWP 6 pid 4 dbgthreads", text)
+    assert "Catchpoint 2 (context switch: LWP 6 leaves hart 0 (exit)), LWP 6 has exited" in text
+    assert re.search(r"  0 +idle", text) and re.search(r"\* 1 +idle", text)
     assert "[hart 0 is idle]" in text
     assert re.search(r"Thread 4 hit Catchpoint 2 \(context switch: LWP 4 starts on hart 0\), "
                      r"0x[0-9a-f]+ in __sys_lwp_wait \(\)", text)
@@ -289,6 +290,7 @@ def test_catchpoints(progs):
         catch upcall
         catch nothing
         run
+        continue
         continue
         continue
         continue

@@ -2,7 +2,6 @@
 real client, Debian's gdb-multiarch, in batch mode."""
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -108,7 +107,7 @@ def test_protocol_by_hand(prog):
     assert "shared 33" in out and "Traceback" not in err
 
 
-@pytest.mark.skipif(shutil.which("gdb-multiarch") is None, reason="gdb-multiarch is not installed")
+@pytest.mark.needs("gdb-multiarch")
 def test_real_gdb_attaches_breaks_reads_steps_and_lists_threads(prog):
     srv = Server(prog)
     cmds = ["set pagination off", "set confirm off", f"target remote 127.0.0.1:{srv.port}", "info threads",
@@ -121,9 +120,9 @@ def test_real_gdb_attaches_breaks_reads_steps_and_lists_threads(prog):
     text = p.stdout
     assert "_start () at" in text
     assert re.search(r"\* 1 +Thread \d+ \(pid \d+ dbgthreads, running, hart \d\)", text)
-    assert re.search(r"hit Breakpoint 1, bump \(by=1\) at \S*tests/guest/dbgthreads.c:19", text)
-    assert re.search(r"#1  0x[0-9a-f]+ in worker \(arg=0x1\) at \S*tests/guest/dbgthreads.c:26", text)
-    assert re.search(r"a0\s+0x1\s+1", text) and "$1 = 1" in text and "$2 = 0" in text
+    assert re.search(r"hit Breakpoint 1, bump \(by=10\) at \S*tests/guest/dbgthreads.c:19", text)
+    assert re.search(r"#1  0x[0-9a-f]+ in worker \(arg=0xa\) at \S*tests/guest/dbgthreads.c:26", text)
+    assert re.search(r"a0\s+0xa\s+10", text) and "$1 = 10" in text and "$2 = 0" in text
     assert re.search(r"=> 0x[0-9a-f]+ <bump\+\d+>:", text)
     assert len(re.findall(r"Thread \d+ \(pid \d+ dbgthreads, \w+, (?:hart \d|no hart)\)", text)) >= 4
     assert "Hardware watchpoint 2: shared" in text and re.search(r"Old value = (\d+)\nNew value = (\d+)", text)

@@ -1,10 +1,10 @@
 """The HTML timeline: self-contained and deterministic, and it renders in headless Chromium
-(Debian's chromium package; .ci/run installs it): no console errors, one row per hart with
-one segment per run, and the pixels of those segments carry their thread's colour."""
+(Debian's chromium package: skipped without it, except under CI, whose .ci/run installs it):
+no console errors, one row per hart with one segment per run, and the pixels of those
+segments carry their thread's colour."""
 import html
 import json
 import re
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -12,6 +12,7 @@ import zlib
 
 import pytest
 
+from tests.conftest import require
 from tools import timeline, trace
 from tools.run import simulate
 
@@ -33,10 +34,7 @@ def page(tmp_path_factory):
 
 
 def chromium(*args) -> subprocess.CompletedProcess:
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.fail("chromium is not installed: the timeline test needs it "
-                    "(apt-get install -y chromium; .ci/run does this)")
+    exe = require("chromium")
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
                               capture_output=True, text=True, timeout=120)
@@ -98,6 +96,7 @@ def test_page_is_self_contained_and_deterministic(page):
     assert "</script><b>x" not in timeline.render(evil)        # data cannot end the script
 
 
+@pytest.mark.needs("chromium")
 def test_page_renders_rows_and_segments_without_errors(page, tmp_path):
     obj, path = page
     r = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri())

@@ -27,6 +27,12 @@ hits them alike; ratios are taken round by round, then their median is printed.
 4. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
    virtual time from the guest's clock; host time between the guest's "start" line and its
    result line of the same pass (no boot subtraction).
+5. Address spaces under a hostile program: host time per mmap with 1,000 and with 12,000
+   regions side by side (their ratio: about 1 if the cost does not grow with the region
+   count), and malloc until memory runs out, each a whole run less a one-mmap run. Target:
+   ratio under 2. (Before the region map, measured once on the commit before it, cc746f4:
+   12,000 mmaps took 24 s of host CPU and malloc(1.1 MB) until out of memory 94 s; both
+   scanned and re-sorted every region per call.)
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
@@ -299,6 +305,35 @@ def main(argv=None) -> None:
     guest_speed(spin, width=4, full=False)
     syscalls_and_boot(nullsys)
     disk_throughput()
+    address_space()
+
+
+# ---- section 5: address spaces ----
+def address_space(small: int = 1000, large: int = 12000) -> None:
+    """vmstress maps N makes N one-page mappings that cannot merge (N regions)."""
+    prog = build("vmstress")
+    runs = {"base": ("maps", "1"), small: ("maps", str(small)), large: ("maps", str(large)),
+            "malloc": ("malloc", str(1100 << 10))}
+    secs = {k: [] for k in runs}
+    virt = []
+    for _ in range(min(REPEAT, 3)):
+        for k, args in runs.items():
+            t = clock()
+            r = simulate(prog, args, cpus=1)
+            secs[k].append(clock() - t)
+            if k in (small, large):
+                assert f"mapped {k}" in r.output, r.output
+            if k == "malloc":
+                virt.append(r.machine.clock.now)
+    base = statistics.median(secs["base"])
+    per = {n: [(x - base) / n for x in secs[n]] for n in (small, large)}
+    ratio = [b / a for a, b in zip(per[small], per[large])]
+    print("5. address spaces, host time less a one-mmap run, median [spread]")
+    print(f"  {large:,} one-page mmaps: {fmt([p * large for p in per[large]], 1, 2)} s; per mmap "
+          f"{fmt(per[small], 1e6, 1)} us with {small:,} regions, {fmt(per[large], 1e6, 1)} us with "
+          f"{large:,}: ratio {fmt(ratio, digits=2)} (target < 2)")
+    print(f"  malloc(1.1 MB) until memory runs out: {fmt([x - base for x in secs['malloc']], 1, 2)} s "
+          f"for {statistics.median(virt) / 1e6:5.1f} ms virtual")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,16 @@
 
     python -m tools.cc [-O2|-O0|-Os] [-g0] [-c] [-I dir] [-D X] -o OUT SRC...
     python -m tools.cc [--libdir DIR] --libc      (just bring the libc up to date)
+    python -m tools.cc --musl [-O2|...] [-g0] [-c] [-I dir] [-D X] [-lNAME] -o OUT SRC...
 
 The libc archive and crt0 are (re)built on demand into build/libc/. Errors print one line
 on stderr and exit with status 2. From Python: build(sources, out, opts), where opts is a
 list of the same flags; it raises CCError.
+
+--musl builds an ordinary Linux program instead: a static riscv64 executable against the
+musl libc (and libc++ for .cc/.cpp sources) that zig ships, exactly as
+`python -m ziglang cc -target riscv64-linux-musl -O2 -static` would (docs/linux.md). Zig
+builds musl and libc++ once into its global cache (a minute or two each), then reuses them.
 """
 import fcntl
 import glob
@@ -31,6 +37,9 @@ LIBC_CFLAGS = ["-O2", "-g", "-fno-builtin", "-fno-strict-aliasing",
 LDFLAGS = ["-static", "-T", LDSCRIPT, "-Wl,--gc-sections"]
 SOURCE_EXTS = (".c", ".S", ".s", ".o", ".a")
 
+MUSL_TARGET = ["-target", "riscv64-linux-musl"]
+CXX_EXTS = (".cc", ".cpp", ".cxx")
+
 
 class CCError(Exception):
     pass
@@ -41,8 +50,13 @@ def _python():
     return venv if os.path.exists(venv) else sys.executable
 
 
-def _zig(args):
-    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=ZIG_CACHE, ZIG_LOCAL_CACHE_DIR=ZIG_CACHE)
+def _zig(args, global_cache=True):
+    """Run zig; global_cache False leaves zig's own global cache in the home directory (where
+    it keeps the musl and libc++ builds, shared by every checkout) and keeps only the local
+    cache in build/."""
+    env = dict(os.environ, ZIG_LOCAL_CACHE_DIR=ZIG_CACHE)
+    if global_cache or not os.environ.get("HOME"):
+        env["ZIG_GLOBAL_CACHE_DIR"] = ZIG_CACHE
     os.makedirs(ZIG_CACHE, exist_ok=True)
     try:
         p = subprocess.run([_python(), "-m", "ziglang"] + args, env=env,
@@ -65,7 +79,8 @@ def _first_error(text):
 
 def parse_opts(argv):
     """Parse CLI flags into (settings, sources, out)."""
-    s = {"opt": "-O2", "debug": True, "compile": False, "includes": [], "defines": []}
+    s = {"opt": "-O2", "debug": True, "compile": False, "includes": [], "defines": [],
+         "musl": False, "libs": [], "debug_flag": None}
     sources, out = [], None
     it = iter(argv)
     for a in it:
@@ -77,9 +92,13 @@ def parse_opts(argv):
         if a in ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz"):
             s["opt"] = a
         elif a == "-g0":
-            s["debug"] = False
+            s["debug"], s["debug_flag"] = False, a
         elif a == "-g":
-            s["debug"] = True
+            s["debug"], s["debug_flag"] = True, a
+        elif a == "--musl":
+            s["musl"] = True
+        elif a.startswith("-l"):
+            s["libs"].append(a)
         elif a == "-c":
             s["compile"] = True
         elif a == "-o":
@@ -92,6 +111,8 @@ def parse_opts(argv):
             raise CCError(f"unknown option {a}")
         else:
             sources.append(a)
+    if s["libs"] and not s["musl"]:
+        raise CCError(f"{s['libs'][0]}: libraries only with --musl")
     return s, sources, out
 
 
@@ -151,6 +172,25 @@ def ensure_libc(libdir=LIBDIR):
     return crt0, archive
 
 
+def _build_musl(s, sources, out):
+    """A static Linux executable (or object, with -c) against zig's musl; the flags the
+    caller gave, nothing of this project's libc or linker script."""
+    driver = "c++" if any(src.endswith(CXX_EXTS) for src in sources) else "cc"
+    flags = [s["opt"]] + ([s["debug_flag"]] if s["debug_flag"] else [])
+    for d in s["includes"]:
+        flags += ["-I", d]
+    for d in s["defines"]:
+        flags += ["-D", d]
+    if s["compile"]:
+        if len(sources) != 1:
+            raise CCError("-c takes exactly one source")
+        _zig([driver] + MUSL_TARGET + flags + ["-c", "-o", out] + sources, global_cache=False)
+    else:
+        _zig([driver] + MUSL_TARGET + flags + ["-static", "-o", out] + sources + s["libs"],
+             global_cache=False)
+    return out
+
+
 def build(sources, out, opts=(), libdir=LIBDIR):
     """Compile (with -c) or compile and link `sources` into `out`; opts are CLI flags."""
     s, extra, opt_out = parse_opts(list(opts))
@@ -160,13 +200,16 @@ def build(sources, out, opts=(), libdir=LIBDIR):
         raise CCError("no source files")
     if not out:
         raise CCError("no output file (-o)")
+    exts = SOURCE_EXTS + CXX_EXTS if s["musl"] else SOURCE_EXTS
     for src in sources:
         if not os.path.isfile(src):
             raise CCError(f"{src}: no such file")
-        if not src.endswith(SOURCE_EXTS):
+        if not src.endswith(exts):
             raise CCError(f"{src}: unknown file type")
     out_dir = os.path.dirname(os.path.abspath(out))
     os.makedirs(out_dir, exist_ok=True)
+    if s["musl"]:
+        return _build_musl(s, sources, out)
     if s["compile"]:
         if len(sources) != 1:
             raise CCError("-c takes exactly one source")

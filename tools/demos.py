@@ -1,5 +1,5 @@
 """python -m tools.demos ID [-o OUT.html]: run the demo program of a seed claim
-(../shared/seed-claims.md) and write its timeline; `make demo-S20` calls it.
+(docs/tour/) and write its timeline; `make demo-S20` calls it.
 ID `all` runs every demo, each to build/demo-ID.html.
 
 DEMOS maps a claim id to (tools.run options, program, arguments). Only claims whose demo

@@ -6,10 +6,14 @@ under init, print its console output, exit with its status (128+signal when kill
 The root file system is the disk image --disk (default build/fs.img, made by `make`): what
 programs write there persists across boots. --no-disk boots from an in-memory copy of
 build/bin instead. A bad image is a one-line error and exit status 2.
+^C: in the interactive shell the host terminal is raw, as QEMU's -nographic console, so ^C
+is a character for the guest (its tty sends SIGINT to the foreground job). Otherwise ^C
+(SIGINT to this process) stops the machine at once: one line, exit status 130.
 """
 import argparse
 import gc
 import os
+import signal
 import sys
 import termios
 import tty
@@ -26,6 +30,7 @@ from tools import trace as ttrace
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = os.path.join(ROOT, "build", "bin")
 DISK_IMAGE = os.path.join(ROOT, "build", "fs.img")
+INTERRUPTED = "tools.run: interrupted"
 
 
 class UsageError(Exception):
@@ -140,6 +145,7 @@ def print_stats(m: Machine, k: Kernel, out) -> None:
     print(f"context switches  {sum(c.switches for c in k.sched.cpus)}", file=out)
     print(f"syscalls          {st['syscalls']}", file=out)
     print(f"page faults       {st['page_faults']}", file=out)
+    print(f"W^X switches      {st['wx_faults']} (code coherence, no virtual time: docs/emulator.md)", file=out)
     print(f"free frames       {k.free_at_boot} at boot, {k.kalloc.nfree} at exit", file=out)
     if m.disk is not None:
         d, b = m.disk.stats, k.bio.stats
@@ -235,6 +241,14 @@ def main(argv=None) -> int:
         saved = termios.tcgetattr(0)
         tty.setraw(0, termios.TCSANOW)
         console.out = _CrLf(sys.stdout.buffer)
+    interrupts = []
+
+    def on_sigint(sig, frame):       # ends the run (flags only: this may be inside a unicorn hook)
+        interrupts.append(sig)
+        if len(interrupts) > 1:
+            raise KeyboardInterrupt  # the second ^C, if the first has not stopped it yet
+        machine.halt(128 + sig)
+    old_sigint = signal.signal(signal.SIGINT, on_sigint)
     try:
         kernel.boot(init_argv)
         max_time = int(opts.max_time * 1e9) if opts.max_time else None
@@ -244,11 +258,15 @@ def main(argv=None) -> int:
         print(f"kernel panic: {e}\n{hart_dump(kernel)}", file=sys.stderr)
         return 70
     finally:
+        signal.signal(signal.SIGINT, old_sigint)
         if saved is not None:
             termios.tcsetattr(0, termios.TCSANOW, saved)
         if disk is not None:
             disk.close()
     sys.stdout.flush()
+    if interrupts:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     model = ttrace.build(kernel.events, len(machine.harts), machine.clock.now) if kernel.events is not None else None
     if opts.stats:
         print_stats(machine, kernel, sys.stderr)
@@ -278,4 +296,8 @@ class _CrLf:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:        # SIGINT outside the machine's run (which main handles)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)

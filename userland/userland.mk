@@ -12,15 +12,20 @@ USER_HDRS := $(sort $(wildcard userland/include/*.h userland/include/*/*.h userl
 LIBC_A := $(BUILD)/libc/libc.a
 
 .PHONY: userland
-userland: $(USER_PROGS) kernel/sysnum.py
+userland: $(USER_PROGS) $(BUILD)/.gensys.stamp
 
-# gensys rewrites an output only when its content changes; the stamp records the run.
+# gensys rewrites an output only when its content changes, so an output may stay older
+# than the table: the stamp records the run, and the libc (so every program) depends on
+# the stamp. An output does not depend on the stamp: it would stay older than it for ever,
+# and `make -n`/`make -q`, which cannot look at a file after its rule has run, would then
+# list a full rebuild when there is nothing to do. A missing output is made again.
 $(BUILD)/.gensys.stamp: kernel/syscalls.tbl tools/gensys.py | $(VENV)
 	$(PY) -m tools.gensys
 	@mkdir -p $(@D) && touch $@
-$(GENSYS_OUT): $(BUILD)/.gensys.stamp ;
+$(GENSYS_OUT): | $(VENV)
+	$(PY) -m tools.gensys
 
-$(LIBC_A): $(LIBC_SRCS) $(USER_HDRS) tools/cc.py | $(VENV)
+$(LIBC_A): $(BUILD)/.gensys.stamp $(LIBC_SRCS) $(USER_HDRS) tools/cc.py | $(VENV)
 	$(PY) -m tools.cc --libdir $(@D) --libc
 
 $(BUILD)/bin/%: userland/bin/%.c $(LIBC_A) $(USER_HDRS) tools/cc.py userland/user.ld | $(VENV)

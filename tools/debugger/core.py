@@ -187,10 +187,18 @@ class Session(Breakpoints):
                 return None
             chunk = min(n - len(out), mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
             pte = aspace.pte(cur)
+            r = aspace.find(cur)
             if pte & mmu.PTE_V:
                 out += mem.read(mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1)), chunk)
-            elif aspace.find(cur) is not None:
-                out += bytes(chunk)
+            elif r is None:
+                return None
+            elif r.backing is None:
+                out += bytes(chunk)                  # demand zero
+            elif t.proc.pid in self.inferiors:       # not read from the file yet: the ELF's bytes
+                data = self.prog.static_read(cur, chunk)
+                if data is None:
+                    return None
+                out += data
             else:
                 return None
         return bytes(out)

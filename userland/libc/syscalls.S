@@ -569,6 +569,15 @@ __sys_mprotect:
 	ret
 	.size __sys_mprotect, .-__sys_mprotect
 
+	.globl __sys_riscv_flush_icache
+	.type __sys_riscv_flush_icache, @function
+	.p2align 2
+__sys_riscv_flush_icache:
+	li a7, 259
+	ecall
+	ret
+	.size __sys_riscv_flush_icache, .-__sys_riscv_flush_icache
+
 	.globl __sys_wait4
 	.type __sys_wait4, @function
 	.p2align 2

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <kos.h>
@@ -239,6 +240,33 @@ int isatty(int fd)
         return 1;
     errno = ENOTTY;
     return 0;
+}
+
+int tcgetattr(int fd, struct termios *t)
+{
+    return ioctl(fd, TCGETS, t);
+}
+
+int tcsetattr(int fd, int when, const struct termios *t)
+{
+    if (when < TCSANOW || when > TCSAFLUSH) {
+        errno = EINVAL;
+        return -1;
+    }
+    return ioctl(fd, TCSETS + when, t);
+}
+
+/* As glibc and musl: no input or output processing, no echo, no signals, 8-bit bytes, and a
+   read returns as soon as one byte is there. */
+void cfmakeraw(struct termios *t)
+{
+    t->c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    t->c_oflag &= ~OPOST;
+    t->c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    t->c_cflag &= ~(CSIZE | PARENB);
+    t->c_cflag |= CS8;
+    t->c_cc[VMIN] = 1;
+    t->c_cc[VTIME] = 0;
 }
 
 pid_t tcgetpgrp(int fd)

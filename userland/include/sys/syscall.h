@@ -65,6 +65,7 @@
 #define SYS_execve 221
 #define SYS_mmap 222
 #define SYS_mprotect 226
+#define SYS_riscv_flush_icache 259
 #define SYS_wait4 260
 #define SYS_renameat2 276
 #define SYS_procinfo 500
