@@ -166,8 +166,8 @@ class Grid:
             values = [v.strip() for v in (value or "").split(",")]
             if value is None or not all(values):
                 raise SweepError(f"--vary {text!r}: expected NAME=V1,V2,... with no empty value")
-            if name in [n for _, n, _ in self.varied]:
-                raise SweepError(f"--vary {name} given twice")
+            if name in [n for _, n, _ in self.varied + self.fixed]:
+                raise SweepError(f"{name} given twice (--vary, --set)")
             self.varied.append((self.kind(name, True), name, values))
         unused = self.placeholders - {n for _, n, _ in self.varied + self.fixed}
         if unused:
@@ -267,29 +267,33 @@ def measure(grid: Grid, metrics: list, jobs: int, progress=None) -> list:
         finally:
             if disk is not None:
                 os.unlink(disk)
-    results = [None] * len(points)
+    results, last = [None] * len(points), [None] * len(points)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(one, i): i for i in range(len(points))}
-            for done in concurrent.futures.as_completed(futures):
-                i = futures[done]
-                r = done.result()
-                where = " ".join(f"{n}={v}" for n, v in points[i]) or "the point"
-                if r.returncode == 2 and "tools.run:" in r.stderr:
-                    line = [ln for ln in r.stderr.splitlines() if ln.startswith("tools.run:")][-1]
-                    raise SweepError(f"{where}: {line}")
-                if r.returncode == 70:
-                    raise Failed(f"{where}: {r.stderr.strip().splitlines()[0]}")
-                results[i] = (points[i], r.returncode, {m.label: m.value(r.stdout, r.stderr) for m in metrics})
-                if progress:
-                    figs = ", ".join(f"{k}={v}" for k, v in results[i][2].items())
-                    progress(f"sweep: {sum(x is not None for x in results)}/{len(points)} {where}: {figs}")
+        futures = {pool.submit(one, i): i for i in range(len(points))}
+        for done in concurrent.futures.as_completed(futures):
+            i = futures[done]
+            r = done.result()
+            where = " ".join(f"{n}={v}" for n, v in points[i]) or "the point"
+            if r.returncode == 2 and "tools.run:" in r.stderr:
+                line = [ln for ln in r.stderr.splitlines() if ln.startswith("tools.run:")][-1]
+                raise SweepError(f"{where}: {line}")
+            if r.returncode == 70:
+                raise Failed(f"{where}: {next(ln for ln in r.stderr.splitlines() if 'panic' in ln)}")
+            results[i] = (points[i], r.returncode, {m.label: m.value(r.stdout, r.stderr) for m in metrics})
+            last[i] = (r.stdout.strip().splitlines() or [""])[-1]
+            if progress:
+                figs = ", ".join(f"{k}={v}" for k, v in results[i][2].items())
+                progress(f"sweep: {sum(x is not None for x in results)}/{len(points)} {where}: {figs}")
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)      # after an error, points not started never run
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     for m in metrics:
         if all(res[m.label] is None for _, _, res in results):
-            raise SweepError(f"--metric {m.label!r} matched at no point of the sweep")
+            status, where = results[0][1], " ".join(f"{n}={v}" for n, v in points[0]) or "the point"
+            hint = f" (at {where} the program exited {status}: {last[0]})" if status else ""
+            raise SweepError(f"--metric {m.label!r} matched at no point of the sweep{hint}")
         for _, _, res in results:
             if res[m.label] is not None:
                 try:
