@@ -62,14 +62,14 @@ def missing(ex):
 
 
 def source_digest() -> str:
-    """What the answers depend on besides the command lines: the kernel, the emulator,
-    tools.run and the exercises' code."""
+    """What the answers depend on besides the command lines: every file of the kernel and the
+    emulator, tools.run and the exercises' code."""
     h = hashlib.sha256()
-    files = sorted(glob.glob(os.path.join(run.ROOT, d, "*.py")) for d in ("kernel", "emulator"))
-    for path in [f for group in files for f in group] + [os.path.join(run.ROOT, "tools", n)
-                                                         for n in ("run.py", "exercises.py", "sweep.py")]:
+    paths = [p for d in ("kernel", "emulator") for p in glob.glob(os.path.join(run.ROOT, d, "**"), recursive=True)
+             if os.path.isfile(p) and "__pycache__" not in p]
+    for path in sorted(paths) + [os.path.join(run.ROOT, "tools", n) for n in ("run.py", "exercises.py", "sweep.py")]:
         with open(path, "rb") as f:
-            h.update(path.encode() + f.read())
+            h.update(os.path.relpath(path, run.ROOT).encode() + f.read())
     return h.hexdigest()
 
 
