@@ -43,7 +43,10 @@ def exercise(n) -> tuple:
 
 
 def params(ex, seed: int) -> dict:
-    return ex.params(random.Random(f"{ex.key}/{seed}"))
+    """ex's parameters for seed, with `harts` spelled out for the question ("1 hart", "4 harts")."""
+    p = ex.params(random.Random(f"{ex.key}/{seed}"))
+    p["harts"] = f"{p['cpus']} hart" + ("s" if p["cpus"] != 1 else "")
+    return p
 
 
 def commands(ex, p: dict) -> list:

@@ -177,7 +177,7 @@ S = SECTIONS
 EXERCISES = [
     # 1. The process
     Exercise("s1-cow", 1, "S1", "What the parent reads after its child wrote", lambda r: base(r, (1, 2, 3, 4)),
-             "s1_procmem (on {cpus} harts, machine seed {mseed}) sets a global variable to 1 and forks; the "
+             "s1_procmem (on {harts}, machine seed {mseed}) sets a global variable to 1 and forks; the "
              "child sets it to 2 at the same address. What value does the parent read there afterwards?",
              lambda p: [on(p, "s1_procmem")],
              lambda outs, p: re.findall(r"^parent \d+: global=(\d+)", outs[0].stdout, re.MULTILINE)[-1],
@@ -185,7 +185,7 @@ EXERCISES = [
              "fork gave the child a copy-on-write copy: its store faulted and got a page of its own, so the "
              "parent's frame never changed. The same address names different memory in two processes."),
     Exercise("s2-siblings", 1, "S2", "Children that survive a sibling's crash", lambda r: base(r, (1, 2, 3, 4)),
-             "s2_crash (on {cpus} harts, machine seed {mseed}) forks three children; one writes through a bad "
+             "s2_crash (on {harts}, machine seed {mseed}) forks three children; one writes through a bad "
              "pointer. How many children exit normally (status 0)?",
              lambda p: [on(p, "s2_crash")],
              lambda outs, p: len(re.findall(r"^child \d+ exited 0$", outs[0].stdout, re.MULTILINE)),
@@ -211,14 +211,14 @@ EXERCISES = [
     # 2. The thread
     Exercise("s4-race-lost", 2, "S4", "Updates lost without a lock",
              lambda r: with_(base(r, (2, 3, 4)), n=r.randrange(20000, 40001, 1000)),
-             "Run `race {n}` on {cpus} harts (machine seed {mseed}): 4 threads add 1 to one counter {n} times "
+             "Run `race {n}` on {harts} (machine seed {mseed}): 4 threads add 1 to one counter {n} times "
              "each. How many updates are lost without a lock?",
              lambda p: [on(p, "race", p["n"])], fig("race", "lost"), Exact(),
              "Each increment is a load, an add and a store; whenever another hart stores between one thread's "
              "load and its store, one of the two updates is gone. The mutex makes the three one step."),
     Exercise("s4-race-which", 2, "S4", "Which interleaving loses updates",
              lambda r: with_(base(r, (2, 3, 4)), n=r.randrange(50000, 250001, 10000), one_first=r.random() < 0.5),
-             "Run `race {n}` twice, as the two commands below: once on 1 hart, once on {cpus} harts. Which "
+             "Run `race {n}` twice, as the two commands below: once on 1 hart, once on {harts}. Which "
              "run loses updates without a lock: first, second, both or neither?",
              race_order, race_which, OneOf("first", "second", "both", "neither"),
              "On one hart the threads take turns only when the timer ends a time slice (2 ms of virtual time); "
@@ -226,7 +226,7 @@ EXERCISES = [
              "store. On several harts the threads run at the same instant and interleave all the time."),
     Exercise("s5-stacks", 2, "S5", "How far apart the stacks are",
              lambda r: with_(base(r, (1, 2, 3, 4)), **dict(zip("ij", sorted(r.sample(range(4), 2))))),
-             "Run s5_stacks (on {cpus} harts, machine seed {mseed}). How many KiB apart are the local variables of "
+             "Run s5_stacks (on {harts}, machine seed {mseed}). How many KiB apart are the local variables of "
              "thread {i} and thread {j}?",
              lambda p: [on(p, "s5_stacks")], stack_gap, Exact(),
              "Each thread's stack is 64 KiB with an unmapped 4 KiB guard page below it, mapped one below the "
@@ -241,7 +241,7 @@ EXERCISES = [
              "A kernel thread switch needs two system calls and the kernel's switch; the user-level switch is "
              "about a hundred instructions of library code and never enters the kernel."),
     Exercise("s7-lwps", 2, "S7", "LWPs that die with one faulting thread", lambda r: base(r, (1, 2, 3, 4)),
-             "Run s7_threadcrash (on {cpus} harts, machine seed {mseed}): thread 3 of a 4-thread child writes to "
+             "Run s7_threadcrash (on {harts}, machine seed {mseed}): thread 3 of a 4-thread child writes to "
              "address 0x10. How many LWPs does the kernel end?",
              lambda p: [on(p, "s7_threadcrash")],
              lambda outs, p: grab(r"all (\d+) LWPs of the process die", outs[0].stderr), Exact(),
@@ -283,7 +283,7 @@ EXERCISES = [
              "working for the whole sleep (compare the M:1 exercise)."),
     Exercise("s11-m1", 3, "S11", "M:1 threads on many harts",
              lambda r: with_(base(r, (2, 3, 4, 6, 8)), iters=r.randrange(100000, 300001, 25000)),
-             "Run `s11_parallel m1 1 {iters}` on {cpus} harts (machine seed {mseed}). What is the ratio of the "
+             "Run `s11_parallel m1 1 {iters}` on {harts} (machine seed {mseed}). What is the ratio of the "
              "4 user threads' time to the serial time?",
              lambda p: [on(p, "s11_parallel", "m1", 1, p["iters"])], fig("s11_parallel", "ratio", float),
              Within(abs=0.02),
@@ -299,7 +299,7 @@ EXERCISES = [
     # 4. Upcalls
     Exercise("s13-unblocked", 4, "S13", "The upcall that returns a blocked context",
              lambda r: base(r, (2, 3, 4)),
-             "Run s13_upcalls on {cpus} harts (machine seed {mseed}). After the BLOCKED upcall, which upcall "
+             "Run s13_upcalls on {harts} (machine seed {mseed}). After the BLOCKED upcall, which upcall "
              "hands main's context back to the program?",
              lambda p: [on(p, "s13_upcalls")], giver_of_context, OneOf("NEWPROC", "BLOCKED", "UNBLOCKED", "PREEMPTED"),
              "When the blocking call completes the kernel does not resume main itself: an UNBLOCKED upcall gives "
@@ -320,7 +320,7 @@ EXERCISES = [
              "upcall, so about two harts' worth of chunks are done during the wait."),
     Exercise("s13-sa-speedup", 4, "S13", "SA's speedup on threads that block",
              lambda r: base(r, (2, 3, 4, 5, 6)),
-             "Run sa_speedup on {cpus} harts (machine seed {mseed}): 8 threads that compute and block. What speedup "
+             "Run sa_speedup on {harts} (machine seed {mseed}): 8 threads that compute and block. What speedup "
              "does SA reach?",
              lambda p: [on(p, "sa_speedup")], fig("sa_speedup", "SA", float), Within(rel=0.03),
              "Under SA a blocked thread's processor is handed back to the library at once, so one thread's I/O "
@@ -344,14 +344,14 @@ EXERCISES = [
              "processes share the hart evenly, however many threads each has."),
     Exercise("s15-ps", 5, "S15", "Rows of ps for a process of kernel threads",
              lambda r: with_(base(r, (1, 2, 3, 4)), n=r.randrange(2, 11)),
-             "Run `s15_threads {n}` (on {cpus} harts, machine seed {mseed}). How many rows does ps list for "
+             "Run `s15_threads {n}` (on {harts}, machine seed {mseed}). How many rows does ps list for "
              "the process's pid?",
              lambda p: [on(p, "s15_threads", p["n"])], ps_rows_of_main, Exact(),
              "Every thread of the 1:1 library is an LWP the kernel knows, so ps lists one row per thread plus "
              "main: compare S9, where 8 user threads under M:1 are one row."),
     # 6. Solaris
     Exercise("s16-kthreads", 6, "S16", "Kernel threads that belong to no process", lambda r: base(r, (1, 2, 3, 4)),
-             "Run s16_kthreads (on {cpus} harts, machine seed {mseed}). How many pure kernel threads (PID 0) "
+             "Run s16_kthreads (on {harts}, machine seed {mseed}). How many pure kernel threads (PID 0) "
              "does ps list?",
              lambda p: [on(p, "s16_kthreads")],
              lambda outs, p: grab(r"(\d+) pure kernel threads:", outs[0].stdout), Exact(),
@@ -359,7 +359,7 @@ EXERCISES = [
              "threads with no process and no user registers, numbered among the LWPs."),
     Exercise("s17-pool", 6, "S17", "Parallelism of a pool of LWPs",
              lambda r: with_(base(r, (4, 6, 8)), lwps=r.choice((1, 2, 3, 4))),
-             "Run `s11_parallel mn {lwps} 100000` on {cpus} harts (machine seed {mseed}): 4 CPU-bound user "
+             "Run `s11_parallel mn {lwps} 100000` on {harts} (machine seed {mseed}): 4 CPU-bound user "
              "threads on a pool of {lwps} LWP(s). What is the ratio of their time to the serial time?",
              lambda p: [on(p, "s11_parallel", "mn", p["lwps"], 100000)], fig("s11_parallel", "ratio", float),
              Within(abs=0.03),
@@ -400,7 +400,7 @@ EXERCISES = [
     # 7. The summary
     Exercise("s20-time", 7, "S20", "The virtual time of S20",
              lambda r: with_(base(r, (2, 3, 5, 6)), iters=r.randrange(200000, 1000001, 50000)),
-             "Run `s20_parallel {iters}` on {cpus} harts (machine seed {mseed}). How many virtual ns do the 4 "
+             "Run `s20_parallel {iters}` on {harts} (machine seed {mseed}). How many virtual ns do the 4 "
              "threads take?",
              lambda p: [on(p, "s20_parallel", p["iters"])], fig("s20_parallel", "parallel_ns"), Within(rel=0.01),
              "Each thread is an LWP the kernel can put on any free hart. With 4 harts or more each thread has "
@@ -408,7 +408,7 @@ EXERCISES = [
              "hart is free or the running thread's 2 ms time slice ends, so the work takes longer."),
     Exercise("s20-speedup", 7, "S20", "Speedup of kernel threads",
              lambda r: with_(base(r, (1, 2, 3, 4, 5, 8)), iters=r.randrange(200000, 600001, 50000)),
-             "Run `s20_parallel {iters}` on {cpus} harts (machine seed {mseed}). What speedup over running the "
+             "Run `s20_parallel {iters}` on {harts} (machine seed {mseed}). What speedup over running the "
              "4 pieces one after another does it print?",
              lambda p: [on(p, "s20_parallel", p["iters"])], fig("s20_parallel", "speedup", float), Within(abs=0.05),
              "Kernel threads run in parallel up to the number of harts, and 4 pieces of work cannot use more than "
@@ -416,13 +416,13 @@ EXERCISES = [
              "until a hart is free or a 2 ms time slice ends: on 3 harts the speedup lies between 2 (work "
              "shorter than a slice) and 3 (long work, evenly sliced)."),
     Exercise("s19-mn", 7, "S19", "M:N in the reference table", lambda r: base(r, (1, 2, 3, 5, 6)),
-             "Run summary on {cpus} harts (machine seed {mseed}). What speedup does the M:N row show?",
+             "Run summary on {harts} (machine seed {mseed}). What speedup does the M:N row show?",
              lambda p: [on(p, "summary")], fig("summary", "M:N", float), Within(abs=0.05),
              "Given an LWP per hart, the same library that cannot use a second hart under M:1 runs the 4 "
              "workers in parallel: what M:1 lacks is kernel support, not anything in the library."),
     Exercise("s20-fastest", 7, "S20", "The fastest model on threads that block",
              lambda r: base(r, (2, 3, 4, 6)),
-             "Run sa_speedup on {cpus} harts (machine seed {mseed}). Which model has the highest speedup?",
+             "Run sa_speedup on {harts} (machine seed {mseed}). Which model has the highest speedup?",
              lambda p: [on(p, "sa_speedup")], fastest, OneOf("M:1", "M:N", "1:1", "SA"),
              "The models that overlap one thread's I/O with another's work on the same processor (1:1 and SA) "
              "beat M:N, whose LWP sits idle while its thread blocks; M:1 gets no parallelism at all."),
