@@ -144,16 +144,18 @@ def print_stats(st, out) -> None:
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-             max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0) -> Run:
+             max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0,
+             console_out=None) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line.
     The root is in memory (files, default build/bin), or the image at path `disk`.
-    max_time is in virtual nanoseconds (the command line's --max-time is in seconds)."""
+    max_time is in virtual nanoseconds (the command line's --max-time is in seconds).
+    console_out: a binary stream that also receives the console's output as it is written."""
     files, disk, path = root(program, files, disk)
     log = []
     with System(path, args, cpus=cpus, mem=mem, seed=seed, quantum=quantum, sched=sched, files=files, disk=disk,
-                disk_latency_us=disk_latency_us, input=input, log=log.append, trace=trace,
-                max_time=max_time) as s:
+                disk_latency_us=disk_latency_us, input=input, console_out=console_out, log=log.append,
+                trace=trace, max_time=max_time) as s:
         status = s.run()
     return Run(s, status, "".join(log))
 
