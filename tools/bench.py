@@ -54,7 +54,7 @@ from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_T1
 from emulator import blockcount
 from emulator.decode import insn_length
 from emulator.disk import BLOCK_NS, LATENCY_NS
-from emulator.hart import _UNTIL, _lib
+from emulator.hart import UNTIL
 from tools import cc
 from tools.mkfs import make_image
 from tools.run import bin_files, simulate
@@ -143,13 +143,10 @@ class Bare:
             native.reg_write(UC_RISCV_REG_PC, self.addr)
             assert bc.run(bc.ptr, ctypes.c_int64(self.width * n)) == self.width * n
         rows = {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
-                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, self.width * n))}
+                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, UNTIL, 0, self.width * n))}
         if blockcount.native().lib is None:
             return rows
-        hh = ctypes.c_size_t()
-        _lib.uc_hook_add(ctypes.c_void_p(empty._uch.value), ctypes.byref(hh), unicorn.UC_HOOK_BLOCK,
-                         ctypes.cast(blockcount.native().lib.bc_empty, ctypes.c_void_p), None,
-                         ctypes.c_uint64(1), ctypes.c_uint64(0))
+        blockcount.add_empty_hook(empty)
         bc = blockcount.BlockCounter(native, exact=blockcount.native().mode == "block")
         rows["bare unicorn, empty block hook"] = timed(empty, lambda n: empty.emu_start(self.addr, self.end))
         rows["bare unicorn, native counter"] = timed(native, native_run)
