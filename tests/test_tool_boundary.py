@@ -91,3 +91,13 @@ def test_the_scan_finds_each_kind_of_violation(tmp_path, source, expected):
     p.write_text(source)
     found = violations(str(p))
     assert len(found) == len(expected) and all(e in v for e, v in zip(expected, found)), found
+
+
+def test_architecture_names_every_tool():
+    """ARCHITECTURE.md's tools/ listing names every file of tools/ (and of tools/debugger/)."""
+    text = open(os.path.join(ROOT, "ARCHITECTURE.md")).read()
+    listing = text[text.index("\n tools/\n"):]
+    listing = listing[:listing.index("```")]
+    files = [os.path.relpath(p, TOOLS) for p in tool_files()] + ["timeline.html"]
+    missing = [f for f in files if os.path.basename(f) != "__init__.py" and os.path.basename(f) not in listing]
+    assert missing == []
