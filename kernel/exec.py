@@ -14,12 +14,16 @@ from emulator.mmu import PAGE_SIZE
 
 from . import cost, params
 from .elf import ElfError, read_image
-from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOEXEC, ENOMEM, SysError
+from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .ramfs import FILE
 from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError, page_down, page_up
 
-AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_EXECFN = 0, 3, 4, 5, 6, 9, 25, 31
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
+HWCAP = sum(1 << (ord(x) - ord("a")) for x in "imafdc")   # RV64GC: a bit per base extension, as Linux
+CLKTCK = 100                           # USER_HZ: times() and /proc count ticks of 10 ms
 
 
 def read_string_array(aspace, va: int, budget: list) -> list:
@@ -136,8 +140,10 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
     argv_ptrs = [push(s + b"\0") for s in reversed(argv)][::-1]
     sp &= ~15
     rand_ptr = push(random16)
-    auxv = [AT_PHDR, img.phdr_vaddr, AT_PHENT, img.phent, AT_PHNUM, img.phnum, AT_PAGESZ, PAGE_SIZE,
-            AT_ENTRY, img.entry, AT_RANDOM, rand_ptr, AT_EXECFN, execfn_ptr, AT_NULL, 0]
+    auxv = [AT_HWCAP, HWCAP, AT_PAGESZ, PAGE_SIZE, AT_CLKTCK, CLKTCK, AT_PHDR, img.phdr_vaddr,
+            AT_PHENT, img.phent, AT_PHNUM, img.phnum, AT_BASE, 0, AT_FLAGS, 0, AT_ENTRY, img.entry,
+            AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,   # one user: root, never set-id
+            AT_RANDOM, rand_ptr, AT_EXECFN, execfn_ptr, AT_NULL, 0]
     words = [len(argv)] + argv_ptrs + [0] + envp_ptrs + [0] + auxv
     sp = (sp - 8 * len(words)) & ~15
     aspace.copyout(sp, struct.pack(f"<{len(words)}Q", *words))
@@ -145,15 +151,22 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
 
 
 def load(k, p, path: bytes, argv: list, envp: list):
-    """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
-    installing it. Raises SysError. May sleep reading the file's headers."""
-    ino = k.fsys.namei(path, p.cwd)
-    if ino.kind != FILE:
+    """Build a new image for p from path; returns (aspace, entry, sp, symbols, exe) without
+    installing it; exe is (absolute path, inode) for /proc. Raises SysError. May sleep
+    reading the file's headers. As for root on Linux, the file needs an x bit (EACCES)."""
+    d, name, ino = k.fsys.resolve(path, p.cwd)
+    if ino is None:
+        raise SysError(ENOENT)
+    if ino.kind != FILE or not ino.mode & 0o111:
         raise SysError(EACCES)
+    try:
+        where = k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
+    except SysError:
+        where = path                       # its directory was removed meanwhile
     backing = FileBacking(k, ino)
     backing.hold()                         # ETXTBSY; the file stays whole while it is read
     try:
-        return _load(k, p, path, argv, envp, backing)
+        return _load(k, p, path, argv, envp, backing) + ((where, ino),)
     finally:
         backing.release()
 
@@ -191,12 +204,13 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     budget = [params.MAXARG, params.MAXARGLEN]
     argv = read_string_array(old, argv_va, budget)
     envp = read_string_array(old, envp_va, budget)
-    aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    aspace, entry, sp, symbols, exe = load(k, p, path, argv, envp)
     for x in list(p.threads):            # the other LWPs end, as in Linux (de_thread)
         if x is not t:
             k.sched.kill_thread(x)
             p.threads.remove(x)
             p.cputime += x.cputime
+            p.stime += x.stime
     p.lwp_zombies = {}
     if p.sa is not None:
         k.sa.on_exit(p)
@@ -204,6 +218,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     p.aspace = aspace
     old.destroy()
     p.symbols = symbols
+    p.exe, p.cmdline = exe, argv
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
     t.name = p.name
     if k.events is not None:

@@ -56,8 +56,8 @@ class Thread:
     # would make each read a full lookup.
     __slots__ = ("tid", "name", "proc", "body", "glet", "idle", "state", "mode", "ctx", "live",
                  "chan", "interruptible", "wake_reason", "ready_at", "left_at", "cpu", "cputime",
-                 "vtime", "affinity", "sigmask", "sigpending", "altstack", "restart", "saved_mask",
-                 "fault", "park_token", "clear_tid", "detached", "exited", "sa_vp", "sa_id",
+                 "vtime", "stime", "affinity", "sigmask", "sigpending", "altstack", "restart",
+                 "saved_mask", "fault", "park_token", "clear_tid", "detached", "exited", "sa_vp", "sa_id",
                  "sa_blocked", "sa_announced", "sa_idle", "sa_interrupt", "sa_started", "sa_news",
                  "sa_retire", "sa_wake", "sa_deferred", "sa_pending")
 
@@ -79,6 +79,7 @@ class Thread:
         self.left_at = 0                  # hart time when it last left a hart
         self.cpu = None                   # Cpu it runs on (RUNNING) or last ran on
         self.cputime = 0
+        self.stime = 0                    # the part of cputime spent in the kernel
         self.vtime = 0                    # CPU time for the two-level policy (kernel threads)
         self.affinity = (1 << params.MAX_HARTS) - 1
         self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)
@@ -116,6 +117,7 @@ class Cpu:
         self.aspace = None                # address space whose satp is in the hart
         self.switches = 0
         self.busy_time = 0                # virtual ns spent running user code
+        self.sys_time = 0                 # virtual ns spent running kernel code
         self.instret = 0                  # user instructions retired
 
 
@@ -255,11 +257,9 @@ class Scheduler:
                     if t is None:
                         return
                     self._switch_in(cpu, t)
+                start = h.time
                 if t.mode != USER:
-                    start = h.time
                     msg = t.glet.switch()
-                    t.cputime += h.time - start
-                    t.group.vtime += h.time - start
                 elif ((t.proc.sig.pending or t.sigpending or t.proc.sig.stopped) and self.k.signals.wants(t)
                         or t.sa_interrupt or t.sa_pending):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
@@ -288,7 +288,13 @@ class Scheduler:
                         continue
                     h.time += cost.TRAP_ENTRY
                     t.mode = KERNEL
+                    start = h.time
                     msg = t.glet.switch(trap)
+                kernel = h.time - start             # this thread's kernel time, up to its next stop
+                t.cputime += kernel
+                t.stime += kernel
+                cpu.sys_time += kernel
+                t.group.vtime += kernel
                 if msg == TO_USER and t.affinity >> hid & 1:
                     t.mode = USER                   # _after's common case, inline
                     h.time += cost.TRAP_EXIT

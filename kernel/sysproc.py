@@ -10,7 +10,7 @@ from emulator.mmu import PAGE_SIZE
 from . import params
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
-from .proc import ZOMBIE
+from .proc import ZOMBIE, rusage_bytes
 from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
 
 MINSIGSTKSZ = 2048
@@ -70,11 +70,12 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
         p.aspace.check(wstatus, 4, PROT_W)
     if rusage:
         p.aspace.check(rusage, 144, PROT_W)
-    cpid, status = k.procs.wait(p, pid, options)
+    cpid, status, child = k.procs.wait(p, pid, options)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
-        p.aspace.copyout(rusage, bytes(144))
+        times = (child.cputime - child.stime + child.cutime, child.stime + child.cstime) if child else (0, 0)
+        p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
 
 
