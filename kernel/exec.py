@@ -160,7 +160,10 @@ def load(k, p, path: bytes, argv: list, envp: list):
     if ino.kind != FILE or not ino.mode & 0o111:
         raise SysError(EACCES)
     try:
-        where = k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
+        if d.fs is k.procfs:               # /proc/PID/exe: the path it reads as
+            where = k.fsys.resolve(path, p.cwd, follow=False)[2].readlink()
+        else:
+            where = k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
     except SysError:
         where = path                       # its directory was removed meanwhile
     backing = FileBacking(k, ino)

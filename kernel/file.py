@@ -9,7 +9,6 @@ now, and poll_queues() names the objects whose state changes wake a waiting poll
 has a `pollers` set of sleep channels, and whoever changes the object calls notify(),
 which wakes its own sleepers and those channels.
 """
-import itertools
 import struct
 
 from . import params
@@ -98,14 +97,12 @@ class File:
 
 
 class Pipe:
-    _inos = itertools.count(1)
-
-    def __init__(self, now: int):
+    def __init__(self, now: int, ino: int):
         self.buf = bytearray()
         self.readers = 1
         self.writers = 1
         self.size = params.PIPE_SIZE    # capacity in bytes (F_SETPIPE_SZ changes it)
-        self.ino = next(self._inos)
+        self.ino = ino
         self.time = now                 # creation, ns since the epoch (fstat's times)
         self.pollers = set()
 
@@ -196,7 +193,7 @@ class PipeEnd(File):
 
 
 def make_pipe(kernel, flags):
-    pipe = Pipe(kernel.realtime())
+    pipe = Pipe(kernel.realtime(), next(kernel.fsys.anon_inos))
     return PipeEnd(kernel, pipe, False, flags), PipeEnd(kernel, pipe, True, flags)
 
 

@@ -22,6 +22,7 @@ a relative target starts from the link's directory. One lookup follows at most
 params.SYMLOOP_MAX links (ELOOP beyond), as Linux. A mount (mount()) puts the root of
 another file system over a directory: lookups cross it both ways.
 """
+import itertools
 import struct
 
 from . import params
@@ -48,6 +49,7 @@ class FS:
         self.covered = {}                 # mounted root -> the directory it covers
         self.writers = {}                 # inode -> open files that may write it
         self.running = {}                 # inode -> images mapping it (exec.FileBacking)
+        self.anon_inos = itertools.count(1)   # inode numbers of pipes (Linux's pipefs)
 
     # A running executable is never opened for writing, nor a file open for writing run
     # (ETXTBSY both ways), as Linux's get_write_access / deny_write_access.

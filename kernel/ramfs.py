@@ -40,13 +40,12 @@ def apply_attrs(ino, now, mode=None, uid=None, gid=None, atime=None, mtime=None)
 
 
 class Inode:
-    _inos = itertools.count(1)
     opener = None                       # fn(kernel, flags) -> File for devices
     jump = None                         # fn() -> inode for a /proc magic link
 
     def __init__(self, kind, fs, mode=0o755, uid=0, gid=0, dev=None, rdev=0):
         self.fs = fs                    # the RamFS this inode belongs to
-        self.ino = next(self._inos)
+        self.ino = next(fs.inos)
         self.kind = kind
         self.data = bytearray()         # a file's bytes, or a symlink's target
         self.children = {} if kind == DIR else None
@@ -209,6 +208,7 @@ class RamFS:
         self.fstype = self.source = fstype
         self.dev = dev
         self.capacity = capacity
+        self.inos = itertools.count(1)  # inode numbers, per file system: the same run, the same numbers
         self.root = Inode(DIR, self)
 
     def statfs(self) -> dict:
