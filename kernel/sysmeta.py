@@ -8,12 +8,12 @@ kept exactly, so a program sees and changes them as on Linux.
 """
 import struct
 
-from .errno import EACCES, EEXIST, EINVAL, ENOENT, EOPNOTSUPP, EPERM, EXDEV, SysError
+from .errno import EACCES, EEXIST, EFAULT, EINVAL, ENOENT, EOPNOTSUPP, EPERM, EXDEV, SysError
 from .file import check_flags, fd_get
 from .fs import statfs_bytes
 from .fslayout import clamp_time
 from .ramfs import DIR, LNK
-from .sysfile import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, _dir, _path, at_inode, new_owner
+from .sysfile import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, _dir, _path, at_inode, new_owner
 from .sysproc import NS, i32
 from .vm import PROT_W
 
@@ -116,6 +116,8 @@ def sys_utimensat(k, t, dirfd, path_va, times_va, flags):
     else:
         if flags & AT_SYMLINK_NOFOLLOW:
             raise SysError(EINVAL)
+        if i32(dirfd) == AT_FDCWD:
+            raise SysError(EFAULT)                     # as Linux: no path and no descriptor
         ino = _fd_node(t, dirfd)
     if ino is not None and (atime is not None or mtime is not None):
         ino.setattr(atime=atime, mtime=mtime)

@@ -23,7 +23,13 @@ static const long nrs[] = {
     SYS_uname, SYS_getcpu, SYS_getpid, SYS_gettid, SYS_brk, SYS_munmap, SYS_clone, SYS_execve,
     SYS_mmap, SYS_mprotect, SYS_wait4, SYS_procinfo, SYS_kstat, SYS_lwp_create, SYS_lwp_self,
     SYS_lwp_park, SYS_lwp_unpark, SYS_lwp_wait, SYS_lwpinfo, SYS_uevent, SYS_sa_register,
-    SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1
+    SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1,
+    SYS_symlinkat, SYS_linkat, SYS_readlinkat, SYS_statfs, SYS_fstatfs, SYS_faccessat, SYS_faccessat2,
+    SYS_fchmod, SYS_fchmodat, SYS_fchmodat2, SYS_fchownat, SYS_fchown, SYS_utimensat, SYS_umask,
+    SYS_fchdir, SYS_sendfile, SYS_pselect6, SYS_ppoll, SYS_clock_getres, SYS_clock_nanosleep, SYS_times,
+    SYS_getrusage, SYS_sysinfo, SYS_setpriority, SYS_getpriority, SYS_setuid, SYS_setresuid,
+    SYS_getresuid, SYS_getgroups, SYS_setgroups, SYS_prlimit64, SYS_getrlimit, SYS_setrlimit,
+    SYS_prctl, SYS_getrandom, SYS_membarrier
 };
 static char scratch[8192];
 
