@@ -50,6 +50,24 @@ def canonical(va: int) -> bool:
     return top == 0 or top == (1 << (64 - VA_BITS + 1)) - 1
 
 
+def leaf_pte(mem, satp: int, va: int) -> int:
+    """The leaf PTE the hardware walk finds for va (a superpage's too), or 0."""
+    if not canonical(va):
+        return 0
+    table = satp_root(satp)
+    for _level in (2, 1, 0):
+        pte_addr = table + 8 * vpn(va, _level)
+        if not mem.contains(pte_addr, 8):
+            return 0
+        pte = mem.read64(pte_addr)
+        if not pte & PTE_V:
+            return 0
+        if pte & (PTE_R | PTE_X):
+            return pte
+        table = pte_pa(pte)
+    return 0
+
+
 def translate(mem, satp: int, va: int):
     """Walk like the hardware does: returns the physical address or None if unmapped.
 

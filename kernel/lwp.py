@@ -13,7 +13,7 @@ from .errno import EAGAIN, EDEADLK, EINTR, EINVAL, ENOSYS, ESRCH, ETIMEDOUT, Sys
 from .sched import INTERRUPTED, TIMEOUT
 from .signal import SIGCHLD
 from .sysproc import NS, i32, sx
-from .vm import PROT_R, PROT_W, PROT_X
+from .vm import PROT_R, PROT_W, PROT_X, Fault
 
 LWP_DETACHED = 1
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -158,18 +158,27 @@ class Futex:
 
 
 def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
+    """FUTEX_WAIT and FUTEX_WAKE, checked in Linux's order: the timeout first, then the op
+    (FUTEX_CLOCK_REALTIME is only for absolute-deadline ops: ENOSYS here), then the key
+    (a misaligned address is EINVAL, one outside user space EFAULT). Every futex is private
+    to its address space; a wake on an unmapped address is 0 with FUTEX_PRIVATE_FLAG (the
+    key is the address alone) and EFAULT without (Linux looks the page up)."""
     op = i32(op)
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
     a = t.proc.aspace
+    deadline = None
+    if cmd == FUTEX_WAIT and timeout:
+        sec, nsec = struct.unpack("<qq", a.copyin(timeout, 16))
+        if sec < 0 or not 0 <= nsec < NS:
+            raise SysError(EINVAL)
+        deadline = k.sched.now() + sec * NS + nsec
+    if op & FUTEX_CLOCK_REALTIME or cmd not in (FUTEX_WAIT, FUTEX_WAKE):
+        raise SysError(ENOSYS)
     if uaddr % 4:
         raise SysError(EINVAL)
+    if uaddr + 4 > params.USER_TOP:
+        raise Fault(uaddr)
     if cmd == FUTEX_WAIT:
-        deadline = None
-        if timeout:
-            sec, nsec = struct.unpack("<qq", a.copyin(timeout, 16))
-            if sec < 0 or not 0 <= nsec < NS:
-                raise SysError(EINVAL)
-            deadline = k.sched.now() + sec * NS + nsec
         word = struct.unpack("<I", a.copyin(uaddr, 4))[0]
         if word != val & 0xFFFFFFFF:
             raise SysError(EAGAIN)
@@ -179,10 +188,9 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         if why == INTERRUPTED:
             raise SysError(EINTR)
         return 0
-    if cmd == FUTEX_WAKE:
+    if not op & FUTEX_PRIVATE_FLAG:
         a.check(uaddr, 4, PROT_R)
-        return k.futex.wake(t.proc, uaddr, max(0, i32(val)))
-    raise SysError(ENOSYS)
+    return k.futex.wake(t.proc, uaddr, max(1, i32(val)))     # Linux wakes one when val <= 0
 
 
 def _target(k, t, tid):

@@ -14,7 +14,8 @@ from .vm import PROT_R, PROT_W, PROT_X, PageInError
 CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL: "illegal instruction",
                H.CAUSE_BREAKPOINT: "breakpoint", H.CAUSE_LOAD_ACCESS: "load access fault",
                H.CAUSE_STORE_ACCESS: "store access fault", H.CAUSE_INSN_PAGE: "instruction page fault",
-               H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault"}
+               H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault",
+               H.CAUSE_LOAD_MISALIGNED: "misaligned load", H.CAUSE_STORE_MISALIGNED: "misaligned store/AMO"}
 _ACCESS = {H.CAUSE_INSN_PAGE: PROT_X, H.CAUSE_LOAD_PAGE: PROT_R, H.CAUSE_STORE_PAGE: PROT_W}
 _ACCESS_NAMES = {H.CAUSE_INSN_PAGE: "exec", H.CAUSE_LOAD_PAGE: "read", H.CAUSE_STORE_PAGE: "write"}
 
@@ -50,6 +51,8 @@ class Trap:
             self.fatal(t, trap, SIGILL)
         elif cause == H.CAUSE_BREAKPOINT:
             self.fatal(t, trap, SIGTRAP)
+        elif cause == H.CAUSE_LOAD_MISALIGNED or cause == H.CAUSE_STORE_MISALIGNED:
+            self.fatal(t, trap, SIGBUS)            # only atomics: Linux emulates plain accesses
         else:
             self.fatal(t, trap, SIGSEGV)
 
