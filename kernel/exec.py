@@ -50,9 +50,10 @@ class FileBacking:
     and cannot be opened for writing (ETXTBSY, fs.deny_write), so every page reads the bytes
     the program started with: what Linux guarantees for a running executable."""
 
-    def __init__(self, k, ino):
+    def __init__(self, k, ino, path=b""):
         self.k = k
         self.ino = ino
+        self.path = path               # the absolute path it was run by (/proc/PID/exe, maps)
         self.segments = ()             # (vaddr, offset, filesz) of the PT_LOADs with file bytes
         self.users = 0                 # address spaces (and a loading exec) holding it
 
@@ -151,9 +152,10 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
 
 
 def load(k, p, path: bytes, argv: list, envp: list):
-    """Build a new image for p from path; returns (aspace, entry, sp, symbols, exe) without
-    installing it; exe is (absolute path, inode) for /proc. Raises SysError. May sleep
-    reading the file's headers. As for root on Linux, the file needs an x bit (EACCES)."""
+    """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
+    installing it. Raises SysError. May sleep reading the file's headers. As for root on
+    Linux, the file needs an x bit (EACCES). The image's FileBacking keeps the file's
+    absolute path, as Linux's mm keeps its exe_file (/proc/PID/exe)."""
     d, name, ino = k.fsys.resolve(path, p.cwd)
     if ino is None:
         raise SysError(ENOENT)
@@ -166,10 +168,10 @@ def load(k, p, path: bytes, argv: list, envp: list):
             where = k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
     except SysError:
         where = path                       # its directory was removed meanwhile
-    backing = FileBacking(k, ino)
+    backing = FileBacking(k, ino, where)
     backing.hold()                         # ETXTBSY; the file stays whole while it is read
     try:
-        return _load(k, p, path, argv, envp, backing) + ((where, ino),)
+        return _load(k, p, path, argv, envp, backing)
     finally:
         backing.release()
 
@@ -207,7 +209,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     budget = [params.MAXARG, params.MAXARGLEN]
     argv = read_string_array(old, argv_va, budget)
     envp = read_string_array(old, envp_va, budget)
-    aspace, entry, sp, symbols, exe = load(k, p, path, argv, envp)
+    aspace, entry, sp, symbols = load(k, p, path, argv, envp)
     for x in list(p.threads):            # the other LWPs end, as in Linux (de_thread)
         if x is not t:
             k.sched.kill_thread(x)
@@ -221,7 +223,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     p.aspace = aspace
     old.destroy()
     p.symbols = symbols
-    p.exe, p.cmdline = exe, argv
+    p.cmdline = argv
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
     t.name = p.name
     if k.events is not None:

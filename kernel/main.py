@@ -167,7 +167,7 @@ class Kernel:
         m = self.machine
         p.cwd = self.fsys.root
         argv = [a.encode() for a in init_argv]
-        p.aspace, entry, sp, p.symbols, p.exe = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])
+        p.aspace, entry, sp, p.symbols = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])
         p.name = argv[0].rsplit(b"/", 1)[-1].decode()
         p.cmdline = argv
         for fd in range(3):

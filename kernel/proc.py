@@ -73,7 +73,6 @@ class Proc:
         self.stime = 0                   # system part of cputime
         self.cutime = self.cstime = 0    # user and system time of its reaped children (and theirs)
         self.cmdline = []                # argv of the running program (/proc/PID/cmdline)
-        self.exe = None                  # (absolute path, inode) of the running program
         self.umask = 0o022
         self.groups = ()                 # supplementary group ids (every process is uid and gid 0)
         self.nice = 0                    # -20..19, kept for getpriority and /proc; not used to schedule
@@ -111,7 +110,7 @@ class ProcTable:
             parent.children.append(p)
             p.pgid, p.sid = parent.pgid, parent.sid
             p.cwd = parent.cwd
-            p.cmdline, p.exe, p.umask, p.groups = parent.cmdline, parent.exe, parent.umask, parent.groups
+            p.cmdline, p.umask, p.groups = parent.cmdline, parent.umask, parent.groups
             p.nice = parent.nice
             p.rlimits = [list(x) for x in parent.rlimits]
             p.membarrier = parent.membarrier
@@ -227,9 +226,9 @@ class ProcTable:
             self.k.sched.wakeup(p.parent)
         raise ThreadExit()
 
-    def wait(self, p: Proc, pid: int, options: int):
-        """Reap a child: returns (pid, status, the reaped Proc or None), or (0, 0, None) with
-        WNOHANG; SysError otherwise."""
+    def wait(self, p: Proc, pid: int, options: int, reaped=None):
+        """Reap a child: returns (pid, status), or (0, 0) with WNOHANG; SysError otherwise.
+        The reaped Proc is appended to the list `reaped`, if given (wait4's rusage)."""
         while True:
             kids = [c for c in p.children if pid == -1 or c.pid == pid
                     or (pid == 0 and c.pgid == p.pgid) or (pid < -1 and c.pgid == -pid)]
@@ -241,11 +240,13 @@ class ProcTable:
                     del self.procs[c.pid]
                     p.cutime += c.cputime - c.stime + c.cutime
                     p.cstime += c.stime + c.cstime
-                    return c.pid, c.status, c
+                    if reaped is not None:
+                        reaped.append(c)
+                    return c.pid, c.status
                 if options & WUNTRACED and c.sig.stop_report:
                     sig, c.sig.stop_report = c.sig.stop_report, 0
-                    return c.pid, (sig << 8) | 0x7F, None
+                    return c.pid, (sig << 8) | 0x7F
             if options & WNOHANG:
-                return 0, 0, None
+                return 0, 0
             if not self.k.sched.sleep(p):
                 raise SysError(EINTR)

@@ -250,9 +250,10 @@ class ProcFS:
         return DirNode(self, base, when, children, parent)
 
     def _exe(self, p):
-        if p.exe is None or p.state == "zombie":
+        image = T.image(p)
+        if image is None:
             raise SysError(ENOENT)
-        return p.exe
+        return image.path, image.ino
 
     def _cwd(self, p, text: bool):
         if p.cwd is None:

@@ -81,6 +81,11 @@ def sig_masks(p):
     return ign, caught
 
 
+def image(p):
+    """The FileBacking of the program p runs (its exe), or None (a zombie)."""
+    return next(iter(p.aspace.backings), None) if p.aspace is not None else None
+
+
 def stat(k, p, t=None) -> bytes:
     """/proc/PID/stat (t None) or /proc/PID/task/TID/stat: the 52 fields of proc(5)."""
     if p is None:                                      # a pure kernel thread
@@ -142,7 +147,6 @@ def maps(k, p) -> bytes:
     if p.aspace is None:
         return b""
     out = []
-    exe_path, exe_ino = p.exe if p.exe is not None else (b"", None)
     for r in p.aspace.regions:
         perms = "".join(c if r.prot & bit else "-" for c, bit in (("r", PROT_R), ("w", PROT_W), ("x", PROT_X))) + "p"
         off, dev, ino, name = 0, "00:00", 0, b""
@@ -153,7 +157,7 @@ def maps(k, p) -> bytes:
                 off = max(0, o + r.start - v) & ~(PAGE_SIZE - 1)
             ino = r.backing.ino.ino
             dev = f"{r.backing.ino.fs.dev >> 8:02x}:{r.backing.ino.fs.dev & 0xFF:02x}"
-            name = exe_path if r.backing.ino is exe_ino else b""
+            name = r.backing.path
         elif r.kind == "heap":
             name = b"[heap]"
         elif r.kind == "stack" and r.end == params.STACK_TOP:

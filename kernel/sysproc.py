@@ -66,11 +66,13 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
         raise SysError(EINVAL)
     p = t.proc
-    cpid, status, child = k.procs.wait(p, pid, options)   # reaped even if the copies below fault (Linux)
+    reaped = []
+    cpid, status = k.procs.wait(p, pid, options, reaped)   # reaped even if the copies below fault (Linux)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
-        times = (child.cputime - child.stime + child.cutime, child.stime + child.cstime) if child else (0, 0)
+        c = reaped[0] if reaped else None                 # (none for a stop report)
+        times = (c.cputime - c.stime + c.cutime, c.stime + c.cstime) if c else (0, 0)
         p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
 
