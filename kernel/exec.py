@@ -215,6 +215,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
             k.sched.kill_thread(x)
             p.threads.remove(x)
             p.cputime += x.cputime
+            p.utime += x.utime
             p.stime += x.stime
     p.lwp_zombies = {}
     if p.sa is not None:

@@ -70,7 +70,7 @@ class Proc:
         self.vtimer = None               # [ns until the first of them expires] while armed
         self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed
         self.start_time = 0              # virtual time of its creation
-        self.stime = 0                   # system part of cputime
+        self.utime = self.stime = 0      # user and system time of LWPs that already exited
         self.cutime = self.cstime = 0    # user and system time of its reaped children (and theirs)
         self.cmdline = []                # argv of the running program (/proc/PID/cmdline)
         self.umask = 0o022
@@ -166,6 +166,7 @@ class ProcTable:
         self._clear_tid(t)
         p.threads.remove(t)
         p.cputime += t.cputime
+        p.utime += t.utime
         p.stime += t.stime
         t.exited = True
         if not t.detached:
@@ -212,6 +213,7 @@ class ProcTable:
                 self.k.sched.wakeup(self.init)
             p.children = []
         p.cputime += sum(t.cputime for t in p.threads)
+        p.utime += sum(t.utime for t in p.threads)
         p.stime += sum(t.stime for t in p.threads)
         p.threads = []
         p.lwp_zombies = {}
@@ -238,7 +240,7 @@ class ProcTable:
                 if c.state == ZOMBIE:
                     p.children.remove(c)
                     del self.procs[c.pid]
-                    p.cutime += c.cputime - c.stime + c.cutime
+                    p.cutime += c.utime + c.cutime
                     p.cstime += c.stime + c.cstime
                     if reaped is not None:
                         reaped.append(c)

@@ -56,10 +56,9 @@ def leader(p):
 
 def utime_stime(p, t=None):
     """(user, system) ns of LWP t, or of process p (live and exited LWPs)."""
-    threads = [t] if t is not None else p.threads
-    stime = sum(x.stime for x in threads) + (p.stime if t is None else 0)
-    cpu = sum(x.cputime for x in threads) + (p.cputime if t is None else 0)
-    return cpu - stime, stime
+    if t is not None:
+        return t.utime, t.stime
+    return p.utime + sum(x.utime for x in p.threads), p.stime + sum(x.stime for x in p.threads)
 
 
 def vm_pages(aspace):
@@ -109,7 +108,7 @@ def stat(k, p, t=None) -> bytes:
 
 def kthread_stat(k, t) -> bytes:
     fields = [t.tid, f"({t.name[:15]})", thread_state(t), 0, 0, 0, 0, -1, PF_KTHREAD, 0, 0, 0, 0, 0,
-              t.cputime // TICK, 0, 0, 20, 0, 1, 0, 0, 0, 0, RLIM_INFINITY] + [0] * 12 + \
+              t.stime // TICK, 0, 0, 20, 0, 1, 0, 0, 0, 0, RLIM_INFINITY] + [0] * 12 + \
              [17, t.cpu.hid if t.cpu is not None else 0] + [0] * 13
     return (" ".join(str(f) for f in fields) + "\n").encode()
 

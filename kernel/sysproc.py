@@ -72,7 +72,7 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
         c = reaped[0] if reaped else None                 # (none for a stop report)
-        times = (c.cputime - c.stime + c.cutime, c.stime + c.cstime) if c else (0, 0)
+        times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
         p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
 

@@ -63,9 +63,7 @@ def sys_clock_nanosleep(k, t, clk, flags, req, rem):
 
 def proc_times(p):
     """(user, system) ns of process p: its live LWPs and those that exited."""
-    cpu = p.cputime + sum(x.cputime for x in p.threads)
-    sys = p.stime + sum(x.stime for x in p.threads)
-    return cpu - sys, sys
+    return p.utime + sum(x.utime for x in p.threads), p.stime + sum(x.stime for x in p.threads)
 
 
 def sys_times(k, t, buf):
@@ -86,7 +84,7 @@ def sys_getrusage(k, t, who, ru):
     elif who == RUSAGE_CHILDREN:
         times = (p.cutime, p.cstime)
     elif who == RUSAGE_THREAD:
-        times = (t.cputime - t.stime, t.stime)
+        times = (t.utime, t.stime)
     else:
         raise SysError(EINVAL)
     p.aspace.copyout(ru, rusage_bytes(*times))
