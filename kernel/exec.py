@@ -50,12 +50,23 @@ class FileBacking:
     and cannot be opened for writing (ETXTBSY, fs.deny_write), so every page reads the bytes
     the program started with: what Linux guarantees for a running executable."""
 
-    def __init__(self, k, ino, path=b""):
+    def __init__(self, k, ino, where=b""):
         self.k = k
         self.ino = ino
-        self.path = path               # the absolute path it was run by (/proc/PID/exe, maps)
+        self.where = where             # how it was run: its path, or (directory, name)
         self.segments = ()             # (vaddr, offset, filesz) of the PT_LOADs with file bytes
         self.users = 0                 # address spaces (and a loading exec) holding it
+
+    def path(self) -> bytes:
+        """The absolute path the program was run by (/proc/PID/exe, maps), made when asked:
+        exec itself never walks up the tree."""
+        if isinstance(self.where, bytes):
+            return self.where
+        d, name = self.where
+        try:
+            return self.k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
+        except SysError:
+            return name.encode("utf-8", "surrogateescape")     # its directory was removed since
 
     def hold(self) -> None:
         """Raises SysError(ETXTBSY) at the first hold if the file is open for writing."""
@@ -161,13 +172,9 @@ def load(k, p, path: bytes, argv: list, envp: list):
         raise SysError(ENOENT)
     if ino.kind != FILE or not ino.mode & 0o111:
         raise SysError(EACCES)
-    try:
-        if d.fs is k.procfs:               # /proc/PID/exe: the path it reads as
-            where = k.fsys.resolve(path, p.cwd, follow=False)[2].readlink()
-        else:
-            where = k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
-    except SysError:
-        where = path                       # its directory was removed meanwhile
+    where = (d, name)
+    if d.fs is k.procfs:                   # /proc/PID/exe: the path that link reads as
+        where = k.fsys.resolve(path, p.cwd, follow=False)[2].readlink()
     backing = FileBacking(k, ino, where)
     backing.hold()                         # ETXTBSY; the file stays whole while it is read
     try:

@@ -253,7 +253,7 @@ class ProcFS:
         image = T.image(p)
         if image is None:
             raise SysError(ENOENT)
-        return image.path, image.ino
+        return image.path(), image.ino
 
     def _cwd(self, p, text: bool):
         if p.cwd is None:

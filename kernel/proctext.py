@@ -156,7 +156,7 @@ def maps(k, p) -> bytes:
                 off = max(0, o + r.start - v) & ~(PAGE_SIZE - 1)
             ino = r.backing.ino.ino
             dev = f"{r.backing.ino.fs.dev >> 8:02x}:{r.backing.ino.fs.dev & 0xFF:02x}"
-            name = r.backing.path
+            name = r.backing.path()
         elif r.kind == "heap":
             name = b"[heap]"
         elif r.kind == "stack" and r.end == params.STACK_TOP:
