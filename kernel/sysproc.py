@@ -10,7 +10,7 @@ from emulator.mmu import PAGE_SIZE
 from . import params
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
-from .proc import ZOMBIE
+from .proc import ZOMBIE, rusage_bytes
 from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
 
 MINSIGSTKSZ = 2048
@@ -66,11 +66,14 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
         raise SysError(EINVAL)
     p = t.proc
-    cpid, status = k.procs.wait(p, pid, options)      # reaped even if the copies below fault (Linux)
+    reaped = []
+    cpid, status = k.procs.wait(p, pid, options, reaped)   # reaped even if the copies below fault (Linux)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
-        p.aspace.copyout(rusage, bytes(144))
+        c = reaped[0] if reaped else None                 # (none for a stop report)
+        times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
+        p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
 
 
