@@ -158,7 +158,8 @@ class Hart(DebugHooks):
         self._bc = None
         if self.mode != "count":
             try:
-                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block")
+                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block",
+                                                   counter=self._h.value + _COUNTER_OFFSET)
             except unicorn.UcError as e:
                 raise EmulatorError(f"hart {hid}: cannot install the block counter") from e
             self._bst = self._bc.state
@@ -401,6 +402,8 @@ class Hart(DebugHooks):
             return self._uc_error(unicorn.UcError(err), min(self._counter.value, budget))
         executed = min(self._counter.value, budget)
         cause = self._cause.value
+        if cause >= blockcount.SC_SPLIT:            # the block counter stopped on an sc
+            return self._sc_stop(cause, budget)
         if cause < 0 and self._hit is not None:    # a hook stopped before an instruction
             pc = self._sync_pc()
             self._hit = self._hit._replace(pc=pc)
