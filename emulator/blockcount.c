@@ -86,6 +86,7 @@ struct bc_hart {
     ctl_fn ctl;
     int32_t *cflags_next;               /* &CPUState.cflags_next_tb, or NULL: finish with until */
     uint64_t *count;                    /* unicorn's emu_counter, then emu_count (count mode), or NULL */
+    const uint64_t *gpr;                /* CPURISCVState.gpr (x0-x31), or NULL: use reg_read */
     int32_t check_sc;                   /* check sc alignment (0 only for make bench's baseline) */
     /* results of the last bc_run */
     int32_t cause;                      /* UC_HOOK_INTR cause, -1 if none */
@@ -224,7 +225,7 @@ static int read_code(struct bc_hart *h, uint64_t pc, uint8_t *buf, uint32_t len)
 static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_t *sc, uint32_t nsc)
 {
     int counting = !h->running;
-    if (!h->check_sc || (counting && h->count == NULL))
+    if (counting && h->count == NULL)
         return 0;
     for (uint32_t i = 0; i < nsc; i++) {
         uint32_t k = SC_INDEX(sc[i]);
@@ -233,7 +234,10 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
         if (SC_CLEAN(sc[i])) {
             uint64_t addr;
             h->sc_checks++;
-            h->reg_read(h->uc, UC_RISCV_REG_X0 + (int)SC_RS1(sc[i]), &addr);
+            if (h->gpr != NULL)         /* in memory: the hook is a helper call, TCG synced them */
+                addr = h->gpr[SC_RS1(sc[i])];
+            else
+                h->reg_read(h->uc, UC_RISCV_REG_X0 + (int)SC_RS1(sc[i]), &addr);
             if (!(addr & SC_MASK(sc[i])))
                 continue;
             if (k == 0) {               /* misaligned, and the block starts with it */
@@ -263,18 +267,27 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
     return 0;
 }
 
-/* The hook's slow path: a count not cached yet, a block holding an sc, or a block that does
- * not fit. */
+/* Charge the block s (at pc) to the budget, or stop the run before it if it does not fit. */
+static inline void charge(struct bc_hart *h, struct slot *s, uint64_t pc, uint32_t size)
+{
+    if ((int64_t)s->n <= h->left) {
+        h->left -= s->n;
+        h->last = s;
+        return;
+    }
+    h->stopped = 1;
+    h->stop_pc = pc;
+    h->stop_size = size;
+    h->emu_stop(h->uc);
+}
+
+/* The hook's slow path: a count not cached yet, or a block that does not fit. */
 static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot *s, uint64_t pc,
                                                  uint32_t size)
 {
     uint8_t buf[MAX_BLOCK + 2];
-    uint32_t *desc = &h->sc[s - h->tab];
     struct scan sc = {0, 0, 0, {0}};
-    if (s->pc == (pc | 1) && s->size == size && s->gen == h->gen) {
-        sc.nsc = 1;                     /* cached, with one sc */
-        sc.sc[0] = *desc;
-    } else if (!(s->pc == pc && s->size == size && s->gen == h->gen)) {
+    if (!(s->pc == pc && s->size == size && s->gen == h->gen)) {
         h->misses++;
         if (size == 0) {                /* a block that is one invalid 16-bit instruction */
             s = &h->none;
@@ -283,9 +296,13 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
             s->n = 0;
         } else if (size > MAX_BLOCK || !read_code(h, pc, buf, size)) {
             h->fault = FAULT_UNREADABLE;    /* it was just translated from these bytes */
-            goto stop;
+            h->stopped = 1;
+            h->emu_stop(h->uc);
+            return;
         } else {
             scan_block(buf, size, &sc);
+            if (!h->check_sc)
+                sc.nsc = 0;
             if (sc.fence_i || sc.nsc > 1) {
                 /* Code written before a fence.i must run after it, and unicorn retranslates
                  * code the hart itself rewrote: the cached counts may describe old code.
@@ -297,7 +314,7 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
             } else {
                 s->gen = (uint16_t)h->gen;
                 if (sc.nsc)
-                    *desc = sc.sc[0];
+                    h->sc[s - h->tab] = sc.sc[0];
             }
             s->pc = sc.nsc && s != &h->none ? pc | 1 : pc;
             s->size = size;
@@ -306,16 +323,23 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
     }
     if (sc.nsc && check_sc(h, pc, size, sc.sc, sc.nsc))
         return;
-    if ((int64_t)s->n <= h->left) {
+    charge(h, s, pc, size);
+}
+
+/* A cached block with one sc (its slot holds pc | 1): check the sc, then charge. */
+static __attribute__((noinline)) void block_sc(struct bc_hart *h, struct slot *s, uint64_t pc,
+                                               uint32_t size)
+{
+    uint32_t d = h->sc[s - h->tab];
+    if (h->running && h->gpr != NULL && SC_CLEAN(d) && !(h->gpr[SC_RS1(d)] & SC_MASK(d))
+            && s->n <= h->left) {
+        h->sc_checks++;
         h->left -= s->n;
         h->last = s;
         return;
     }
-stop:
-    h->stopped = 1;
-    h->stop_pc = pc;
-    h->stop_size = size;
-    h->emu_stop(h->uc);
+    if (!check_sc(h, pc, size, &h->sc[s - h->tab], 1))
+        charge(h, s, pc, size);
 }
 
 void bc_block(uc_engine *uc, uint64_t pc, uint32_t size, void *data)
@@ -328,7 +352,10 @@ void bc_block(uc_engine *uc, uint64_t pc, uint32_t size, void *data)
         h->last = s;
         return;
     }
-    block_slow(h, s, pc, size);
+    if (s->pc == (pc | 1) && s->size == size && s->gen == h->gen)
+        block_sc(h, s, pc, size);
+    else
+        block_slow(h, s, pc, size);
 }
 
 /* A block hook that does nothing: make bench measures it as the floor of any block counter. */

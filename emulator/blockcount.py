@@ -55,7 +55,7 @@ class _State(ctypes.Structure):
                 ("emu_stop", ctypes.c_void_p), ("vmem_read", ctypes.c_void_p),
                 ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("cflags_next", ctypes.c_void_p),
-                ("count", ctypes.c_void_p), ("check_sc", ctypes.c_int32),
+                ("count", ctypes.c_void_p), ("gpr", ctypes.c_void_p), ("check_sc", ctypes.c_int32),
                 ("cause", ctypes.c_int32), ("fault", ctypes.c_int32),
                 ("err", ctypes.c_int32), ("pad", ctypes.c_int32),
                 ("pc", ctypes.c_uint64), ("executed", ctypes.c_uint64),
@@ -208,13 +208,13 @@ class _Native:
         self.cpu_field = self.cflags_off = self.counters_off = None
         self.notes = []
         try:
-            self.cpu_field, env_off = _locate_cpu()
+            self.cpu_field, self.env_off = _locate_cpu()
         except ProbeError as e:
-            env_off = None
+            self.env_off = None
             self.notes.append(f"unicorn's CPU state not found ({e})")
         if self.cpu_field is not None:
             try:
-                self.counters_off = _locate_ext_counters(self.cpu_field, env_off)
+                self.counters_off = _locate_ext_counters(self.cpu_field, self.env_off)
             except (ProbeError, unicorn.UcError) as e:
                 self.notes.append(f"cannot trap counter CSRs ({e})")
         if self.counters_off is None:
@@ -224,7 +224,8 @@ class _Native:
             self.lib = _load()
         except (OSError, ProbeError) as e:
             self.notes.append(f"native block counter unavailable ({e}): budgets use "
-                              "unicorn's count mode (several times slower)")
+                              "unicorn's count mode (several times slower), and a misaligned "
+                              "sc fails (rd = 1) instead of raising SIGBUS")
             return
         if self.cpu_field is not None:
             try:
@@ -333,6 +334,8 @@ class BlockCounter:
         if exact:
             st.cflags_next = _cpu_of(uc, n.cpu_field) + n.cflags_off
         st.count = counter
+        if n.cpu_field is not None:
+            st.gpr = _cpu_of(uc, n.cpu_field) + n.env_off     # CPURISCVState.gpr[32]
         self.ptr = ctypes.c_void_p(ctypes.addressof(st))
         lib.bc_init(self.ptr)
         st.check_sc = int(check_sc)

@@ -149,3 +149,21 @@ def test_a_mutex_under_contention_runs_the_same_with_and_without_the_check(monke
     assert any(e.kind == "sleep" and e.detail.get("chan") == "futex" for e in on[0])  # contended
     assert on[:4] == off[:4]
     assert min(on[4]) > 0 and off[4] == [0, 0, 0, 0]
+
+
+def test_without_unicorns_cpu_state_the_check_reads_registers_through_the_api(monkeypatch):
+    """If the CPU state is not located (another unicorn version), the hook reads rs1 with
+    uc_reg_read (and budgets finish with `until`): the same runs."""
+    expected = {name: one_run("block", False, assemble(code, rvc=True), 1000) for name, code in CASES.items()}
+
+    def fail():
+        raise blockcount.ProbeError("not found (test)")
+    monkeypatch.setattr(blockcount, "_locate_cpu", fail)
+    n = blockcount._Native()
+    assert n.mode == "until" and n.cpu_field is None
+    monkeypatch.setattr(blockcount, "_native", n)
+    for name, code in CASES.items():
+        for debug in (False, True):
+            got = one_run("until", debug, assemble(code, rvc=True), 1000)
+            assert got == expected[name], name
+    assert Rig("until").hart._bc.state.gpr is None
