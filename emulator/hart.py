@@ -10,7 +10,8 @@ Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
 - emu_start(count=N) instruments every instruction; the native block counter
   (blockcount.py) keeps budgets exact without it, and count mode serves the debugger;
 - a misaligned AMO or LR is reported as cause 4 whatever it is; a misaligned SC does not
-  trap at all (it fails, rd = 1); misaligned loads and stores are emulated (legal, as on
+  trap at all (it fails, rd = 1): the block counter checks each SC before it runs and
+  reports cause 6 (blockcount.c); misaligned loads and stores are emulated (legal, as on
   Linux), and one that crosses into a missing page reports its first byte's address;
 - an instruction fetch that crosses into a missing page reports the start of its block;
 - CSR access through reg_read/reg_write needs PRIV raised (else silently wrong);
