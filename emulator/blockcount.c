@@ -281,7 +281,8 @@ static inline void charge(struct bc_hart *h, struct slot *s, uint64_t pc, uint32
     h->emu_stop(h->uc);
 }
 
-/* The hook's slow path: a count not cached yet, or a block that does not fit. */
+/* The hook's slow path: a count not cached yet (or a block kept out of the cache), or a
+ * block that does not fit. */
 static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot *s, uint64_t pc,
                                                  uint32_t size)
 {
@@ -297,6 +298,8 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
         } else if (size > MAX_BLOCK || !read_code(h, pc, buf, size)) {
             h->fault = FAULT_UNREADABLE;    /* it was just translated from these bytes */
             h->stopped = 1;
+            h->stop_pc = pc;
+            h->stop_size = size;
             h->emu_stop(h->uc);
             return;
         } else {
