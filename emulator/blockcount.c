@@ -24,16 +24,11 @@
  *   including the trapping one (the convention of unicorn's count mode, which counts an
  *   instruction before executing it); a fetch fault happens between blocks, so every
  *   block entered ran whole.
- * - A store-conditional (sc.w/sc.d) at a misaligned address must raise cause 6 (misaligned
- *   store/AMO), but unicorn's sc compares the address with the reservation first and fails
- *   (rd = 1) without a trap. So the hook checks each sc of a block the run will reach before
- *   the block runs: with the registers as they are at the block's start when no earlier
- *   instruction of the block may write the sc's rs1 ("clean"), else by first running the
- *   instructions before the sc (a split), after which the sc starts a block of its own. A
- *   misaligned sc at a block's start ends the run before it as a trap (cause 6, counted as
- *   the trapping instruction), which Hart turns into its Trap like unicorn's own faults. In
- *   a count-mode run (the debugger) the hook reports the same two cases to hart.py with the
- *   pseudo-causes SC_SPLIT and SC_MISALIGNED instead (hartdebug.py acts on them).
+ * - A misaligned sc must trap (cause 6); unicorn's fails (rd = 1). The hook checks each sc a
+ *   run reaches before its block runs, with rs1 as at the block's start if no earlier
+ *   instruction of the block may write it ("clean"), else after a split (the instructions
+ *   before it run, then it starts a block); one at a block's start ends the run as a trap.
+ *   Count-mode runs (the debugger) report both cases with pseudo-causes (hartdebug.py).
  * Nothing here allocates: the state is memory owned by the Python side.
  */
 #include <stddef.h>
@@ -54,11 +49,9 @@ typedef uc_err (*ctl_fn)(uc_engine *, uc_control_type, ...);
 #define IDLE INT64_MAX                  /* left outside bc_run: count-mode runs are not stopped */
 
 enum { CAUSE_INSN_ACCESS = 1, CAUSE_STORE_MISALIGNED = 6, CAUSE_ECALL_U = 8, CAUSE_INSN_PAGE = 12 };
-/* Pseudo-causes of a count-mode run (SC_SPLIT and SC_MISALIGNED in blockcount.py): the hook
- * lowered unicorn's instruction limit to stop before an sc it must check; an sc at the start
- * of the block is misaligned (the run stopped before it, the PC on it). */
-enum { SC_SPLIT = 0x100, SC_MISALIGNED = 0x101 };
-#define MAX_SC 8                        /* sc descriptors kept per block scan */
+/* Count-mode pseudo-causes (as in blockcount.py): unicorn's instruction limit was lowered to
+ * stop on an sc to check; a misaligned sc starts the block (the run stopped before it). */
+enum { SC_SPLIT = 0x100, SC_MISALIGNED = 0x101, MAX_SC = 8 /* sc kept per block scan */ };
 
 /* Read at an ecall: the PC (already past the ecall), a7 (the syscall number) and a0-a5. */
 static const int ECALL_REGS[8] = {UC_RISCV_REG_PC, UC_RISCV_REG_A7, UC_RISCV_REG_A0, UC_RISCV_REG_A1,
@@ -106,10 +99,8 @@ struct bc_hart {
     uint32_t stopped;                   /* the hook stopped the run */
     uint32_t gen;                       /* generation of the count cache (16 bits used) */
     uint32_t running;                   /* inside bc_run (else a count-mode run, or none) */
-    uint32_t split;                     /* the hook stopped before stop_pc to run this many
-                                           instructions, up to an sc, then go on */
+    uint32_t split;                     /* stopped to run this many instructions, up to an sc */
     uint32_t sc_trap;                   /* the hook stopped on a misaligned sc at stop_pc */
-    uint32_t pad2;
     struct slot none;                   /* "last" before any block, or an empty block */
     struct slot tab[SLOTS];
     uint32_t sc[SLOTS];                 /* descriptor of the sc of tab[i], when it has one */
@@ -153,11 +144,9 @@ void bc_forget(struct bc_hart *h)
 /* Instructions that start in [0, upto] of the bytes b (RV64GC lengths are 2 and 4). */
 static uint32_t count_upto(const uint8_t *b, uint32_t upto)
 {
-    uint32_t i = 0, n = 0;
-    while (i <= upto) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= upto; i += (b[i] & 3) == 3 ? 4 : 2)
         n++;
-        i += (b[i] & 3) == 3 ? 4 : 2;
-    }
     return n;
 }
 
@@ -170,9 +159,7 @@ static uint32_t count_upto(const uint8_t *b, uint32_t upto)
 #define SC_CLEAN(d) ((d) >> 16 & 1)
 
 struct scan {
-    uint32_t n;                         /* instructions */
-    uint32_t fence_i;                   /* the block holds a fence.i */
-    uint32_t nsc;                       /* sc instructions described in sc[] */
+    uint32_t n, fence_i, nsc;           /* instructions, a fence.i in it, sc described in sc[] */
     uint32_t sc[MAX_SC];
 };
 
@@ -218,10 +205,18 @@ static int read_code(struct bc_hart *h, uint64_t pc, uint8_t *buf, uint32_t len)
     return h->vmem_read(h->uc, pc, UC_PROT_EXEC, buf, len) == UC_ERR_OK;
 }
 
-/* Before the block at pc runs: check its sc instructions (descriptors sc[0..nsc), in order)
- * that this run reaches. Returns 1 when the hook stopped the run before the block (a
- * misaligned sc at its start, or a split; the block is not charged), else 0 (in count mode,
- * a split only lowers unicorn's instruction limit, and the block runs). */
+/* End the run before the block at pc (the hook runs before the block's exit check). */
+static void stop_before(struct bc_hart *h, uint64_t pc, uint32_t size)
+{
+    h->stopped = 1;
+    h->stop_pc = pc;
+    h->stop_size = size;
+    h->emu_stop(h->uc);
+}
+
+/* Before the block at pc runs: check the sc instructions (sc[0..nsc), in order) this run
+ * reaches. 1: the run was stopped before the block (a misaligned sc at its start, or a
+ * split), the block not charged; 0: it runs (in count mode, after a split is set up). */
 static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_t *sc, uint32_t nsc)
 {
     int counting = !h->running;
@@ -232,21 +227,17 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
         if (counting ? h->count[0] + k >= h->count[1] : (int64_t)k >= h->left)
             return 0;                   /* the run ends before this sc */
         if (SC_CLEAN(sc[i])) {
-            uint64_t addr;
-            h->sc_checks++;
-            if (h->gpr != NULL)         /* in memory: the hook is a helper call, TCG synced them */
-                addr = h->gpr[SC_RS1(sc[i])];
-            else
+            h->sc_checks++;         /* the registers are in memory: the hook is a helper call */
+            uint64_t addr = h->gpr != NULL ? h->gpr[SC_RS1(sc[i])] : 0;
+            if (h->gpr == NULL)
                 h->reg_read(h->uc, UC_RISCV_REG_X0 + (int)SC_RS1(sc[i]), &addr);
             if (!(addr & SC_MASK(sc[i])))
                 continue;
             if (k == 0) {               /* misaligned, and the block starts with it */
                 h->cause = counting ? SC_MISALIGNED : CAUSE_STORE_MISALIGNED;
-                if (!counting) {
-                    h->left -= 1;       /* the trapping instruction counts */
-                    h->sc_trap = 1;
-                    h->stop_pc = pc;
-                }
+                h->left -= !counting;   /* the trapping instruction counts */
+                h->sc_trap = !counting;
+                h->stop_pc = pc;
                 h->emu_stop(h->uc);
                 return 1;
             }
@@ -258,10 +249,7 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
             return 0;
         }
         h->split = k;
-        h->stopped = 1;
-        h->stop_pc = pc;
-        h->stop_size = size;
-        h->emu_stop(h->uc);
+        stop_before(h, pc, size);
         return 1;
     }
     return 0;
@@ -270,15 +258,12 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
 /* Charge the block s (at pc) to the budget, or stop the run before it if it does not fit. */
 static inline void charge(struct bc_hart *h, struct slot *s, uint64_t pc, uint32_t size)
 {
-    if ((int64_t)s->n <= h->left) {
-        h->left -= s->n;
-        h->last = s;
+    if ((int64_t)s->n > h->left) {
+        stop_before(h, pc, size);
         return;
     }
-    h->stopped = 1;
-    h->stop_pc = pc;
-    h->stop_size = size;
-    h->emu_stop(h->uc);
+    h->left -= s->n;
+    h->last = s;
 }
 
 /* The hook's slow path: a count not cached yet (or a block kept out of the cache), or a
@@ -297,10 +282,7 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
             s->n = 0;
         } else if (size > MAX_BLOCK || !read_code(h, pc, buf, size)) {
             h->fault = FAULT_UNREADABLE;    /* it was just translated from these bytes */
-            h->stopped = 1;
-            h->stop_pc = pc;
-            h->stop_size = size;
-            h->emu_stop(h->uc);
+            stop_before(h, pc, size);
             return;
         } else {
             scan_block(buf, size, &sc);
@@ -329,20 +311,18 @@ static __attribute__((noinline)) void block_slow(struct bc_hart *h, struct slot 
     charge(h, s, pc, size);
 }
 
-/* A cached block with one sc (its slot holds pc | 1): check the sc, then charge. */
+/* A cached block with one sc (its slot holds pc | 1): check the sc, then charge. The common
+ * case first: a clean, aligned sc in a block that fits. */
 static __attribute__((noinline)) void block_sc(struct bc_hart *h, struct slot *s, uint64_t pc,
                                                uint32_t size)
 {
     uint32_t d = h->sc[s - h->tab];
     if (h->running && h->gpr != NULL && SC_CLEAN(d) && !(h->gpr[SC_RS1(d)] & SC_MASK(d))
-            && s->n <= h->left) {
+            && s->n <= h->left)
         h->sc_checks++;
-        h->left -= s->n;
-        h->last = s;
+    else if (check_sc(h, pc, size, &d, 1))
         return;
-    }
-    if (!check_sc(h, pc, size, &h->sc[s - h->tab], 1))
-        charge(h, s, pc, size);
+    charge(h, s, pc, size);
 }
 
 void bc_block(uc_engine *uc, uint64_t pc, uint32_t size, void *data)
@@ -469,8 +449,8 @@ int64_t bc_run(struct bc_hart *h, int64_t budget)
     h->running = 1;
     uc_err err = h->emu_start(h->uc, pc, UNTIL_NEVER, 0, 0);
     while (err == UC_ERR_OK && h->cause < 0 && h->stopped && !h->fault && (h->split || h->left > 0)) {
-        /* the hook stopped before the block at stop_pc: run its first r instructions, all
-         * that is left of the budget (an exact finish) or those before an sc (a split) */
+        /* run the first r instructions of the block at stop_pc: the rest of the budget, or
+         * those before an sc (a split) */
         int64_t before = h->left, r = h->split ? h->split : h->left;
         int split = h->split != 0;
         h->stopped = h->split = 0;
