@@ -183,6 +183,12 @@ class Hart(DebugHooks):
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
         self._sync_pc()
 
+    @property
+    def sc_checks(self) -> int:
+        """sc instructions whose address the native counter checked before they ran (0 in
+        count mode, which has no counter)."""
+        return self._bc.state.sc_checks if self._bc is not None else 0
+
     # ---- CSRs: only correct with PRIV raised to M ----
     def _csr_read(self, reg):
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)

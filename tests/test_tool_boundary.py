@@ -72,8 +72,44 @@ def violations(path):
     return out
 
 
+def private_names(paths):
+    """Names starting with one underscore that these files define (functions, classes,
+    variables, attributes assigned)."""
+    out = set()
+    for path in paths:
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                out.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                out.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                out.add(node.id)
+    return {n for n in out if n.startswith("_") and not n.startswith("__")}
+
+
+def emulator_attributes(path, emulator_private, tools_private):
+    """Private attributes of emulator objects (a hart's _bc) that the tool at path reads:
+    names the emulator defines and no tool does."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    rel = os.path.relpath(path, ROOT)
+    return [f"{rel}:{node.lineno}: reads .{node.attr}" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in emulator_private and node.attr not in tools_private]
+
+
 def test_tools_use_only_the_inspection_api_and_the_boot_builder():
     found = [v for path in tool_files() for v in violations(path)]
+    assert found == []
+
+
+def test_tools_read_no_private_attribute_of_an_emulator_object():
+    emulator = os.path.join(ROOT, "emulator")
+    emulator_private = private_names(os.path.join(emulator, n) for n in os.listdir(emulator) if n.endswith(".py"))
+    tools_private = private_names(tool_files())
+    assert "_bc" in emulator_private                 # the scan sees the emulator's own names
+    found = [v for path in tool_files() for v in emulator_attributes(path, emulator_private, tools_private)]
     assert found == []
 
 

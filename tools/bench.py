@@ -362,7 +362,7 @@ def sc_check() -> None:
                                    f"mutex done: counter {n * threads} of {n * threads}", cpus=cpus)
                     secs[(name, on)].append(t)
                     if on:
-                        checked[name] = (sum(h._bc.state.sc_checks for h in r.machine.harts),
+                        checked[name] = (sum(h.sc_checks for h in r.machine.harts),
                                          sum(h.instret for h in r.machine.harts))
     finally:
         blockcount.check_sc = saved
