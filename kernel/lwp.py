@@ -6,13 +6,12 @@ bound to exactly one kernel thread; see docs/threads.md. Semantics are in docs/a
 import struct
 import time
 
-from emulator.hart import NREGS, REG_PC
-
-from . import params
+from . import arch, params
 from .errno import EAGAIN, EDEADLK, EINTR, EINVAL, ENOSYS, ESRCH, ETIMEDOUT, SysError
-from .sched import INTERRUPTED, TIMEOUT
+from .thread import INTERRUPTED, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, ZOMBIE
 from .signal import SIGCHLD
-from .sysproc import NS, i32, sx
+from .arch import i32, sx
+from .sysproc import NS
 from .vm import PROT_R, PROT_W, PROT_X
 
 LWP_DETACHED = 1
@@ -23,7 +22,6 @@ THREAD_FLAGS = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD
 CLONE_KNOWN = (THREAD_FLAGS | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
                | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 0, 1, 128, 256
-REG_TP = 4
 
 
 def _spawn(k, t, regs, detached=False):
@@ -43,8 +41,8 @@ def sys_lwp_create(k, t, entry, arg, stack_top, flags):
     r = a.find(entry)
     if r is None or not r.prot & PROT_X:
         raise SysError(EINVAL)
-    regs = [0] * NREGS
-    regs[REG_PC], regs[10], regs[2] = entry, arg, stack_top
+    regs = arch.context(pc=entry, sp=stack_top)
+    regs[arch.A0] = arg
     return _spawn(k, t, regs, bool(flags & LWP_DETACHED)).tid
 
 
@@ -56,11 +54,11 @@ def clone_thread(k, t, flags, stack, ptid, tls, ctid):
     if flags & CLONE_PARENT_SETTID:
         a.check(ptid, 4, PROT_W)
     regs = k.sched.regs(t)
-    regs[10] = 0
+    regs[arch.SYSCALL_RET] = 0
     if stack:
-        regs[2] = stack
+        regs[arch.SP] = stack
     if flags & CLONE_SETTLS:
-        regs[REG_TP] = tls
+        regs[arch.TP] = tls
     nt = _spawn(k, t, regs)
     if flags & CLONE_CHILD_CLEARTID:
         nt.clear_tid = ctid
@@ -224,11 +222,11 @@ def sys_lwpinfo(k, t, buf, n):
     for p in k.procs.procs.values():
         for x in p.threads + list(p.lwp_zombies.values()):
             rows.append((p.pid, x, 0))
-    rows += [(0, x, 1) for x in k.kthreads if x.state != "zombie"]     # finished daemons are gone
+    rows += [(0, x, 1) for x in k.kthreads if x.state is not ZOMBIE]     # finished daemons are gone
     recs = []
     for pid, x, kernel in rows[:n]:
-        state = {"running": "R", "runnable": "r", "sleeping": "S"}.get(x.state, "Z")
-        hart = x.cpu.hid if x.state == "running" else -1
+        state = {RUNNING: "R", RUNNABLE: "r", SLEEPING: "S"}.get(x.state, "Z")
+        hart = x.cpu.hid if x.state is RUNNING else -1
         recs.append(struct.pack("<6iq16s", pid, x.tid, ord(state), hart, kernel, 0, x.cputime,
                                 x.name.encode()[:15]))
     t.proc.aspace.copyout(buf, b"".join(recs))

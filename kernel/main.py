@@ -6,7 +6,7 @@ Console) and never from inside a unicorn hook.
 """
 import random
 
-from . import cost, params, sigframe
+from . import arch, cost, params, sigframe
 from . import exec as kexec
 from .file import O_RDWR
 from .fs import FS
@@ -24,7 +24,7 @@ from .sched import Scheduler
 from .signal import Signals
 from .signal import name as signame
 from .syscall import Syscalls
-from .trap import CAUSE_NAMES, Trap
+from .trap import Traps
 from .trace import Tracer
 from .tty import ConsoleFile, Tty
 
@@ -49,7 +49,7 @@ class Kernel:
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)
-        self.trap = Trap(self)
+        self.trap = Traps(self)
         self.syscalls = Syscalls(self)
         self.tty = Tty(self, machine.console)
         root = RamFS().root
@@ -104,7 +104,7 @@ class Kernel:
             cause, pc, addr = t.fault
             sym = p.symbols.lookup(pc) if p.symbols is not None else None
             where = f"pc {pc:#x}" + (f" <{sym}>" if sym else "")
-            msg += f" ({CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
+            msg += f" ({arch.CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
             stack = self._overflowed_stack(p, addr)
             if stack is not None:
                 msg += f" (overflow of the stack {stack.start:#x}-{stack.end:#x})"
@@ -159,9 +159,7 @@ class Kernel:
         p.name = argv[0].rsplit(b"/", 1)[-1].decode()
         for fd in range(3):
             p.files[fd] = ConsoleFile(self, O_RDWR)
-        regs = [0] * 66
-        regs[2], regs[64] = sp, entry
-        t = self.procs.new_lwp(p, regs)
+        t = self.procs.new_lwp(p, arch.context(pc=entry, sp=sp))
         t.affinity = (1 << len(m.harts)) - 1
         self.sched.make_runnable(t)
 

@@ -8,10 +8,10 @@ handler ran or the handler has SA_RESTART.
 """
 from dataclasses import dataclass
 
-from emulator.hart import REG_PC
-
-from . import params, sigframe
+from . import arch, params, sigframe
 from .errno import EINVAL, ESRCH, SysError
+from .proc import ALIVE
+from .thread import SLEEPING
 from .vm import Fault
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 5, 6, 7, 8
@@ -89,7 +89,7 @@ class Signals:
     # ---- posting ----
     def post(self, p, sig, t=None) -> None:
         """Make sig pending for process p (or, with t, for that LWP only)."""
-        if p.state != "alive" or p.exiting:
+        if p.state is not ALIVE or p.exiting:
             return
         if sig == SIGCONT:
             p.sig.pending &= ~STOP_BITS
@@ -109,7 +109,7 @@ class Signals:
         if self.k.events is not None:
             self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
-        if sig == SIGKILL or not any(x.state != "sleeping" for x in takers):
+        if sig == SIGKILL or not any(x.state is not SLEEPING for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
                 self.k.sched.interrupt(x)
 
@@ -164,8 +164,8 @@ class Signals:
 
     def _rewind(self, t) -> None:
         a0, epc = t.restart
-        self.k.sched.set_reg(t, 10, a0)
-        self.k.sched.set_reg(t, REG_PC, epc)
+        self.k.sched.set_reg(t, arch.SYSCALL_RET, a0)
+        self.k.sched.set_reg(t, arch.PC, epc)
 
     def _stop(self, t, sig) -> None:
         p = t.proc
@@ -185,9 +185,9 @@ class Signals:
         sched = self.k.sched
         regs = sched.regs(t)
         if t.restart is not None and act.flags & SA_RESTART:
-            regs[10], regs[REG_PC] = t.restart
+            regs[arch.SYSCALL_RET], regs[arch.PC] = t.restart
         ss_sp, ss_flags, ss_size = t.altstack
-        sp = regs[2]
+        sp = regs[arch.SP]
         on_alt = ss_flags != SS_DISABLE and ss_sp <= sp < ss_sp + ss_size
         if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
             sp = ss_sp + ss_size
@@ -204,8 +204,8 @@ class Signals:
             t.sigmask &= ~bit(SIGSEGV)
             self.post(p, SIGSEGV, t)
             return False
-        regs[REG_PC], regs[1], regs[2] = act.handler, params.SIGTRAMP, frame_sp
-        regs[10], regs[11], regs[12] = sig, frame_sp, frame_sp + sigframe.UC_OFF
+        regs[arch.PC], regs[arch.RA], regs[arch.SP] = act.handler, params.SIGTRAMP, frame_sp
+        regs[arch.A0], regs[arch.A1], regs[arch.A2] = sig, frame_sp, frame_sp + sigframe.UC_OFF
         sched.set_regs(t, regs)
         t.sigmask |= act.mask | (0 if act.flags & SA_NODEFER else bit(sig))
         t.sigmask &= ~UNBLOCKABLE
@@ -217,7 +217,7 @@ class Signals:
     def sigreturn(self, t) -> None:
         """rt_sigreturn: restore what the frame at sp saved; a bad frame is SIGSEGV."""
         p = t.proc
-        sp = self.k.sched.regs(t)[2]
+        sp = self.k.sched.regs(t)[arch.SP]
         try:
             regs, mask = sigframe.restore(p.aspace.copyin(sp, sigframe.FRAME_SIZE))
         except Fault:
@@ -245,7 +245,7 @@ class Signals:
             targets = [p for p in procs if p.pid != 1 and p is not sender]
         else:
             targets = [p for p in procs if p.pgid == -pid]
-        targets = [p for p in targets if p.state == "alive"]
+        targets = [p for p in targets if p.state is ALIVE]
         if not targets:
             raise SysError(ESRCH)
         if sig:

@@ -6,8 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 
-from . import cost, itimer as I, lwp as L, sa as S, sysfile as F, sysnum as N, sysproc as P
-from emulator.hart import REG_PC
+from . import arch, cost, itimer as I, lwp as L, sa as S, sysfile as F, sysnum as N, sysproc as P
 
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
@@ -63,7 +62,7 @@ class Syscalls:
         This is the hottest kernel path: keep it free of avoidable calls."""
         k = self.k
         hart = t.cpu.hart
-        args = hart.syscall_args()
+        args = arch.syscall_args(hart)
         nr = args[0]
         hart.time += cost.SYSCALL_DISPATCH
         fn = HANDLERS.get(nr)
@@ -78,13 +77,13 @@ class Syscalls:
             except SysError as e:
                 ret = -e.errno
                 if e.errno == EINTR and nr in RESTARTABLE:
-                    t.restart = (args[1], k.sched.regs(t)[REG_PC] - 4)
+                    t.restart = (args[1], k.sched.regs(t)[arch.PC] - arch.ECALL_SIZE)
             except Fault:
                 ret = -EFAULT
         if ret is not None:
             if t.live is not None:
-                t.live.hart.set_x(10, ret)
+                t.live.hart.set_x(arch.SYSCALL_RET, ret)
             else:
-                k.sched.set_reg(t, 10, ret)
+                k.sched.set_reg(t, arch.SYSCALL_RET, ret)
         if k.events is not None:
             k.event("sysret", t, nr=nr, ret=ret)

@@ -2,13 +2,13 @@
 import struct
 
 from . import params
+from .arch import i32, sx
 from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
                     ERANGE, ESPIPE, SysError)
 from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY,
                    O_TRUNC, check_flags, fd_alloc, fd_close, fd_get, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
 from .ramfs import DEV, DIR, FILE
-from .sysproc import i32, sx
 from .vm import PROT_W
 
 AT_FDCWD = -100

@@ -5,13 +5,13 @@ the result or raises SysError (or vm.Fault, turned into EFAULT by the dispatcher
 """
 import struct
 
-from emulator.mmu import PAGE_SIZE
-
-from . import params
+from . import arch, params
+from .arch import PAGE_SIZE, i32
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
 from .proc import ZOMBIE
 from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
+from .thread import RUNNABLE, RUNNING
 
 MINSIGSTKSZ = 2048
 from .vm import PROT_R, PROT_W, PROT_X, page_up
@@ -22,17 +22,6 @@ MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_STACK = 0x01, 0x02, 0x10,
 MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
 CLONE_VM = 0x100
-
-
-def sx(v: int) -> int:
-    """A register as a signed 64-bit integer."""
-    return v - (1 << 64) if v >> 63 else v
-
-
-def i32(v: int) -> int:
-    """The low 32 bits of a register as a signed C int."""
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 def sys_getpid(k, t):
@@ -309,7 +298,7 @@ def sys_sigaltstack(k, t, ss, old):
     if old:
         a.check(old, 24, PROT_W)
     sp, flags, size = t.altstack
-    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[2] < sp + size
+    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[arch.SP] < sp + size
     if ss:
         nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
         if on:
@@ -371,9 +360,9 @@ def sys_procinfo(k, t, buf, n):
         if p.state == ZOMBIE:
             state, hart = "Z", -1
         else:
-            running = [x for x in p.threads if x.state == "running"]
+            running = [x for x in p.threads if x.state is RUNNING]
             hart = running[0].cpu.hid if running else -1
-            state = "R" if running else "r" if any(x.state == "runnable" for x in p.threads) else "S"
+            state = "R" if running else "r" if any(x.state is RUNNABLE for x in p.threads) else "S"
         cputime = p.cputime + sum(x.cputime for x in p.threads)
         recs.append(struct.pack("<6iq16s", p.pid, p.ppid, p.pgid, ord(state), hart, len(p.threads),
                                 cputime, p.name.encode()[:15]))
