@@ -1,7 +1,8 @@
 """Sv39 as the RISC-V privileged spec defines it (the format the emulated MMU walks).
 
-The kernel builds page tables in this format; the hardware (unicorn) walks them.
-`translate` is the hardware walk, used by the emulator to fetch a faulting instruction.
+The kernel builds page tables in this format; the hardware (unicorn) walks them. `walk` is
+the walk itself (the kernel's, the hardware's `translate`, the debugger's); `spans` cuts an
+access at page boundaries for whoever copies through page tables.
 """
 PAGE_SIZE = 4096
 PAGE_SHIFT = 12
@@ -57,16 +58,41 @@ def translate(mem, satp: int, va: int):
     """
     if not canonical(va):
         return None
-    table = satp_root(satp)
+    level = pte = 0
+    for level, _addr, pte in walk(mem, satp_root(satp), va):
+        pass
+    if not pte & PTE_V or not pte & (PTE_R | PTE_X):
+        return None
+    span = PAGE_SIZE << (9 * level)
+    return (pte_pa(pte) & ~(span - 1)) | (va & (span - 1))
+
+
+def walk(mem, root: int, va: int, alloc=None):
+    """The Sv39 walk from the root table at physical address root, the one copy of it: yields
+    (level, PTE address, PTE) for each entry visited, from level 2 down, and stops after a
+    leaf (a valid entry with R or X: level 0, or a superpage), an invalid entry, or before an
+    entry outside RAM. alloc: fn() -> the physical address of a zeroed frame; an invalid
+    entry above level 0 then gets a new table (the walk goes on through it)."""
+    table = root
     for level in (2, 1, 0):
         pte_addr = table + 8 * vpn(va, level)
         if not mem.contains(pte_addr, 8):
-            return None
+            return
         pte = mem.read64(pte_addr)
-        if not pte & PTE_V:
-            return None
-        if pte & (PTE_R | PTE_X):
-            span = PAGE_SIZE << (9 * level)
-            return (pte_pa(pte) & ~(span - 1)) | (va & (span - 1))
+        if level and alloc is not None and not pte & PTE_V:
+            pte = pa_to_pte(alloc(), PTE_V)
+            mem.write64(pte_addr, pte)
+        yield level, pte_addr, pte
+        if not pte & PTE_V or pte & (PTE_R | PTE_X):
+            return
         table = pte_pa(pte)
-    return None
+
+
+def spans(va: int, n: int):
+    """[va, va+n) cut at page boundaries, the one copy of that loop: yields (address,
+    length) of each piece, in order."""
+    end = va + n
+    while va < end:
+        chunk = min(end - va, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
+        yield va, chunk
+        va += chunk

@@ -75,7 +75,8 @@ PTE_SOFT = _mmu.PTE_RSW0              # ignored by the hardware: the kernel's ow
 make_satp = _mmu.make_satp
 pte_pa = _mmu.pte_pa
 pa_to_pte = _mmu.pa_to_pte
-vpn = _mmu.vpn
+walk = _mmu.walk                      # the Sv39 walk: (level, PTE address, PTE) per entry
+spans = _mmu.spans                    # an access cut at page boundaries: (address, length)
 
 # ---- system calls ----
 SYSCALL_NR = A7

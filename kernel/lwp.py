@@ -4,7 +4,6 @@ An LWP is a user execution context (registers, user stack, signal mask) of a pro
 bound to exactly one kernel thread; see docs/threads.md. Semantics are in docs/abi.md.
 """
 import struct
-import time
 
 from . import arch, params
 from .errno import EAGAIN, EDEADLK, EINTR, EINVAL, ENOSYS, ESRCH, ETIMEDOUT, SysError
@@ -80,15 +79,6 @@ def sys_clone(k, t, flags, stack, ptid, tls, ctid):
 
 def sys_lwp_exit(k, t):
     k.procs.exit_lwp(t, 0)
-
-
-def sys_exit(k, t, status):
-    """exit(2): this LWP only; the last LWP's status becomes the process's."""
-    k.procs.exit_lwp(t, (status & 0xFF) << 8)
-
-
-def sys_exit_group(k, t, status):
-    k.procs.exit(t.proc, (status & 0xFF) << 8)
 
 
 def sys_lwp_self(k, t):
@@ -231,10 +221,4 @@ def sys_lwpinfo(k, t, buf, n):
                                 x.name.encode()[:15]))
     t.proc.aspace.copyout(buf, b"".join(recs))
     return len(recs)
-
-
-def sys_hostclock(k, t, ts):
-    ns = time.monotonic_ns()
-    t.proc.aspace.copyout(ts, struct.pack("<qq", ns // NS, ns % NS))
-    return 0
 

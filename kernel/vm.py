@@ -137,19 +137,15 @@ class AddressSpace:
     # ---- page table ----
     def walk(self, va: int, alloc: bool):
         """Address of the level-0 PTE for va, creating tables if alloc; None if absent."""
-        table = self.root
-        for level in (2, 1):
-            pte_addr = table + 8 * arch.vpn(va, level)
-            pte = self.mem.read64(pte_addr)
-            if pte & PTE_V:
-                table = arch.pte_pa(pte)
-            elif not alloc:
-                return None
-            else:
-                table = self.kalloc.alloc()
-                self.tables.append(table)
-                self.mem.write64(pte_addr, arch.pa_to_pte(table, PTE_V))
-        return table + 8 * arch.vpn(va, 0)
+        level = a = None
+        for level, a, _pte in arch.walk(self.mem, self.root, va, self._new_table if alloc else None):
+            pass
+        return a if level == 0 else None
+
+    def _new_table(self) -> int:
+        table = self.kalloc.alloc()
+        self.tables.append(table)
+        return table
 
     def present(self, start: int, end: int):
         """(va, pte_address, pte) of every present leaf in [start, end), skipping absent
@@ -414,11 +410,8 @@ class AddressSpace:
         if n < 0 or va < 0 or va + n > params.USER_TOP:
             raise Fault(va)
         out = bytearray()
-        while len(out) < n:
-            cur = va + len(out)
-            pa = self.resolve(cur, PROT_R)
-            chunk = min(n - len(out), PAGE_SIZE - (cur & (PAGE_SIZE - 1)))
-            out += self.mem.read(pa, chunk)
+        for cur, chunk in arch.spans(va, n):
+            out += self.mem.read(self.resolve(cur, PROT_R), chunk)
         self.k.charge(n // cost.BYTE_COPY_DIV)
         return bytes(out)
 
@@ -428,24 +421,17 @@ class AddressSpace:
         n = len(data)
         if va < 0 or va + n > params.USER_TOP:
             raise Fault(va)
-        done = 0
-        while done < n:
-            cur = va + done
-            pa = self.resolve(cur, PROT_W)
-            chunk = min(n - done, PAGE_SIZE - (cur & (PAGE_SIZE - 1)))
-            self.mem.write(pa, data[done:done + chunk])
-            done += chunk
+        for cur, chunk in arch.spans(va, n):
+            self.mem.write(self.resolve(cur, PROT_W), data[cur - va:cur - va + chunk])
         self.k.charge(n // cost.BYTE_COPY_DIV)
 
     def copyinstr(self, va: int, maxlen: int) -> bytes:
         """NUL-terminated string at va (without the NUL); Fault, or None if longer than maxlen."""
         out = bytearray()
-        while len(out) < maxlen:
-            cur = va + len(out)
+        for cur, n in arch.spans(va, maxlen):
             if not 0 <= cur < params.USER_TOP:
                 raise Fault(cur)
-            pa = self.resolve(cur, PROT_R)
-            chunk = self.mem.read(pa, min(maxlen - len(out), PAGE_SIZE - (cur & (PAGE_SIZE - 1))))
+            chunk = self.mem.read(self.resolve(cur, PROT_R), n)
             i = chunk.find(b"\0")
             if i >= 0:
                 out += chunk[:i]
