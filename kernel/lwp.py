@@ -1,4 +1,4 @@
-"""LWP system calls: lwp_* (private, NetBSD style), clone threads, futex, affinity.
+"""LWP system calls: lwp_* (private, NetBSD style), clone threads, affinity, lwpinfo.
 
 An LWP is a user execution context (registers, user stack, signal mask) of a process,
 bound to exactly one kernel thread; see docs/threads.md. Semantics are in docs/abi.md.
@@ -6,12 +6,10 @@ bound to exactly one kernel thread; see docs/threads.md. Semantics are in docs/a
 import struct
 
 from . import arch, params
-from .errno import EAGAIN, EDEADLK, EINTR, EINVAL, ENOSYS, ESRCH, ETIMEDOUT, SysError
-from .thread import INTERRUPTED, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, ZOMBIE
-from .signal import SIGCHLD
 from .arch import i32, sx
-from .sysproc import NS
-from .vm import PROT_R, PROT_W, PROT_X
+from .errno import EDEADLK, EINTR, EINVAL, ESRCH, ETIMEDOUT, SysError
+from .thread import INTERRUPTED, RUNNABLE, RUNNING, SLEEPING, ZOMBIE
+from .vm import PROT_W, PROT_X
 
 LWP_DETACHED = 1
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -20,7 +18,6 @@ CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_DETACHED, CLONE_CHILD_SETTID = 
 THREAD_FLAGS = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD
 CLONE_KNOWN = (THREAD_FLAGS | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
                | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
-FUTEX_WAIT, FUTEX_WAKE, FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 0, 1, 128, 256
 
 
 def _spawn(k, t, regs, detached=False):
@@ -66,15 +63,6 @@ def clone_thread(k, t, flags, stack, ptid, tls, ctid):
     if flags & CLONE_CHILD_SETTID:
         a.copyout(ctid, struct.pack("<i", nt.tid))
     return nt.tid
-
-
-def sys_clone(k, t, flags, stack, ptid, tls, ctid):
-    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
-        return k.procs.fork(t)
-    if flags & CLONE_THREAD:
-        return clone_thread(k, t, flags, stack, ptid, tls, ctid)
-    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
-    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
 
 
 def sys_lwp_exit(k, t):
@@ -133,44 +121,6 @@ def sys_lwp_wait(k, t, lwpid):
             continue
         del p.lwp_zombies[done]
         return done
-
-
-class Futex:
-    """Futex wait queues, keyed by (address space, user address)."""
-
-    def __init__(self, kernel):
-        self.k = kernel
-
-    def wake(self, p, uaddr: int, n: int) -> int:
-        return self.k.sched.wakeup(("futex", id(p.aspace), uaddr), n)
-
-
-def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
-    op = i32(op)
-    cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
-    a = t.proc.aspace
-    if uaddr % 4:
-        raise SysError(EINVAL)
-    if cmd == FUTEX_WAIT:
-        deadline = None
-        if timeout:
-            sec, nsec = struct.unpack("<qq", a.copyin(timeout, 16))
-            if sec < 0 or not 0 <= nsec < NS:
-                raise SysError(EINVAL)
-            deadline = k.sched.now() + sec * NS + nsec
-        word = struct.unpack("<I", a.copyin(uaddr, 4))[0]
-        if word != val & 0xFFFFFFFF:
-            raise SysError(EAGAIN)
-        why = k.sched.sleep_timed(("futex", id(a), uaddr), deadline)
-        if why == TIMEOUT:
-            raise SysError(ETIMEDOUT)
-        if why == INTERRUPTED:
-            raise SysError(EINTR)
-        return 0
-    if cmd == FUTEX_WAKE:
-        a.check(uaddr, 4, PROT_R)
-        return k.futex.wake(t.proc, uaddr, max(0, i32(val)))
-    raise SysError(ENOSYS)
 
 
 def _target(k, t, tid):

@@ -15,8 +15,8 @@ from .bio import BufCache
 from .diskfs import boot_mount
 from .itimer import ITimers
 from .sa import Activations
+from .futex import Futex
 from .kalloc import FrameAllocator
-from .lwp import Futex
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
 from .ramfs import DEV, DIR, RamFS

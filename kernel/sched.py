@@ -34,7 +34,7 @@ from greenlet import GreenletExit, greenlet
 from . import arch, cost
 from .panic import KernelPanic
 from .policy import POLICIES
-from .thread import (INTERRUPTED, KERNEL, NEW, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
+from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
                      Thread, set_state)
 from .trace import chan_name
 from .vm import WX_CAUSES

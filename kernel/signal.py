@@ -1,4 +1,4 @@
-"""Signals: posting, masks, default actions, user handlers, stop/continue, interval timers.
+"""Signals: posting, masks, default actions, user handlers, stop/continue, and their calls.
 
 A signal is pending either for a process (kill) or for one LWP (tgkill, faults); each LWP
 has its own mask. Delivery happens on the way back to user mode (trap.usertrapret): one
@@ -6,13 +6,15 @@ handler frame per return (kernel/sigframe.py), or the default action. A thread s
 interruptibly is woken to take a signal; its call returns EINTR, or is restarted when no
 handler ran or the handler has SA_RESTART.
 """
+import struct
 from dataclasses import dataclass
 
 from . import arch, params, sigframe
-from .errno import EINVAL, ESRCH, SysError
+from .arch import i32
+from .errno import EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError
 from .proc import ALIVE
 from .thread import SLEEPING
-from .vm import Fault
+from .vm import PROT_W, Fault
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 5, 6, 7, 8
 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 13, 14, 15
@@ -22,6 +24,7 @@ NSIG = 64
 SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 4, 0x08000000, 0x10000000, 0x40000000, 0x80000000
 SS_ONSTACK, SS_DISABLE = 1, 2
+MINSIGSTKSZ = 2048
 
 NAMES = {SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
          SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
@@ -271,3 +274,109 @@ class Signals:
                 t.sigpending &= ~bit(sig)
         return old
 
+
+# ---- the system calls ----
+def sys_kill(k, t, pid, sig):
+    k.signals.kill(t.proc, i32(pid), i32(sig))
+    return 0
+
+
+def sys_rt_sigaction(k, t, sig, act, oact, size):
+    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer)."""
+    sig = i32(sig)
+    if size != 8:
+        raise SysError(EINVAL)
+    p = t.proc
+    a = p.aspace
+    if oact:
+        a.check(oact, 24, PROT_W)
+    if not 1 <= sig < 64:
+        raise SysError(EINVAL)
+    old = p.sig.action.get(sig, Action())
+    if act:
+        handler, flags, mask = struct.unpack("<QQQ", a.copyin(act, 24))
+        old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
+    if oact:
+        a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
+    return 0
+
+
+def sys_rt_sigreturn(k, t):
+    k.signals.sigreturn(t)
+    return None                        # the saved registers, a0 included, are back
+
+
+def sys_rt_sigsuspend(k, t, maskp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    mask = struct.unpack("<Q", t.proc.aspace.copyin(maskp, 8))[0]
+    t.saved_mask, t.sigmask = t.sigmask, mask & ~UNBLOCKABLE
+    while k.sched.sleep(("sigsuspend", t)):
+        pass
+    raise SysError(EINTR)
+
+
+def sys_rt_sigpending(k, t, setp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
+    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
+    return 0
+
+
+def sys_sigaltstack(k, t, ss, old):
+    a = t.proc.aspace
+    if old:
+        a.check(old, 24, PROT_W)
+    sp, flags, size = t.altstack
+    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[arch.SP] < sp + size
+    if ss:
+        nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
+        if on:
+            raise SysError(EPERM)
+        if nflags not in (0, SS_DISABLE):
+            raise SysError(EINVAL)
+        if nflags != SS_DISABLE and nsize < MINSIGSTKSZ:
+            raise SysError(ENOMEM)
+        t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
+    if old:
+        a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
+    return 0
+
+
+def sys_tgkill(k, t, tgid, tid, sig):
+    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
+    x = k.sched.threads.get(tid)
+    if tid <= 0 or not 0 <= sig < 64:
+        raise SysError(EINVAL)
+    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
+        raise SysError(ESRCH)
+    if sig:
+        k.signals.post(x.proc, sig, x)
+    return 0
+
+
+def sys_tkill(k, t, tid, sig):
+    return sys_tgkill(k, t, -1, tid, sig)
+
+
+def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
+    how = i32(how)
+    if size != 8:
+        raise SysError(EINVAL)
+    a = t.proc.aspace
+    old = t.sigmask
+    if setp:
+        new = struct.unpack("<Q", a.copyin(setp, 8))[0]
+        if how == 0:
+            t.sigmask |= new
+        elif how == 1:
+            t.sigmask &= ~new
+        elif how == 2:
+            t.sigmask = new
+        else:
+            raise SysError(EINVAL)
+        t.sigmask &= ~UNBLOCKABLE
+    if oldp:
+        a.copyout(oldp, struct.pack("<Q", old))
+    return 0

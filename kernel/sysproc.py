@@ -6,15 +6,14 @@ the result or raises SysError (or vm.Fault, turned into EFAULT by the dispatcher
 import struct
 import time
 
-from . import arch, params
+from . import params
 from .arch import PAGE_SIZE, i32
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
+from .lwp import CLONE_THREAD, CLONE_VM, clone_thread
 from .proc import ZOMBIE
-from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
+from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
-
-MINSIGSTKSZ = 2048
 from .vm import PROT_R, PROT_W, PROT_X, page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
@@ -22,7 +21,6 @@ NS = 1_000_000_000
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_STACK = 0x01, 0x02, 0x10, 0x20, 0x20000
 MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
-CLONE_VM = 0x100
 
 
 def sys_getpid(k, t):
@@ -55,6 +53,15 @@ def sys_exit_group(k, t, status):
     k.procs.exit(t.proc, (status & 0xFF) << 8)
 
 
+def sys_clone(k, t, flags, stack, ptid, tls, ctid):
+    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
+        return k.procs.fork(t)
+    if flags & CLONE_THREAD:
+        return clone_thread(k, t, flags, stack, ptid, tls, ctid)
+    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
+    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
+
+
 def sys_execve(k, t, path, argv, envp):
     execve(k, t, path, argv, envp)
     return None                        # the new image's registers are already set
@@ -75,11 +82,6 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if cpid and rusage:
         p.aspace.copyout(rusage, bytes(144))
     return cpid
-
-
-def sys_kill(k, t, pid, sig):
-    k.signals.kill(t.proc, i32(pid), i32(sig))
-    return 0
 
 
 def sys_brk(k, t, addr):
@@ -171,7 +173,8 @@ def sys_riscv_flush_icache(k, t, start, end, flags):
     return 0
 
 
-def _read_timespec(a, va) -> int:
+def read_timespec(a, va) -> int:
+    """A struct timespec at user address va, checked, in ns."""
     sec, nsec = struct.unpack("<qq", a.copyin(va, 16))
     if sec < 0 or not 0 <= nsec < NS:
         raise SysError(EINVAL)
@@ -180,7 +183,7 @@ def _read_timespec(a, va) -> int:
 
 def sys_nanosleep(k, t, req, rem):
     a = t.proc.aspace
-    dur = _read_timespec(a, req)
+    dur = read_timespec(a, req)
     if rem:
         a.check(rem, 16, PROT_W)
     deadline = k.sched.now() + dur
@@ -269,107 +272,6 @@ def sys_setsid(k, t):
         raise SysError(EPERM)
     p.sid = p.pgid = p.pid
     return p.pid
-
-
-def sys_rt_sigaction(k, t, sig, act, oact, size):
-    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer)."""
-    sig = i32(sig)
-    if size != 8:
-        raise SysError(EINVAL)
-    p = t.proc
-    a = p.aspace
-    if oact:
-        a.check(oact, 24, PROT_W)
-    if not 1 <= sig < 64:
-        raise SysError(EINVAL)
-    old = p.sig.action.get(sig, Action())
-    if act:
-        handler, flags, mask = struct.unpack("<QQQ", a.copyin(act, 24))
-        old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
-    if oact:
-        a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
-    return 0
-
-
-def sys_rt_sigreturn(k, t):
-    k.signals.sigreturn(t)
-    return None                        # the saved registers, a0 included, are back
-
-
-def sys_rt_sigsuspend(k, t, maskp, size):
-    if size != 8:
-        raise SysError(EINVAL)
-    mask = struct.unpack("<Q", t.proc.aspace.copyin(maskp, 8))[0]
-    t.saved_mask, t.sigmask = t.sigmask, mask & ~UNBLOCKABLE
-    while k.sched.sleep(("sigsuspend", t)):
-        pass
-    raise SysError(EINTR)
-
-
-def sys_rt_sigpending(k, t, setp, size):
-    if size != 8:
-        raise SysError(EINVAL)
-    pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
-    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
-    return 0
-
-
-def sys_sigaltstack(k, t, ss, old):
-    a = t.proc.aspace
-    if old:
-        a.check(old, 24, PROT_W)
-    sp, flags, size = t.altstack
-    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[arch.SP] < sp + size
-    if ss:
-        nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
-        if on:
-            raise SysError(EPERM)
-        if nflags not in (0, SS_DISABLE):
-            raise SysError(EINVAL)
-        if nflags != SS_DISABLE and nsize < MINSIGSTKSZ:
-            raise SysError(ENOMEM)
-        t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
-    if old:
-        a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
-    return 0
-
-
-def sys_tgkill(k, t, tgid, tid, sig):
-    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
-    x = k.sched.threads.get(tid)
-    if tid <= 0 or not 0 <= sig < 64:
-        raise SysError(EINVAL)
-    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
-        raise SysError(ESRCH)
-    if sig:
-        k.signals.post(x.proc, sig, x)
-    return 0
-
-
-def sys_tkill(k, t, tid, sig):
-    return sys_tgkill(k, t, -1, tid, sig)
-
-
-def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
-    how = i32(how)
-    if size != 8:
-        raise SysError(EINVAL)
-    a = t.proc.aspace
-    old = t.sigmask
-    if setp:
-        new = struct.unpack("<Q", a.copyin(setp, 8))[0]
-        if how == 0:
-            t.sigmask |= new
-        elif how == 1:
-            t.sigmask &= ~new
-        elif how == 2:
-            t.sigmask = new
-        else:
-            raise SysError(EINVAL)
-        t.sigmask &= ~UNBLOCKABLE
-    if oldp:
-        a.copyout(oldp, struct.pack("<Q", old))
-    return 0
 
 
 def sys_procinfo(k, t, buf, n):

@@ -5,7 +5,6 @@ and loops trap -> handle -> back to user. Each trap ends in usertrapret, which d
 pending signals. A user program's mistake becomes a signal here, never a Python exception.
 """
 from . import arch
-from .arch import CAUSE_NAMES
 from .kalloc import OutOfMemory
 from .sa import BLOCKED
 from .signal import SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
