@@ -87,13 +87,13 @@ TRANSITIONS = {
 
 class Activation:
     """The scheduler-activation side of an LWP (t.act): see the state machine above."""
-    __slots__ = ("id", "vp", "state", "interrupt", "retire", "wake", "news", "announced", "delivering",
+    __slots__ = ("id", "vp", "_state", "interrupt", "retire", "wake", "news", "announced", "delivering",
                  "deferred", "pending")
 
     def __init__(self, sa_id: int, vp: int):
         self.id = sa_id
         self.vp = vp                      # the virtual processor it was made for
-        self.state = FRESH
+        self._state = FRESH
         self.interrupt = False            # request: enter the kernel to deliver news or retire
         self.retire = False               # request: its vp was taken back, end it
         self.wake = False                 # request: sa_setconcurrency wants this idle vp back
@@ -103,10 +103,16 @@ class Activation:
         self.deferred = 0                 # times taking its vp back was put off
         self.pending = []                 # upcall events this activation must deliver
 
+    @property
+    def state(self) -> ActState:
+        """Read-only: `to` changes it."""
+        return self._state
+
     def to(self, new: ActState) -> None:
-        if new not in TRANSITIONS[self.state]:
-            raise KernelPanic(f"activation {self.id} (vp {self.vp}): illegal state change {self.state} -> {new}")
-        self.state = new
+        """The one place an activation's state changes; KernelPanic on a change not in TRANSITIONS."""
+        if new not in TRANSITIONS[self._state]:
+            raise KernelPanic(f"activation {self.id} (vp {self.vp}): illegal state change {self._state} -> {new}")
+        self._state = new
 
     def hands_over(self) -> bool:
         """Does a sleep now give its vp to a new activation (BLOCKED upcall)?"""

@@ -1,6 +1,6 @@
-"""Kernel threads and the per-hart scheduler: run queues, sleep/wakeup, preemption.
+"""The per-hart scheduler of kernel threads: run queues, sleep/wakeup, preemption.
 
-Every runnable thing is a kernel thread (Thread) with its own kernel stack: a greenlet.
+Every runnable thing is a kernel thread (thread.Thread) with its own kernel stack: a greenlet.
 A thread with a user context (an LWP) alternates between user mode, where its hart runs
 guest code, and kernel mode, where its greenlet runs kernel Python code for a trap. Pure
 kernel threads (daemons) have no user context and run only kernel code.
@@ -18,9 +18,8 @@ Contracts:
   code may have gained work (a thread queued on another hart, or queued on a busy hart
   where another hart may steal it), the scheduler calls machine.kick(); run_hart returns
   at its next loop boundary once the machine is kicked.
-
-- A thread's state (thread.py) changes only through set_state, called from the functions
-  here, which checks each change against the state machine written in thread.py.
+- A thread's state changes only through thread.set_state, called from the functions here;
+  it checks each change against the state machine written in thread.py.
 
 The policy (--sched, policy.py: flat or two-level) places a thread made runnable, chooses
 the next thread of a queue, accounts run time and sets the time slice. Mechanism here,
@@ -116,9 +115,10 @@ class Scheduler:
             self.machine.kick()             # another hart has work now
 
     def run_next(self, t: Thread) -> None:
-        """New thread t runs next on this hart, ahead of its queue and of the policy: the
-        hart's current thread is about to sleep and hands the hart over (a scheduler
-        activation's vp going on with a new activation, sa.py)."""
+        """New thread t goes to the head of this hart's queue, not where the policy would
+        place it: the hart's current thread is about to sleep and hands its hart over (a
+        scheduler activation's vp going on with a new activation, sa.py). The policy still
+        chooses: flat runs t next; two-level does if t's process is the one due."""
         set_state(t, RUNNABLE)
         t.ready_at = self.now()
         self.cur.runq.appendleft(t)

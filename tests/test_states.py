@@ -42,16 +42,18 @@ def test_the_tables_are_the_documented_ones():
     assert {(a, b) for a, bs in sa.TRANSITIONS.items() for b in bs} == A_ALLOWED
 
 
-def test_a_thread_state_is_read_only():
+def test_states_are_read_only():
     t = thread_in(NEW)
     with pytest.raises(AttributeError):
         t.state = RUNNABLE
+    with pytest.raises(AttributeError):
+        sa.Activation(1, 0).state = A.RUNNING
 
 
 @pytest.mark.parametrize("old,new", list(itertools.product(A, repeat=2)))
 def test_activation_transitions(old, new):
     a = sa.Activation(1, 0)
-    a.state = old
+    a._state = old
     if (old, new) in A_ALLOWED:
         a.to(new)
         assert a.state is new
