@@ -1,6 +1,6 @@
 # make        build everything (venv, generated syscall files, userland, the disk image)
 # make run    boot to the shell          make test   run the test suite
-# make bench  print the benchmark figures
+# make bench  print the benchmark figures         make soak   the long hostile run (docs/soak.md)
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
@@ -35,6 +35,11 @@ test-quick: all
 
 bench: all
 	$(PY) -m tools.bench
+
+# make soak [SOAK="--calls 100000"]: fuzzer, state machine and hostile programs (docs/soak.md)
+.PHONY: soak
+soak: all
+	$(PY) -m tools.soak $(SOAK)
 
 # make demo-S20: run a seed claim's demo program (table: tools/demos.py) and write its
 # timeline to build/demo-S20.html;  make demos: every demo.

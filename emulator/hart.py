@@ -6,6 +6,10 @@ Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
 - the fault address is not reported: it is recovered by decoding the instruction at epc;
 - `ebreak` makes emu_start fail with UC_ERR_INSN_INVALID, PC at the ebreak;
 - `rdtime` raises illegal instruction: it is emulated here from virtual time;
+- a misaligned AMO or LR is reported as cause 4 whatever it is; a misaligned SC does not
+  trap at all (it fails, rd = 1); misaligned loads and stores are emulated (legal, as on
+  Linux), and one that crosses into a missing page reports its first byte's address;
+- an instruction fetch that crosses into a missing page reports the start of its block;
 - CSR access through reg_read/reg_write needs PRIV raised (else silently wrong);
 - writing satp does not flush the TLB; FP is off until mstatus.FS is set.
 The hart never calls into the kernel: it returns a Trap and the kernel acts on it.
@@ -24,7 +28,9 @@ CAUSE_BUDGET = -1
 CAUSE_INSN_ACCESS = 1
 CAUSE_ILLEGAL = 2
 CAUSE_BREAKPOINT = 3
+CAUSE_LOAD_MISALIGNED = 4
 CAUSE_LOAD_ACCESS = 5
+CAUSE_STORE_MISALIGNED = 6       # store or AMO
 CAUSE_STORE_ACCESS = 7
 CAUSE_ECALL_U = 8
 CAUSE_INSN_PAGE = 12
@@ -32,6 +38,8 @@ CAUSE_LOAD_PAGE = 13
 CAUSE_STORE_PAGE = 15
 _LOAD_TO_STORE = {CAUSE_LOAD_PAGE: CAUSE_STORE_PAGE, CAUSE_LOAD_ACCESS: CAUSE_STORE_ACCESS}
 _FAULTS_WITH_ADDRESS = (CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS)
+_MISALIGNED = (CAUSE_LOAD_MISALIGNED, CAUSE_STORE_MISALIGNED)
+_MASK64 = (1 << 64) - 1
 
 NREGS = 66                      # x0..x31, f0..f31, pc, fcsr: one saved user context
 REG_PC = 64
@@ -199,8 +207,11 @@ class Hart:
         return b.vals[:]
 
     def load(self, regs: list) -> None:
+        """Load a user context. PC bit 0 is cleared: with the C extension the PC is
+        2-byte aligned, and sepc[0] (where a kernel writes a resume PC) reads as zero."""
         b = self._ctx
         b.vals[:] = regs
+        b.vals[REG_PC] &= ~1
         _lib.uc_reg_write_batch(self._h, b.ids, b.ptrs, b.n)
         self._pc = b.vals[REG_PC]
 
@@ -228,8 +239,10 @@ class Hart:
         return self._pc
 
     def set_pc(self, pc: int) -> None:
+        """Bit 0 is cleared, as in load()."""
+        pc &= _MASK64 & ~1
         self._write(_REG_PC, pc)
-        self._pc = pc & 0xFFFFFFFFFFFFFFFF
+        self._pc = pc
 
     def _sync_pc(self) -> int:
         """Read the PC unicorn left (after a run) into the cached copy."""
@@ -245,11 +258,10 @@ class Hart:
     def fetch(self, va: int, n: int = 4):
         """Bytes at user virtual address va through the current page table, or None."""
         out = b""
-        while len(out) < n:
-            pa = mmu.translate(self.mem, self.satp, va + len(out))
+        for cur, chunk in mmu.spans(va, n):
+            pa = mmu.translate(self.mem, self.satp, cur)
             if pa is None:
                 return out or None
-            chunk = min(n - len(out), mmu.PAGE_SIZE - (pa & (mmu.PAGE_SIZE - 1)))
             out += self.mem.read(pa, chunk)
         return out
 
@@ -334,19 +346,39 @@ class Hart:
             self._hit = self._hit._replace(pc=pc)
         if cause is None:
             return Trap(CAUSE_BUDGET, pc, 0, executed)
-        epc = pc - 4                        # unicorn advanced PC by 4 whatever the length
+        epc = (pc - 4) & _MASK64            # unicorn advanced PC by 4 whatever the length
         self.set_pc(epc)
+        return self._fault_trap(cause, epc, executed)
+
+    def _fault_trap(self, cause: int, epc: int, executed: int) -> Trap:
+        """The clean trap for a fault unicorn reported as `cause` at epc: the architectural
+        cause, and tval = the address that faulted (the page that is missing, for an access
+        or a fetch that crosses into the next page)."""
         if cause == CAUSE_INSN_PAGE or cause == CAUSE_INSN_ACCESS:
+            if self._permits(epc, mmu.PTE_X):        # the block's first page is fine:
+                return Trap(cause, epc, (epc | (mmu.PAGE_SIZE - 1)) + 1, executed)   # the next one is not
             return Trap(cause, epc, epc, executed)
-        tval = 0
-        if cause in _FAULTS_WITH_ADDRESS:
-            code = self.fetch(epc, 4)
-            acc = decode.memory_access(code, epc, self.get_x) if code else None
-            if acc is not None:
-                tval = acc.addr
-                if acc.is_store and cause in _LOAD_TO_STORE:   # unicorn reports AMOs as loads
-                    cause = _LOAD_TO_STORE[cause]
+        if cause not in _FAULTS_WITH_ADDRESS and cause not in _MISALIGNED:
+            return Trap(cause, epc, 0, executed)
+        code = self.fetch(epc, 4)
+        acc = decode.memory_access(code, epc, self.get_x) if code else None
+        if acc is None:
+            return Trap(cause, epc, 0, executed)
+        if cause in _MISALIGNED:                     # only atomics: unicorn says 4 for all
+            return Trap(CAUSE_STORE_MISALIGNED if acc.is_store else CAUSE_LOAD_MISALIGNED, epc, acc.addr, executed)
+        if acc.is_store and cause in _LOAD_TO_STORE:   # unicorn reports AMOs as loads
+            cause = _LOAD_TO_STORE[cause]
+        tval = acc.addr
+        last = (acc.addr + acc.size - 1) & _MASK64
+        if last >> mmu.PAGE_SHIFT != tval >> mmu.PAGE_SHIFT and self._permits(
+                tval, mmu.PTE_W if cause in (CAUSE_STORE_PAGE, CAUSE_STORE_ACCESS) else mmu.PTE_R):
+            tval = last & ~(mmu.PAGE_SIZE - 1)       # a misaligned access: its second page faulted
         return Trap(cause, epc, tval, executed)
+
+    def _permits(self, va: int, perm: int) -> bool:
+        """The current page table maps va for a user access with permission perm."""
+        pte = mmu.leaf_pte(self.mem, self.satp, va)
+        return bool(pte & mmu.PTE_U and pte & perm)
 
     def _uc_error(self, e, budget) -> Trap:
         pc = self._sync_pc()

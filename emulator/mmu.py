@@ -51,18 +51,33 @@ def canonical(va: int) -> bool:
     return top == 0 or top == (1 << (64 - VA_BITS + 1)) - 1
 
 
+def leaf(mem, satp: int, va: int):
+    """(level, PTE) of the leaf the hardware walk finds for va (a superpage's too), or None."""
+    if not canonical(va):
+        return None
+    last = None
+    for last in walk(mem, satp_root(satp), va):
+        pass
+    if last is None or not last[2] & PTE_V or not last[2] & (PTE_R | PTE_X):
+        return None
+    return last[0], last[2]
+
+
+def leaf_pte(mem, satp: int, va: int) -> int:
+    """The leaf PTE the hardware walk finds for va, or 0."""
+    found = leaf(mem, satp, va)
+    return found[1] if found is not None else 0
+
+
 def translate(mem, satp: int, va: int):
     """Walk like the hardware does: returns the physical address or None if unmapped.
 
     Superpages are honoured; permission bits are not checked (callers only read).
     """
-    if not canonical(va):
+    found = leaf(mem, satp, va)
+    if found is None:
         return None
-    level = pte = 0
-    for level, _addr, pte in walk(mem, satp_root(satp), va):
-        pass
-    if not pte & PTE_V or not pte & (PTE_R | PTE_X):
-        return None
+    level, pte = found
     span = PAGE_SIZE << (9 * level)
     return (pte_pa(pte) & ~(span - 1)) | (va & (span - 1))
 

@@ -56,6 +56,8 @@ SIGNAL = -2                           # not from a hart: enter the kernel for si
 SYSCALL = _hart.CAUSE_ECALL_U         # ecall from user mode
 ILLEGAL_INSN = _hart.CAUSE_ILLEGAL
 BREAKPOINT = _hart.CAUSE_BREAKPOINT
+LOAD_MISALIGNED = _hart.CAUSE_LOAD_MISALIGNED     # only atomics: plain accesses are emulated
+STORE_MISALIGNED = _hart.CAUSE_STORE_MISALIGNED   # a store or an atomic
 INSN_ACCESS = _hart.CAUSE_INSN_ACCESS
 LOAD_ACCESS = _hart.CAUSE_LOAD_ACCESS
 STORE_ACCESS = _hart.CAUSE_STORE_ACCESS
@@ -65,7 +67,8 @@ STORE_PAGE_FAULT = _hart.CAUSE_STORE_PAGE   # a store or an atomic
 CAUSE_NAMES = {INSN_ACCESS: "instruction access fault", ILLEGAL_INSN: "illegal instruction",
                BREAKPOINT: "breakpoint", LOAD_ACCESS: "load access fault",
                STORE_ACCESS: "store access fault", INSN_PAGE_FAULT: "instruction page fault",
-               LOAD_PAGE_FAULT: "load page fault", STORE_PAGE_FAULT: "store page fault"}
+               LOAD_PAGE_FAULT: "load page fault", STORE_PAGE_FAULT: "store page fault",
+               LOAD_MISALIGNED: "misaligned load", STORE_MISALIGNED: "misaligned store/AMO"}
 
 # ---- page tables (Sv39) ----
 PAGE_SIZE = _mmu.PAGE_SIZE

@@ -11,11 +11,12 @@ a signal, or its process dying), so the queues hold exactly the threads in FUTEX
 """
 import struct
 
+from . import params
 from .arch import i32
 from .errno import EAGAIN, EINTR, EINVAL, ENOSYS, ETIMEDOUT, SysError
 from .sysproc import read_timespec
 from .thread import INTERRUPTED, TIMEOUT
-from .vm import PROT_R
+from .vm import PROT_R, Fault
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 0, 1, 128, 256
 
@@ -52,15 +53,24 @@ class Futex:
 
 
 def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
+    """FUTEX_WAIT and FUTEX_WAKE, checked in Linux's order: the timeout first, then the op
+    (FUTEX_CLOCK_REALTIME is only for absolute-deadline ops: ENOSYS here), then the key
+    (a misaligned address is EINVAL, one outside user space EFAULT). Every futex is private
+    to its address space; a wake on an unmapped address is 0 with FUTEX_PRIVATE_FLAG (the
+    key is the address alone) and EFAULT without (Linux looks the page up)."""
     op = i32(op)
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
     a = t.proc.aspace
+    deadline = None
+    if cmd == FUTEX_WAIT and timeout:
+        deadline = k.sched.now() + read_timespec(a, timeout)
+    if op & FUTEX_CLOCK_REALTIME or cmd not in (FUTEX_WAIT, FUTEX_WAKE):
+        raise SysError(ENOSYS)
     if uaddr % 4:
         raise SysError(EINVAL)
+    if uaddr + 4 > params.USER_TOP:
+        raise Fault(uaddr)
     if cmd == FUTEX_WAIT:
-        deadline = None
-        if timeout:
-            deadline = k.sched.now() + read_timespec(a, timeout)
         word = struct.unpack("<I", a.copyin(uaddr, 4))[0]
         if word != val & 0xFFFFFFFF:
             raise SysError(EAGAIN)
@@ -70,7 +80,6 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         if why == INTERRUPTED:
             raise SysError(EINTR)
         return 0
-    if cmd == FUTEX_WAKE:
+    if not op & FUTEX_PRIVATE_FLAG:
         a.check(uaddr, 4, PROT_R)
-        return k.futex.wake(t.proc, uaddr, max(0, i32(val)))
-    raise SysError(ENOSYS)
+    return k.futex.wake(t.proc, uaddr, max(1, i32(val)))     # Linux wakes one when val <= 0

@@ -22,6 +22,7 @@ FCSR_OFF = FP_OFF + 256
 FRAME_SIZE = FP_OFF + 528                # = 1088
 TRAMPOLINE = struct.pack("<II", 0x08B00893, 0x00000073)   # li a7, 139 (rt_sigreturn); ecall
 SI_USER, SI_KERNEL = 0, 0x80
+BUS_ADRALN = 1                           # si_code of SIGBUS for a misaligned address
 
 
 def build(regs: list, sig: int, mask: int, altstack: tuple, info_code: int, addr: int) -> bytes:

@@ -111,6 +111,8 @@ class Signals:
             t.sigpending |= bit(sig)
         if self.k.events is not None:
             self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
+        if p.sig.stopped and self._fatal(p, bit(sig)):
+            self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
         if sig == SIGKILL or not any(x.state is not SLEEPING for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
@@ -171,6 +173,9 @@ class Signals:
         self.k.sched.set_reg(t, arch.PC, epc)
 
     def _stop(self, t, sig) -> None:
+        """Stop (with a stop signal) or stay stopped until SIGCONT. Other signals stay
+        pending meanwhile, except one whose action is to terminate (SIGKILL, or another
+        with the default action): as in Linux, it ends the stopped process at once."""
         p = t.proc
         if sig and not p.sig.stopped:
             p.sig.stopped = True
@@ -178,8 +183,20 @@ class Signals:
             if p.parent is not None:
                 self.post(p.parent, SIGCHLD)
                 self.k.sched.wakeup(p.parent)
-        while p.sig.stopped and not self.deliverable(p, t) & bit(SIGKILL):
-            self.k.sched.sleep(("stopped", p))
+        while p.sig.stopped:
+            fatal = self._fatal(p, self.deliverable(p, t))
+            if fatal:
+                self.terminate(t, fatal)
+            self.k.sched.sleep(("stopped", p), interruptible=False)   # post() wakes it for a fatal one
+
+    def _fatal(self, p, bits) -> int:
+        """The lowest signal in bits whose action terminates the process, or 0."""
+        while bits:
+            sig = (bits & -bits).bit_length()
+            if sig == SIGKILL or self.handler(p, sig) == SIG_DFL and sig not in DEFAULT_IGNORE and sig not in STOP:
+                return sig
+            bits &= bits - 1
+        return 0
 
     def _run_handler(self, t, sig, act) -> bool:
         """Push a frame and aim t at the handler; False if the frame could not be written
@@ -195,11 +212,17 @@ class Signals:
         if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
             sp = ss_sp + ss_size
         frame_sp = (sp - sigframe.FRAME_SIZE) & ~15
-        fault_addr = t.fault[2] if t.fault is not None and sig in CORE else 0
+        fault = t.fault if t.fault is not None and sig in CORE else None
+        fault_addr = fault[2] if fault is not None else 0
+        code = sigframe.SI_USER
+        if fault is not None and fault[0] in (arch.LOAD_MISALIGNED, arch.STORE_MISALIGNED):
+            code = sigframe.BUS_ADRALN
+        elif fault_addr:
+            code = sigframe.SI_KERNEL
         frame_mask = t.saved_mask if t.saved_mask is not None else t.sigmask
         t.saved_mask = None
         frame = sigframe.build(regs, sig, frame_mask, (ss_sp, SS_ONSTACK if on_alt else ss_flags, ss_size),
-                               sigframe.SI_KERNEL if fault_addr else sigframe.SI_USER, fault_addr)
+                               code, fault_addr)
         try:
             p.aspace.copyout(frame_sp, frame)
         except Fault:
@@ -261,7 +284,7 @@ class Signals:
                 self.post(p, sig)
 
     def set_action(self, p, sig, act: Action) -> Action:
-        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP) and act.handler != SIG_DFL:
+        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP):     # even SIG_DFL, as Linux
             raise SysError(EINVAL)
         old = p.sig.action.get(sig, Action())
         if act.handler == SIG_DFL and not act.flags and not act.mask:
@@ -282,19 +305,19 @@ def sys_kill(k, t, pid, sig):
 
 
 def sys_rt_sigaction(k, t, sig, act, oact, size):
-    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer)."""
+    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer).
+    Linux's order: size, reading act, the signal number, then writing oact."""
     sig = i32(sig)
     if size != 8:
         raise SysError(EINVAL)
     p = t.proc
     a = p.aspace
-    if oact:
-        a.check(oact, 24, PROT_W)
+    new = struct.unpack("<QQQ", a.copyin(act, 24)) if act else None
     if not 1 <= sig < 64:
         raise SysError(EINVAL)
     old = p.sig.action.get(sig, Action())
-    if act:
-        handler, flags, mask = struct.unpack("<QQQ", a.copyin(act, 24))
+    if new is not None:
+        handler, flags, mask = new
         old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
     if oact:
         a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))

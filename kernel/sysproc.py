@@ -72,11 +72,7 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
         raise SysError(EINVAL)
     p = t.proc
-    if wstatus:
-        p.aspace.check(wstatus, 4, PROT_W)
-    if rusage:
-        p.aspace.check(rusage, 144, PROT_W)
-    cpid, status = k.procs.wait(p, pid, options)
+    cpid, status = k.procs.wait(p, pid, options)      # reaped even if the copies below fault (Linux)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
@@ -118,7 +114,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
     if length > params.USER_TOP:
         raise SysError(ENOMEM)
     length = page_up(length)
-    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
+    kprot = _kprot(prot)
     stack = flags & MAP_STACK and length > PAGE_SIZE
     a.room(2 if stack else 1)              # ENOMEM at MAX_MAP_COUNT regions, before any change
     if flags & MAP_FIXED:
@@ -145,6 +141,7 @@ def sys_munmap(k, t, addr, length):
 
 
 def sys_mprotect(k, t, addr, length, prot):
+    """As Linux: the mapped pages from addr up to the first hole change, then ENOMEM."""
     prot = i32(prot)
     a = t.proc.aspace
     if addr % PAGE_SIZE or prot & ~7:
@@ -154,11 +151,12 @@ def sys_mprotect(k, t, addr, length, prot):
     while cur < end:
         r = a.find(cur)
         if r is None:
-            raise SysError(ENOMEM)
-        cur = r.end
-    kprot = (PROT_R if prot & 1 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
-    if end > addr:
-        a.protect(addr, end, kprot)
+            break
+        cur = min(r.end, end)
+    if cur > addr:
+        a.protect(addr, cur, _kprot(prot))
+    if cur < end:
+        raise SysError(ENOMEM)
     return 0
 
 
@@ -171,6 +169,12 @@ def sys_riscv_flush_icache(k, t, start, end, flags):
     if flags & ~SYS_RISCV_FLUSH_ICACHE_ALL:
         raise SysError(EINVAL)
     return 0
+
+
+def _kprot(prot: int) -> int:
+    """Region protection for PROT_* bits: PROT_WRITE implies read (RISC-V has no
+    write-only pages; Linux riscv64 maps them readable), PROT_EXEC alone is execute-only."""
+    return (PROT_R if prot & 3 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
 
 
 def read_timespec(a, va) -> int:

@@ -45,6 +45,8 @@ class Traps:
             self.fatal(t, trap, SIGILL)
         elif cause == arch.BREAKPOINT:
             self.fatal(t, trap, SIGTRAP)
+        elif cause == arch.LOAD_MISALIGNED or cause == arch.STORE_MISALIGNED:
+            self.fatal(t, trap, SIGBUS)            # only atomics: Linux emulates plain accesses
         else:
             self.fatal(t, trap, SIGSEGV)
 

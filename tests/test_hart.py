@@ -145,3 +145,117 @@ def test_save_load_context_round_trip(rig):
     regs2[10] = 99
     rig.hart.load(regs2)
     assert rig.hart.get_x(10) == 99 and rig.hart.save()[32 + 11] == regs[32 + 11]
+
+
+# ---- misaligned accesses (unicorn: cause 4 for every misaligned AMO/LR, nothing for SC) ----
+
+@pytest.mark.parametrize("asm,cause", [
+    ("amoadd.w a1, a2, (a0)", H.CAUSE_STORE_MISALIGNED),
+    ("amoswap.d a1, a2, (a0)", H.CAUSE_STORE_MISALIGNED),
+    ("amoor.w.aqrl a1, a2, (a0)", H.CAUSE_STORE_MISALIGNED),
+    ("lr.w a1, (a0)", H.CAUSE_LOAD_MISALIGNED),
+    ("lr.d.aq a1, (a0)", H.CAUSE_LOAD_MISALIGNED),
+])
+@pytest.mark.parametrize("offset", [1, 2, 4094])
+def test_misaligned_atomics_trap_with_the_address(rig, asm, cause, offset):
+    rig.mem.write(rig.data_pa, bytes(range(16)))
+    t = rig.run("nop\n" + asm + "\necall", regs={10: DATA + offset, 11: 77, 12: 5})
+    assert t.cause == cause and t.epc == CODE + 4 and t.tval == DATA + offset
+    assert rig.hart.get_x(11) == 77                      # the instruction had no effect
+    assert rig.mem.read(rig.data_pa, 16) == bytes(range(16))
+    assert rig.hart.get_pc() == t.epc
+
+
+def test_misaligned_atomic_on_a_missing_page_is_still_misaligned(rig):
+    t = rig.run("amoadd.d a1, a2, (a0)", regs={10: 0x5_0003})
+    assert t.cause == H.CAUSE_STORE_MISALIGNED and t.tval == 0x5_0003
+
+
+@pytest.mark.skip(reason="unicorn gives no trap for a misaligned sc (it fails with rd = 1, touching "
+                         "nothing, as QEMU's sc does when the address is not the reservation's); seeing "
+                         "it needs the run to stop before each sc: the block decoding of the counter "
+                         "work (issue 12 item 6) can end a run before an sc and check rs1's alignment")
+def test_misaligned_sc_traps():
+    r = Rig()
+    t = r.run("sc.d a1, a2, (a0)\necall", regs={10: DATA + 4})
+    assert t.cause == H.CAUSE_STORE_MISALIGNED and t.tval == DATA + 4
+
+
+def test_misaligned_sc_fails_without_writing(rig):
+    """What unicorn does today (the fact the skipped test above depends on)."""
+    rig.mem.write(rig.data_pa, bytes(16))
+    t = rig.run("sc.d a1, a2, (a0)\necall", regs={10: DATA + 4, 11: 0, 12: -1})
+    assert t.cause == H.CAUSE_ECALL_U and rig.hart.get_x(11) == 1
+    assert rig.mem.read(rig.data_pa, 16) == bytes(16)
+
+
+@pytest.mark.parametrize("asm,size", [("ld a1, 0(a0)", 8), ("lwu a1, 0(a0)", 4), ("lhu a1, 0(a0)", 2),
+                                      ("c.ld a1, 0(a0)", 8), ("fld fa1, 0(a0)\nfmv.x.d a1, fa1", 8)])
+@pytest.mark.parametrize("offset", [1, 3, 4095 - 8])
+def test_misaligned_loads_and_stores_work(rig, asm, size, offset):
+    """Legal on Linux riscv64 (the kernel emulates them); unicorn performs them."""
+    pattern = bytes((i * 37 + 11) & 0xFF for i in range(4096))
+    rig.mem.write(rig.data_pa, pattern)
+    t = rig.run(asm + "\necall", rvc=asm.startswith("c."), regs={10: DATA + offset})
+    assert t.cause == H.CAUSE_ECALL_U
+    assert rig.hart.get_x(11) == int.from_bytes(pattern[offset:offset + size], "little")
+    store = {8: "sd", 4: "sw", 2: "sh"}[size]
+    t = rig.run(f"{store} a2, 0(a0)\necall", regs={10: DATA + offset, 12: 0x0102030405060708})
+    assert t.cause == H.CAUSE_ECALL_U
+    got = rig.mem.read(rig.data_pa + offset, size)
+    assert got == (0x0102030405060708).to_bytes(8, "little")[:size]
+
+
+@pytest.mark.parametrize("asm,cause", [("ld a1, 0(a0)", H.CAUSE_LOAD_PAGE),
+                                       ("sw a1, 0(a0)", H.CAUSE_STORE_PAGE),
+                                       ("amoadd.w a1, a2, (a0)", H.CAUSE_STORE_PAGE)])
+def test_access_crossing_into_a_missing_page_reports_that_page(asm, cause):
+    """The first page is mapped: the fault is the second page's (the kernel pages it in)."""
+    r = Rig()
+    addr = DATA + 4094 if "amo" not in asm else DATA + 4096 + 64
+    t = r.run(asm + "\necall", regs={10: addr})
+    assert t.cause == cause
+    assert t.tval == (DATA + 4096 if "amo" not in asm else addr)
+    r.map(DATA + 4096, mmu.PTE_R | mmu.PTE_W)
+    assert r.run(asm + "\necall", regs={10: addr}).cause == H.CAUSE_ECALL_U
+
+
+def test_crossing_access_with_a_forbidden_first_page_reports_the_first():
+    r = Rig()
+    r.map(DATA + 4096, mmu.PTE_R | mmu.PTE_W)
+    r.map(DATA, mmu.PTE_R, pa=r.data_pa)                   # first page read-only
+    r.hart.set_satp(r.hart.satp)
+    t = r.run("sd a1, 0(a0)\necall", regs={10: DATA + 4092})
+    assert t.cause == H.CAUSE_STORE_PAGE and t.tval == DATA + 4092
+
+
+def test_instruction_crossing_into_a_missing_page_reports_that_page():
+    r = Rig()
+    insn = assemble("addi a0, a0, 1")
+    r.mem.write(r.code_pa + 4092, assemble("c.nop", rvc=True) + insn[:2])
+    r.hart.flush_code(r.code_pa, 4096)
+    for start in (CODE + 4092, CODE + 4094):
+        r.hart.set_pc(start)
+        t = r.hart.run(100, 0)
+        assert t.cause == H.CAUSE_INSN_PAGE and t.tval == CODE + 4096
+        assert t.epc == r.hart.get_pc() and t.epc in (CODE + 4092, CODE + 4094)
+    page = r.map(CODE + 4096, mmu.PTE_R | mmu.PTE_X)
+    r.mem.write(page, insn[2:] + assemble("ecall"))
+    r.hart.set_x(10, 5)
+    r.hart.set_pc(CODE + 4094)
+    assert r.hart.run(100, 0).cause == H.CAUSE_ECALL_U and r.hart.get_x(10) == 6
+
+
+@pytest.mark.parametrize("pc", [(1 << 64) - 1, (1 << 64) - 2, 3])
+def test_pc_bit0_is_clear_and_epc_is_a_64_bit_address(pc):
+    """A kernel that aims a thread at an odd address (a handler of -1) gets the fault of
+    the even address, as sepc[0] reads zero: never a negative or odd epc."""
+    r = Rig()
+    r.hart.set_pc(pc)
+    assert r.hart.get_pc() == pc & ~1
+    t = r.hart.run(100, 0)
+    assert t.cause == H.CAUSE_INSN_PAGE and t.epc == pc & ~1 and t.tval == pc & ~1
+    regs = r.hart.save()
+    regs[H.REG_PC] = pc
+    r.hart.load(regs)
+    assert r.hart.get_pc() == pc & ~1 and r.hart.save()[H.REG_PC] == pc & ~1

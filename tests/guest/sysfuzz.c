@@ -1,6 +1,8 @@
-/* sysfuzz SEED ROUNDS: each round a child makes CALLS random system calls with random
-   arguments (good pointers, bad pointers, huge and negative numbers); the parent kills
-   it after a deadline. The kernel must survive everything: the machine ends normally. */
+/* sysfuzz SEED ROUNDS [CALLS [PROCS]]: each round PROCS children (default 1), each in its own
+   process group, make CALLS (default 300) random system calls with random arguments (good
+   pointers, bad pointers, huge and negative numbers; signals to themselves or their group);
+   the parent kills them after a deadline. The kernel must survive everything: the machine
+   ends normally. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +11,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CALLS 300
 static unsigned long state;
 static unsigned long rnd(void) { state = state * 6364136223846793005UL + 1442695040888963407UL; return state >> 11; }
 
 static const long nrs[] = {
     SYS_getcwd, SYS_dup, SYS_dup3, SYS_fcntl, SYS_ioctl, SYS_mkdirat, SYS_unlinkat, SYS_chdir,
     SYS_openat, SYS_close, SYS_pipe2, SYS_getdents64, SYS_lseek, SYS_read, SYS_write, SYS_readv,
-    SYS_writev, SYS_newfstatat, SYS_fstat, SYS_exit, SYS_set_tid_address, SYS_futex,
+    SYS_writev, SYS_newfstatat, SYS_fstat, SYS_set_tid_address, SYS_futex,
     SYS_nanosleep, SYS_getitimer, SYS_setitimer, SYS_clock_gettime, SYS_sched_setaffinity,
     SYS_sched_getaffinity, SYS_sched_yield, SYS_sigaltstack, SYS_rt_sigsuspend, SYS_rt_sigaction,
-    SYS_rt_sigprocmask, SYS_rt_sigpending, SYS_rt_sigreturn, SYS_setpgid, SYS_getpgid, SYS_setsid,
+    SYS_rt_sigprocmask, SYS_rt_sigpending, SYS_setpgid, SYS_getpgid, SYS_setsid,
     SYS_uname, SYS_getcpu, SYS_getpid, SYS_gettid, SYS_brk, SYS_munmap, SYS_clone, SYS_execve,
     SYS_mmap, SYS_mprotect, SYS_wait4, SYS_procinfo, SYS_kstat, SYS_lwp_create, SYS_lwp_self,
     SYS_lwp_park, SYS_lwp_unpark, SYS_lwp_wait, SYS_lwpinfo, SYS_uevent, SYS_sa_register,
-    SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1
+    SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1,
+    SYS_pipe2, SYS_dup3, SYS_lwp_create, SYS_futex
 };
+/* Calls that usually end the caller: one call in 25 is one of these. */
+static const long lethal[] = {SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_kill, SYS_tgkill, SYS_tkill};
 static char scratch[8192];
 
 static long arg(void) {
@@ -48,28 +52,51 @@ static long call(long n, long a, long b, long c, long d, long e, long f) {
     return a0;
 }
 
+static void child(int calls) {
+    call(SYS_setpgid, 0, 0, 0, 0, 0, 0);          /* signals to "the group" stay among the fuzzers */
+    long me = call(SYS_getpid, 0, 0, 0, 0, 0, 0);
+    for (int i = 0; i < calls; i++) {
+        long n = rnd() % 25 ? nrs[rnd() % (sizeof nrs / sizeof nrs[0])]
+                            : lethal[rnd() % (sizeof lethal / sizeof lethal[0])];
+        long a = arg();
+        if (n == SYS_kill)                         /* never the parent or init, even after a */
+            a = rnd() % 2 ? -me : me;              /* random setpgid joined their group */
+        else if (n == SYS_tgkill)
+            a = me;
+        else if (n == SYS_tkill)
+            a = me + (long)(rnd() % 3);
+        call(n, a, arg(), arg(), arg(), arg(), arg());
+    }
+    _exit(0);
+}
+
 int main(int argc, char **argv) {
     unsigned long seed = argc > 1 ? strtoul(argv[1], 0, 10) : 1;
     int rounds = argc > 2 ? atoi(argv[2]) : 10;
+    int calls = argc > 3 ? atoi(argv[3]) : 300;
+    int procs = argc > 4 ? atoi(argv[4]) : 1;
     int killed = 0, exited = 0;
+    pid_t pids[64];
+    if (procs < 1 || procs > 64) procs = 1;
     for (int r = 0; r < rounds; r++) {
-        state = seed * 1000003UL + (unsigned long)r;
         fflush(stdout);
-        pid_t pid = fork();
-        if (pid == 0) {
-            for (int i = 0; i < CALLS; i++) {
-                long n = nrs[rnd() % (sizeof nrs / sizeof nrs[0])];
-                call(n, arg(), arg(), arg(), arg(), arg(), arg());
-            }
-            _exit(0);
+        for (int c = 0; c < procs; c++) {
+            state = (seed * 1000003UL + (unsigned long)r) * 64 + (unsigned long)c;
+            pids[c] = fork();
+            if (pids[c] == 0)
+                child(calls);
         }
         int st = 0;
         struct timespec ts = {0, 1000000};
-        for (int w = 0; w < 50 && waitpid(pid, &st, WNOHANG) == 0; w++)
-            nanosleep(&ts, 0);
-        if (waitpid(pid, &st, WNOHANG) == 0) {
-            kill(pid, SIGKILL);
-            killed++;
+        for (int c = 0; c < procs; c++) {
+            if (pids[c] < 0)
+                continue;
+            for (int w = 0; w < 50 && waitpid(pids[c], &st, WNOHANG) == 0; w++)
+                nanosleep(&ts, 0);
+            if (waitpid(pids[c], &st, WNOHANG) == 0) {
+                kill(pids[c], SIGKILL);
+                killed++;
+            }
         }
         while (waitpid(-1, &st, 0) > 0)
             ;
