@@ -89,5 +89,7 @@ ECALL_SIZE = 4
 
 
 def syscall_args(hart) -> list:
-    """[number, a0, ..., a5] of the ecall that ended hart's last run."""
+    """[number, a0, ..., a5] of the ecall that ended hart's last run. The hart reads these
+    registers (SYSCALL_NR, then SYSCALL_ARGS) in the same batched read as the trap, its
+    fast path for this convention: tests/test_boundaries.py checks that they agree."""
     return hart.syscall_args()

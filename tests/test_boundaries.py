@@ -120,3 +120,13 @@ def test_states_are_enum_members_not_strings():
         for path, text in sources(folder, skip):
             found += [f"{path}:{n}" for n in string_state_uses(ast.parse(text))]
     assert not found, "compare with kernel.thread.ThreadState / kernel.proc.ProcState members:\n" + "\n".join(found)
+
+
+def test_the_hart_reads_the_system_call_registers_arch_names():
+    import unicorn.riscv_const as rc
+    from emulator import hart
+    from kernel import arch
+    x = [rc.UC_RISCV_REG_X0 + n for n in (arch.SYSCALL_NR,) + arch.SYSCALL_ARGS]
+    assert list(hart._ECALL_IDS[1:]) == x and hart._ECALL_IDS[0] == rc.UC_RISCV_REG_PC
+    assert (arch.A0, arch.A7, arch.SP, arch.TP, arch.RA) == (10, 17, 2, 4, 1)     # the psABI's numbers
+    assert rc.UC_RISCV_REG_A0 == rc.UC_RISCV_REG_X0 + arch.A0 and rc.UC_RISCV_REG_SP == rc.UC_RISCV_REG_X0 + arch.SP
