@@ -23,7 +23,7 @@ the states and the only transitions allowed (Activation.to checks each one, Kern
 any other), also in docs/scheduler-activations.md:
 
     FRESH   -> RUNNING    its first upcall is written
-    FRESH   -> BLOCKED    it slept before that (a stop signal)
+    FRESH   -> BLOCKED    it slept before that (its upcall could not be written)
     RUNNING -> IDLE       sa_yield: its vp has nothing to run
     IDLE    -> RUNNING    sa_yield returns: news, or sa_setconcurrency wants the vp back
     RUNNING -> BLOCKED    it sleeps in the kernel: a new activation takes its vp
@@ -37,8 +37,9 @@ a new activation. UNBLOCKED: its call completed and its context went to the libr
 news; its LWP ends. ENDED: its vp was taken back; its LWP ends. Requests, set by others and
 acted on at its next kernel entry or wake-up: interrupt (stop to deliver news, or to be
 retired), retire (its vp was taken back), wake (sa_setconcurrency wants an idle vp back),
-news (leaving sa_yield: deliver what woke it). A sleep while the kernel delivers an upcall
-(reading or writing user memory that must come from the disk) keeps the vp: no BLOCKED.
+news (leaving sa_yield: deliver what woke it). Two sleeps keep the vp (no BLOCKED): one
+while the kernel delivers an upcall (user memory that must come from the disk), and a stop
+(SIGSTOP freezes the whole process, vps included, until SIGCONT).
 
 Processor allocation (reallocate) is space sharing among the SA processes: each gets one
 vp, then the harts left are dealt out one at a time, oldest SA process first, to those

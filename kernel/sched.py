@@ -344,8 +344,9 @@ class Scheduler:
         t = self.mythread()
         if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
             return INTERRUPTED
-        if t.act is not None and t.act.hands_over() and not t.proc.exiting and t.proc.sa is not None \
-                and t.proc.sa.enabled:
+        p = t.proc
+        if (t.act is not None and t.act.hands_over() and not p.exiting and not p.sig.stopped
+                and p.sa is not None and p.sa.enabled):
             self.k.sa.on_block(t)             # its virtual processor goes on with an upcall
         set_state(t, SLEEPING)
         t.chan = chan

@@ -79,4 +79,5 @@ class Traps:
         if p.sig.pending or t.sigpending or p.sig.stopped or t.restart is not None or t.saved_mask is not None:
             self.k.signals.deliver(t)
             if t.act is not None and t.act.state is BLOCKED:
-                self.k.sa.on_return(t)          # it slept taking a signal (a stop): UNBLOCKED, ends
+                self.k.sa.on_return(t)          # it slept taking a signal (its frame's page came
+                                                # from the disk): UNBLOCKED, it ends
