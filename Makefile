@@ -1,6 +1,7 @@
 # make        build everything (venv, generated syscall files, userland, the disk image)
 # make run    boot to the shell          make test   run the test suite
-# make bench  print the benchmark figures         make soak   the long hostile run (docs/soak.md)
+# make bench  print the benchmark figures (ARGS="--rounds 9" for steadier medians)
+# make soak   the long hostile run (docs/soak.md)
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
@@ -9,7 +10,7 @@ BUILD   := build
 VENV    := .venv/.installed
 
 .PHONY: all run test test-quick bench clean
-all: userland $(BUILD)/fs.img
+all: userland $(BUILD)/fs.img $(BUILD)/libblockcount.so
 
 $(VENV): requirements.txt
 	python3 -m venv .venv
@@ -24,6 +25,16 @@ FS_CODE := tools/mkfs.py kernel/fslayout.py kernel/diskfs.py kernel/inode.py ker
 $(BUILD)/fs.img: $(USER_PROGS) $(FS_CODE) | $(VENV)
 	$(PY) -m tools.mkfs $@ $(USER_PROGS)
 
+# The harts' native instruction counter (emulator/blockcount.c), built for this host with the
+# venv's Zig against the headers in the unicorn wheel. If it cannot be built the harts fall
+# back to unicorn's count mode (slower; the boot log says so), so a failure does not stop make.
+BC_FLAGS := -shared -fPIC -O2 -fomit-frame-pointer -mcpu=baseline -Wall -Wextra
+$(BUILD)/libblockcount.so: emulator/blockcount.c | $(VENV)
+	@mkdir -p $(@D)
+	ZIG_GLOBAL_CACHE_DIR=$(BUILD)/zig-cache ZIG_LOCAL_CACHE_DIR=$(BUILD)/zig-cache \
+	  $(PY) -m ziglang cc $(BC_FLAGS) -I "$$($(PY) -c 'import os, unicorn; print(os.path.dirname(unicorn.__file__))')/include" \
+	  -o $@ $< || echo "warning: $@ not built: the harts will use unicorn's count mode"
+
 run: all
 	$(PY) -m tools.run $(ARGS)
 
@@ -34,7 +45,7 @@ test-quick: all
 	$(PY) -m pytest -q -rs -m "not slow"
 
 bench: all
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench $(ARGS)
 
 # make soak [SOAK="--calls 100000"]: fuzzer, state machine and hostile programs (docs/soak.md)
 .PHONY: soak

@@ -5,8 +5,9 @@ Hardware facts (unicorn 2.1.4, RV64GC):
   0 and memory hooks do not fire), so it is recomputed from the instruction
   at epc: base register + sign-extended offset for loads and stores, rs1 for
   AMOs and LR/SC.
-- `rdtime` (csrrs rd, time, x0) traps as an illegal instruction and is
-  emulated by the kernel.
+- `rdtime` traps as an illegal instruction, and so do `rdcycle` and
+  `rdinstret` once the counter extension is off (blockcount.py); the hart
+  emulates all three (counter_read).
 
 Decoding is capstone's job; this module maps its output to what the kernel
 needs. Facts about capstone 5.0.9's RISC-V operands (checked by
@@ -205,16 +206,20 @@ def _decode(insn: bytes) -> _Form | None:
                  is_store=is_store, length=len(insn))
 
 
-def rdtime_dest(code: bytes) -> int | None:
-    """rd if code starts with csrrs rd, time (0xC01), x0 -- the encoding of
-    `rdtime rd` and `csrr rd, time` -- else None."""
+CSR_CYCLE, CSR_TIME, CSR_INSTRET = 0xC00, 0xC01, 0xC02
+_COUNTERS = (CSR_CYCLE, CSR_TIME, CSR_INSTRET)
+
+
+def counter_read(code: bytes) -> tuple[int, int] | None:
+    """(csr, rd) if code starts with a read of the cycle, time or instret CSR that writes
+    nothing back: csrrs or csrrc with rs1 = x0, csrrsi or csrrci with uimm = 0 (rdcycle,
+    rdtime, rdinstret and csrr are csrrs forms). Else None: csrrw always writes, and a
+    write to these read-only CSRs is an illegal instruction."""
     if len(code) < 4:
         return None
     word = int.from_bytes(code[:4], "little")
-    opcode = word & 0x7F
     funct3 = (word >> 12) & 0x7
-    rs1 = (word >> 15) & 0x1F
+    if word & 0x7F != 0x73 or funct3 not in (2, 3, 6, 7) or (word >> 15) & 0x1F:
+        return None
     csr = word >> 20
-    if opcode == 0x73 and funct3 == 2 and rs1 == 0 and csr == 0xC01:
-        return (word >> 7) & 0x1F
-    return None
+    return (csr, (word >> 7) & 0x1F) if csr in _COUNTERS else None

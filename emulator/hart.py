@@ -5,7 +5,10 @@ Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
   whatever the instruction length; sepc/stval are not written;
 - the fault address is not reported: it is recovered by decoding the instruction at epc;
 - `ebreak` makes emu_start fail with UC_ERR_INSN_INVALID, PC at the ebreak;
-- `rdtime` raises illegal instruction: it is emulated here from virtual time;
+- `rdtime` raises illegal instruction, and so do `rdcycle` and `rdinstret` once the counter
+  extension is switched off (blockcount.py): all three are emulated here from virtual time;
+- emu_start(count=N) instruments every instruction; the native block counter
+  (blockcount.py) keeps budgets exact without it, and count mode serves the debugger;
 - a misaligned AMO or LR is reported as cause 4 whatever it is; a misaligned SC does not
   trap at all (it fails, rd = 1); misaligned loads and stores are emulated (legal, as on
   Linux), and one that crosses into a missing page reports its first byte's address;
@@ -21,7 +24,8 @@ import unicorn
 import unicorn.riscv_const as rc
 from unicorn.unicorn_py3 import unicorn as _ucmod
 
-from . import decode, mmu
+from . import blockcount, decode, mmu
+from .hartdebug import DebugHooks, DebugStop
 
 # Trap causes (scause values, RISC-V privileged spec) and the budget pseudo-cause.
 CAUSE_BUDGET = -1
@@ -55,6 +59,7 @@ _lib = ctypes.PyDLL(_ucmod.uclib._name)
 _INTR_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 _UNTIL_ARG, _ZERO_ARG = ctypes.c_uint64(_UNTIL), ctypes.c_uint64(0)
 _REG_X0, _REG_PC = rc.UC_RISCV_REG_X0, rc.UC_RISCV_REG_PC
+_new_tuple = tuple.__new__      # builds a Trap without NamedTuple's Python-level __new__
 
 
 class EmulatorError(Exception):
@@ -68,15 +73,6 @@ class Trap(NamedTuple):
     executed: int       # instructions retired by this run (a trapping ecall counts)
 
 
-class DebugStop(NamedTuple):
-    """Why a debugging hook stopped a run (see Hart.set_breakpoints and friends)."""
-    kind: str           # "break", "watch", "step" (count done), "range" (left the range), "fault"
-    pc: int             # resume PC: the instruction not yet executed
-    addr: int           # breakpoint address, or the written address for "watch"
-    size: int           # bytes written ("watch"), else 0
-    value: int          # value written ("watch"), the cause ("fault"), else 0
-
-
 class _RegBlock:
     """Preallocated ctypes arrays for one raw uc_reg_{read,write}_batch call (the Python
     binding's batch call costs ~40x more)."""
@@ -86,8 +82,13 @@ class _RegBlock:
         self.n = n
         self.ids = (ctypes.c_int * n)(*ids)
         self.vals = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(self.vals)
-        self.ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        self.alias(self.vals)
+
+    def alias(self, vals) -> None:
+        """Read and write the values in vals (a c_uint64 array of the same length)."""
+        self.vals = vals
+        base = ctypes.addressof(vals)
+        self.ptrs = (ctypes.c_void_p * self.n)(*[base + 8 * i for i in range(self.n)])
 
 
 _CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
@@ -122,10 +123,11 @@ def _counter_offset() -> int:
 _COUNTER_OFFSET = None
 
 
-class Hart:
-    """Hart `hid` of a machine. Not thread-safe: the machine drives all harts from one thread."""
+class Hart(DebugHooks):
+    """Hart `hid` of a machine. Not thread-safe: the machine drives all harts from one thread.
+    Debugging (breakpoints, watchpoints, stepping): hartdebug.py."""
 
-    def __init__(self, hid: int, mem):
+    def __init__(self, hid: int, mem, mode: str | None = None):
         global _COUNTER_OFFSET
         if _COUNTER_OFFSET is None:
             _COUNTER_OFFSET = _counter_offset()
@@ -141,32 +143,41 @@ class Hart:
         self._start_count = ctypes.c_uint64()
         self._ctx = _RegBlock(_CTX_IDS)
         self._ecall = _RegBlock(_ECALL_IDS)     # read when a run ends in an ecall
-        self._cause = None
         self._pc = 0                    # the PC register: set by every write, read after every run
         self.satp = 0
-        # Debugging state (tools/debug.py). Hooks only record a stop and end the run; the
-        # debugger acts after run() returns. _dbg is False when none of it is in use.
         self._limit = ctypes.c_uint64.from_address(self._h.value + _COUNTER_OFFSET + 8)
-        self._dbg = False
-        self.hold = False               # True: run() returns at once, executing nothing
-        self.debug_stop = None          # DebugStop of the last stopped run, until cleared
-        self.on_debug_stop = None       # fn(), called after a run that recorded a stop
-        self._hit = None
-        self._skip = None               # breakpoint not to stop at on the next resume
-        self._bp_hooks = {}             # addr -> unicorn hook handle
-        self._wp_hooks = {}             # (lo, hi) -> unicorn hook handle
-        self._range_hooks = []
-        self._step_left = None
-        self._fault_filter = None
-        # The trap hook is registered through the C API: the binding's wrapper around a
-        # Python hook costs more than the rest of a null syscall. It only records the cause.
-        self._intr_cb = _INTR_CB(self._on_intr)
-        hh = _ucmod.uc_hook_h()
-        err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
-                               ctypes.cast(self._intr_cb, ctypes.c_void_p), None,
-                               ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if err != unicorn.UC_ERR_OK:
-            raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
+        self._init_debug()
+        self.instret = 0                # user instructions retired (the instret CSR)
+        self.counters_virtual = blockcount.disable_counters(self.uc)   # rdcycle/rdinstret trap
+        # Budgets (blockcount.py): "block" or "until", the native block counter (its C hooks
+        # record a trap's cause in _cause); "count", unicorn's count mode, which also serves
+        # debugging runs. The default is the best this process has (blockcount.default_mode).
+        self.mode = mode or blockcount.default_mode()
+        if self.mode not in blockcount.MODES[blockcount.MODES.index(blockcount.native().mode):]:
+            raise EmulatorError(f"hart {hid}: budget mode {self.mode!r} unavailable here")
+        self._bc = None
+        if self.mode != "count":
+            try:
+                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block")
+            except unicorn.UcError as e:
+                raise EmulatorError(f"hart {hid}: cannot install the block counter") from e
+            self._bst = self._bc.state
+            self._cause = self._bc.cause
+            self._bc_run, self._bcp = self._bc.run, self._bc.ptr
+            self._budget_arg = ctypes.c_int64()
+            self._ecall.alias(self._bst.ecall)  # bc_run reads the ecall registers there
+        else:
+            # The trap hook is registered through the C API: the binding's wrapper around a
+            # Python hook costs more than the rest of a null syscall. It only records the cause.
+            self._cause = ctypes.c_int32(-1)
+            self._intr_cb = _INTR_CB(self._on_intr)
+            hh = _ucmod.uc_hook_h()
+            err = _lib.uc_hook_add(self._h, ctypes.byref(hh), unicorn.UC_HOOK_INTR,
+                                   ctypes.cast(self._intr_cb, ctypes.c_void_p), None,
+                                   ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if err != unicorn.UC_ERR_OK:
+                raise EmulatorError(f"hart {hid}: cannot install the trap hook") from unicorn.UcError(err)
+        self._native = self._bc is not None     # a run uses the block counter (not debugging)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
         self._sync_pc()
 
@@ -182,6 +193,9 @@ class Hart:
         self.uc.reg_write(reg, value)
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
 
+    # ---- address space and code. The block counter caches each block's instruction count
+    # by virtual address, as the TLB caches translations: whatever flushes the TLB or drops
+    # translated code must also call self._bc.forget() (as these methods do). ----
     def set_satp(self, satp: int) -> None:
         """Switch address space; the TLB is flushed (unicorn keeps stale entries otherwise)."""
         self.satp = satp
@@ -190,6 +204,8 @@ class Hart:
 
     def flush_tlb(self) -> None:
         self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
+        if self._bc is not None:
+            self._bc.forget()
 
     def flush_code(self, pa: int, length: int) -> None:
         """Drop translated code for physical range [pa, pa+length) (unicorn keeps it even
@@ -198,6 +214,8 @@ class Hart:
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_M)
         self.uc.ctl_remove_cache(pa, pa + length)
         self.uc.reg_write(rc.UC_RISCV_REG_PRIV, _PRIV_U)
+        if self._bc is not None:
+            self._bc.forget()
 
     # ---- registers ----
     def save(self) -> list:
@@ -252,7 +270,7 @@ class Hart:
 
     # ---- running ----
     def _on_intr(self, _handle, intno, _data):
-        self._cause = intno
+        self._cause.value = intno
         _lib.uc_emu_stop(self._h)
 
     def fetch(self, va: int, n: int = 4):
@@ -268,24 +286,38 @@ class Hart:
     def run(self, budget: int, now: int) -> Trap:
         """Run user code from the loaded PC for at most `budget` instructions.
 
-        `now` is the virtual time (ns) at the start of the run, for rdtime. Returns the
-        first trap, or a CAUSE_BUDGET trap whose epc is the resume PC. A debugging stop
+        `now` is the virtual time (ns) at the start of the run, for the counter CSRs. Returns
+        the first trap, or a CAUSE_BUDGET trap whose epc is the resume PC. A debugging stop
         (breakpoint, watchpoint, step) ends the run early as a CAUSE_BUDGET trap, sets
         debug_stop and calls on_debug_stop().
         """
-        if self._dbg:
-            return self._run_debug(budget, now)
-        trap = self._run_once(self._pc, budget)
-        return trap if trap.cause != CAUSE_ILLEGAL else self._rdtime(trap, budget, now)
+        if self._native:
+            self._budget_arg.value = budget
+            executed = self._bc_run(self._bcp, self._budget_arg)
+            if executed >= 0:                   # the common case, kept short: a budget stop
+                pc = self._pc = self._bst.pc
+                self.instret += executed
+                return _new_tuple(Trap, (CAUSE_BUDGET, pc, 0, executed))
+            trap = self._blocks_trap()
+        elif self._dbg:
+            trap = self._run_debug(budget, now)
+            self.instret += trap.executed
+            return trap
+        else:
+            trap = self._run_counted(budget)
+        if trap.cause == CAUSE_ILLEGAL:
+            trap = self._counters(trap, budget, now)
+        self.instret += trap.executed
+        return trap
 
     def _run_debug(self, budget: int, now: int) -> Trap:
         if self.hold:
             return Trap(CAUSE_BUDGET, self._pc, 0, 0)
         if self._step_left is not None:
             budget = min(budget, self._step_left)
-        trap = self._run_once(self._pc, budget)
+        trap = self._run_once(budget)
         if trap.cause == CAUSE_ILLEGAL:
-            trap = self._rdtime(trap, budget, now)
+            trap = self._counters(trap, budget, now)
         hit, self._hit, self._skip = self._hit, None, None
         if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
             hit = None                  # the store trapped: it did not happen
@@ -307,44 +339,83 @@ class Hart:
                 self.on_debug_stop()
         return trap
 
-    def _rdtime(self, trap: Trap, budget: int, now: int) -> Trap:
-        """The run ended in an illegal instruction: emulate it if it is rdtime and go on."""
+    def _counters(self, trap: Trap, budget: int, now: int) -> Trap:
+        """The run ended in an illegal instruction: if it reads the time, cycle or instret
+        CSR, emulate it and go on. time and cycle read the hart's virtual time when the
+        instruction ran (one cycle is one ns), instret the user instructions this hart
+        retired before it."""
         executed = 0
         while True:
             executed += trap.executed
             if trap.cause == CAUSE_ILLEGAL:
                 code = self.fetch(trap.epc, 4)
-                rd = decode.rdtime_dest(code) if code and len(code) == 4 else None
-                if rd is not None:
-                    self.set_x(rd, now + executed)
+                read = decode.counter_read(code) if code and len(code) == 4 else None
+                if read is not None:
+                    csr, rd = read
+                    self.set_x(rd, self.instret + executed - 1 if csr == decode.CSR_INSTRET
+                               else now + executed)
                     self.set_pc(trap.epc + 4)
                     if executed < budget:
-                        trap = self._run_once(trap.epc + 4, budget - executed)
+                        trap = self._run_once(budget - executed)
                         continue
                     return Trap(CAUSE_BUDGET, trap.epc + 4, 0, executed)
             return trap._replace(executed=executed)
 
-    def _run_once(self, pc: int, budget: int) -> Trap:
+    def _run_once(self, budget: int) -> Trap:
+        """One run from the PC in unicorn (always equal to _pc)."""
+        if self._native:
+            self._budget_arg.value = budget
+            executed = self._bc_run(self._bcp, self._budget_arg)
+            if executed >= 0:
+                pc = self._pc = self._bst.pc
+                return Trap(CAUSE_BUDGET, pc, 0, executed)
+            return self._blocks_trap()
+        return self._run_counted(budget)
+
+    def _blocks_trap(self) -> Trap:
+        """The Trap of a block-counter run that did not end on its budget."""
+        st = self._bst
+        if st.fault:
+            raise EmulatorError(f"hart {self.hid}: block counter failed at pc {st.pc:#x}: "
+                                f"{blockcount.FAULTS.get(st.fault, st.fault)}")
+        if st.err != unicorn.UC_ERR_OK:
+            self._pc = st.pc
+            return self._uc_error(unicorn.UcError(st.err), st.executed)
+        cause = st.cause
+        if cause == CAUSE_ECALL_U:             # bc_run read the PC and the arguments
+            pc = self._pc = st.pc
+            return Trap(cause, pc - 4, 0, st.executed)
+        return self._trap(cause, st.pc, st.executed)
+
+    def _run_counted(self, budget: int) -> Trap:
+        """A run in unicorn's count mode (emu_start count=N); debugging hooks rely on it."""
         if budget <= 0:
-            return Trap(CAUSE_BUDGET, pc, 0, 0)
-        self._cause = None
-        self._start_pc.value = pc
+            return Trap(CAUSE_BUDGET, self._pc, 0, 0)
+        self._cause.value = -1
+        self._start_pc.value = self._pc
         self._start_count.value = budget
         err = _lib.uc_emu_start(self._h, self._start_pc, _UNTIL_ARG, _ZERO_ARG, self._start_count)
         if err != unicorn.UC_ERR_OK:                # (emu_start zeroes the counter read below)
-            return self._uc_error(unicorn.UcError(err), budget)
+            self._sync_pc()
+            return self._uc_error(unicorn.UcError(err), min(self._counter.value, budget))
         executed = min(self._counter.value, budget)
-        cause = self._cause
+        cause = self._cause.value
+        if cause < 0 and self._hit is not None:    # a hook stopped before an instruction
+            pc = self._sync_pc()
+            self._hit = self._hit._replace(pc=pc)
+            return Trap(CAUSE_BUDGET, pc, 0, min(self._counter.value - 1, budget))
         if cause == CAUSE_ECALL_U:
             b = self._ecall
             _lib.uc_reg_read_batch(self._h, b.ids, b.ptrs, b.n)
             pc = self._pc = b.vals[0]
             return Trap(cause, pc - 4, 0, executed)
-        pc = self._sync_pc()
-        if cause is None and self._hit is not None:    # a hook stopped before an instruction
-            executed = min(self._counter.value - 1, budget)
-            self._hit = self._hit._replace(pc=pc)
-        if cause is None:
+        return self._trap(cause, self._sync_pc(), executed)
+
+    def _trap(self, cause: int, pc: int, executed: int) -> Trap:
+        """The Trap of a run that ended with PC pc, not in an ecall: a budget stop (cause
+        -1), or an exception reported by the trap hook (PC already advanced by 4)."""
+        if cause < 0:
+            self._pc = pc
             return Trap(CAUSE_BUDGET, pc, 0, executed)
         epc = (pc - 4) & _MASK64            # unicorn advanced PC by 4 whatever the length
         self.set_pc(epc)
@@ -380,12 +451,11 @@ class Hart:
         pte = mmu.leaf_pte(self.mem, self.satp, va)
         return bool(pte & mmu.PTE_U and pte & perm)
 
-    def _uc_error(self, e, budget) -> Trap:
-        pc = self._sync_pc()
-        executed = min(self._counter.value, budget)
+    def _uc_error(self, e, executed) -> Trap:
+        """emu_start failed (PC on the instruction, already read into _pc)."""
+        pc = self._pc
         if e.errno == unicorn.UC_ERR_INSN_INVALID:
-            code = self.fetch(pc, 2)
-            if code is not None and self._is_ebreak(pc):
+            if self._is_ebreak(pc):
                 return Trap(CAUSE_BREAKPOINT, pc, 0, executed)
             return Trap(CAUSE_ILLEGAL, pc, 0, executed)
         if e.errno in (unicorn.UC_ERR_FETCH_UNMAPPED, unicorn.UC_ERR_FETCH_PROT):
@@ -401,92 +471,3 @@ class Hart:
         if len(code) >= 2 and int.from_bytes(code[:2], "little") == 0x9002:        # c.ebreak
             return True
         return len(code) >= 4 and int.from_bytes(code[:4], "little") == 0x00100073  # ebreak
-
-    # ---- debugging: breakpoints, watchpoints, stepping (tools/debug.py) ----
-    def _update_dbg(self) -> None:
-        self._dbg = bool(self.hold or self._step_left is not None or self._bp_hooks
-                         or self._wp_hooks or self._range_hooks or self._fault_filter)
-
-    @property
-    def step_left(self):
-        """Instructions left before a "step" stop (set_step count), or None."""
-        return self._step_left
-
-    def set_fault_filter(self, fn) -> None:
-        """fn(hid, trap) -> bool, asked after a run that ended in a fault or exception
-        (not an ecall): True turns it into a "fault" debug stop before the kernel sees it."""
-        self._fault_filter = fn
-        self._update_dbg()
-
-    def set_hold(self, hold: bool) -> None:
-        """While held, run() executes nothing (the machine is pausing)."""
-        self.hold = hold
-        self._update_dbg()
-
-    def _on_code(self, uc, addr, size, _data):
-        if addr == self._skip and self._counter.value == 1:
-            return                      # the breakpoint this run resumes from
-        if self._hit is None:
-            self._hit = DebugStop("break", addr, addr, 0, 0)
-        uc.emu_stop()
-
-    def _on_range(self, uc, addr, size, _data):
-        if self._hit is None:
-            self._hit = DebugStop("range", addr, addr, 0, 0)
-        uc.emu_stop()
-
-    def _on_write(self, uc, access, addr, size, value, _data):
-        if self._hit is None:
-            self._hit = DebugStop("watch", 0, addr, size, value & ((1 << 8 * size) - 1))
-        # emu_stop here would leave the store done but the PC on it (a resume would store
-        # twice); lowering unicorn's instruction limit stops before the next instruction.
-        self._limit.value = self._counter.value
-
-    def skip_breakpoint_at(self, pc: int) -> None:
-        """The next run, if it starts at pc, executes the instruction there instead of
-        stopping at its breakpoint (the debugger already reported that location)."""
-        self._skip = pc
-
-    def set_breakpoints(self, addrs) -> None:
-        """Stop before executing an instruction at any of these virtual addresses."""
-        addrs = set(addrs)
-        if addrs == set(self._bp_hooks):
-            return
-        for a in set(self._bp_hooks) - addrs:
-            self.uc.hook_del(self._bp_hooks.pop(a))
-        for a in addrs - set(self._bp_hooks):
-            self._bp_hooks[a] = self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_code, begin=a, end=a)
-        self._flush_tb()
-
-    def set_watchpoints(self, ranges) -> None:
-        """Stop after an instruction that stored into any virtual range [lo, hi)."""
-        ranges = set(ranges)
-        if ranges == set(self._wp_hooks):
-            return
-        for r in set(self._wp_hooks) - ranges:
-            self.uc.hook_del(self._wp_hooks.pop(r))
-        for lo, hi in ranges - set(self._wp_hooks):
-            self._wp_hooks[(lo, hi)] = self.uc.hook_add(unicorn.UC_HOOK_MEM_WRITE, self._on_write,
-                                                        begin=lo, end=hi - 1)
-        self._flush_tb()
-
-    def set_step(self, count=None, inside=None) -> None:
-        """Stop after `count` more instructions, and/or before executing an instruction
-        outside the virtual range inside=(lo, hi). None clears each."""
-        self._step_left = count
-        for hk in self._range_hooks:
-            self.uc.hook_del(hk)
-        self._range_hooks = []
-        if inside is not None:
-            lo, hi = inside
-            if lo > 0:
-                self._range_hooks.append(self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_range, begin=0, end=lo - 1))
-            self._range_hooks.append(self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_range, begin=hi, end=_UNTIL))
-        self._flush_tb()
-
-    def _flush_tb(self) -> None:
-        # Hooks only reach code translated after they were added, and memory hooks only
-        # accesses that miss the TLB.
-        self._update_dbg()
-        self.uc.ctl_flush_tb()
-        self.flush_tlb()

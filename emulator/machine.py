@@ -21,9 +21,9 @@ No round crosses max_time, where run() halts the machine.
 
 The kernel drives the harts through this contract (its object is passed to run()):
     has_work(hid) -> bool      something runnable for hart hid
-    run_hart(hid, until)       run hart hid until harts[hid].time >= until or it idles;
-                               return early, at a loop boundary, once stop_requested or
-                               kicked is set
+    run_hart(hid, until)       run hart hid until harts[hid].time >= until or it idles
+                               (returning at once if it has no work); return early, at a
+                               loop boundary, once stop_requested or kicked is set
     timer_interrupt(hid)       the hart's timer (set_timer) expired
     deadlock()                 nothing can ever run again
     timeout()                  run()'s max_time was reached
@@ -36,6 +36,7 @@ pauses.
 """
 import random
 
+from . import blockcount
 from .clock import Clock
 from .console import Console
 from .hart import Hart
@@ -90,6 +91,11 @@ class Machine:
         self._hart_until = None             # `until` of an interrupted kernel.run_hart call
         for h in self.harts:
             h.on_debug_stop = self.request_stop
+
+    def notes(self) -> list:
+        """The emulator's fallbacks in use, one line each, for the boot log (empty when the
+        harts count natively and rdcycle/rdinstret are virtual: see blockcount.py)."""
+        return blockcount.notes()
 
     def set_timer(self, hid: int, deadline: int) -> None:
         self.timer[hid] = deadline
@@ -224,10 +230,10 @@ class Machine:
                     if self.stop_requested:
                         return
                     continue
-                if not kernel.has_work(hid):
-                    break
                 until = self._hart_until = min(end, timer[hid])
             kernel.run_hart(hid, until)
             if self.stop_requested and not self.halted:
                 return                      # resumed by the next run() with the same until
             self._hart_until = None
+            if h.time < until and not self.kicked:
+                break                       # it idled (has_work was, or became, False)

@@ -42,6 +42,8 @@ class Kernel:
         self.events = None                     # list when the event log is on (trace())
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
         self.sched = Scheduler(self, sched)
+        self.has_work = self.sched.has_work    # the machine-loop contract (machine.py), called
+        self.run_hart = self.sched.run_hart    # once per quantum: no wrapper frame
         self.futex = Futex(self)
         self.tracer = Tracer(self)
         self.itimers = ITimers(self)
@@ -138,6 +140,8 @@ class Kernel:
                  f"{self.kalloc.nfree} free frames")
         for h in m.harts:
             self.log(f"hart {h.hid}: online")
+        for note in m.notes():
+            self.log(f"harts: {note}")
         self.sigtramp = self.kalloc.alloc()            # shared by every process, read-only
         self.machine.mem.write(self.sigtramp, sigframe.TRAMPOLINE)
         self.free_at_boot = self.kalloc.nfree
@@ -170,11 +174,6 @@ class Kernel:
         self.machine.halt(code)
 
     # ---- the machine loop's contract ----
-    def has_work(self, hid):
-        return self.sched.has_work(hid)
-
-    def run_hart(self, hid, until):
-        self.sched.run_hart(hid, until)
 
     def timer_interrupt(self, hid):
         self.sched.timer_interrupt(hid)

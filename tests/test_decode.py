@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.decode import Access, insn_length, memory_access, rdtime_dest
+from emulator.decode import CSR_CYCLE, CSR_INSTRET, CSR_TIME, Access, counter_read, insn_length, memory_access
 from tests.asmutil import assemble_many
 
 ABI = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2",
@@ -165,7 +165,7 @@ def test_trailing_bytes_ignored(wide, compressed):
     assert memory_access(code, 0, reg) == expected("a1", -8, 1, False, 4)
     # unicorn's mem_read returns a bytearray.
     assert memory_access(bytearray(code), 0, reg) == expected("a1", -8, 1, False, 4)
-    assert rdtime_dest(bytearray(code)) is None
+    assert counter_read(bytearray(code)) is None
 
 
 def test_result_follows_registers_not_cache(wide):
@@ -194,20 +194,24 @@ def test_insn_length(wide, compressed):
         assert insn_length(int.from_bytes(code[:2], "little")) == len(code)
 
 
-def test_rdtime_dest():
-    names = ["rdtime a0", "csrr t1, time", "csrrs zero, time, zero", "rdtime t6",
-             "rdcycle a0", "csrr a0, sstatus", "csrrs a0, time, a1",
-             "csrrw a0, time, zero", "csrrc a0, time, zero", "rdinstret a0",
-             "addi a0, zero, 0"]
+def test_counter_read():
+    reads = {"rdtime a0": (CSR_TIME, 10), "csrr t1, time": (CSR_TIME, 6),
+             "csrrs zero, time, zero": (CSR_TIME, 0), "rdtime t6": (CSR_TIME, 31),
+             "rdcycle a0": (CSR_CYCLE, 10), "rdinstret a1": (CSR_INSTRET, 11),
+             "csrr s1, instret": (CSR_INSTRET, 9), "csrrc a0, time, zero": (CSR_TIME, 10),
+             "csrrsi a2, cycle, 0": (CSR_CYCLE, 12), "csrrci a3, instret, 0": (CSR_INSTRET, 13)}
+    others = ["csrr a0, sstatus", "csrrs a0, time, a1", "csrrw a0, time, zero",
+              "csrrw a0, cycle, zero", "csrrc a0, instret, a1", "csrrsi a0, cycle, 1",
+              "csrrwi a0, instret, 0", "csrr a0, 0xc03",
+              "csrr a0, mcycle", "addi a0, zero, 0"]
+    names = list(reads) + others
     code = dict(zip(names, assemble_many(names, rvc=False)))
-    assert rdtime_dest(code["rdtime a0"]) == 10
-    assert rdtime_dest(code["csrr t1, time"]) == 6
-    assert rdtime_dest(code["csrrs zero, time, zero"]) == 0
-    assert rdtime_dest(code["rdtime t6"]) == 31
-    assert rdtime_dest(code["rdtime a0"] + b"\x01\x00") == 10
-    for other in names[4:]:
-        assert rdtime_dest(code[other]) is None, other
-    assert rdtime_dest(code["rdtime a0"][:3]) is None
-    assert rdtime_dest(b"") is None
+    for name, want in reads.items():
+        assert counter_read(code[name]) == want, name
+    assert counter_read(code["rdtime a0"] + b"\x01\x00") == (CSR_TIME, 10)
+    for other in others:
+        assert counter_read(code[other]) is None, other
+    assert counter_read(code["rdtime a0"][:3]) is None
+    assert counter_read(b"") is None
     # rdtime is not a memory access.
     assert memory_access(code["rdtime a0"], 0, reg) is None

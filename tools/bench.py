@@ -1,44 +1,75 @@
-"""make bench: host-speed figures, each measured side by side in one run.
+"""make bench: host-speed figures, measured side by side in one run.
 
-1. Guest instructions per second of a CPU-bound loop under the kernel, against the same
-   loop (same bytes, same emu_start counting mode) under bare unicorn: on 1 hart, and
-   with 4 processes on 4 harts (aggregate). Targets: >= 0.8 and >= 0.7 of bare.
-2. Host cost of a null syscall (getppid). Target: under 10 us.
+Each figure is the median of REPEAT rounds, with the spread (lowest-highest) in brackets;
+host times are CPU times (time.process_time, and the children's rusage for qemu).
+Within a round every configuration runs once, in turn, so a change in the machine's load
+hits them alike; ratios are taken round by round, then their median is printed.
+
+1. Guest instructions per second on the loops of userland/bench/spin.c, one translated block
+   an iteration: first `addi; bnez` (2 instructions, the worst case for a counter that
+   charges blocks), all on the same bytes of the same ELF:
+   - bare unicorn without counting (one emu_start, no budget): the ceiling;
+   - bare unicorn in count mode (emu_start count=N): the reference of every ratio;
+   - bare unicorn with an empty block hook: the floor of any per-block counter;
+   - bare unicorn with the native block counter (emulator/blockcount.c);
+   - the kernel on 1 hart, and on 4 harts with 4 busy processes (aggregate), with the
+     native counter and in count mode (the fallback);
+   - qemu-riscv64 in user mode on the ELF itself, when it is installed (its CPU time, less
+     that of a one-iteration run).
+   Then the same for a loop of 4 instructions (fewer rows), whose blocks are closer to
+   compiled code's.
+   Targets: kernel on 1 hart >= 3.0x bare count mode; 4 busy harts >= 2.5x (aggregate).
+   The rows "trace on" run the kernel with its event log on (--trace, --timeline, the
+   debugger): what recording every event costs. No target.
+2. Host cost of a null syscall (getppid), with the event log off and on, timed between the
+   guest's start and done lines. Target: under 10 us.
 3. Boot to program exit for hello. Target: under 1 s of host time.
-4. The same CPU-bound and null-syscall figures with the kernel event log on (--trace,
-   --timeline, the debugger): what recording every event costs. No target.
-5. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
-   virtual time (from the guest's clock) and host time (boot subtracted).
-6. Address spaces under a hostile program: host time per mmap with 1,000 and with 12,000
+4. Sequential write (+ fsync) and read of a 4 MiB file on the disk, cold and warm cache:
+   virtual time from the guest's clock; host time between the guest's "start" line and its
+   result line of the same pass (no boot subtraction).
+5. Address spaces under a hostile program: host time per mmap with 1,000 and with 12,000
    regions side by side (their ratio: about 1 if the cost does not grow with the region
-   count), and malloc until memory runs out. Target: ratio under 2. (Before the region map,
-   measured once on the commit before it, cc746f4: 12,000 mmaps took 24 s of host CPU and
-   malloc(1.1 MB) until out of memory 94 s; both scanned and re-sorted every region per call.)
-These are host times: they vary run to run, so they are printed, never asserted. Each
-figure is the best of REPEAT runs; boot and exit are subtracted by timing the same
-program with a trivial argument in the same way.
+   count), and malloc until memory runs out, each a whole run less a one-mmap run. Target:
+   ratio under 2. (Before the region map, measured once on the commit before it, cc746f4:
+   12,000 mmaps took 24 s of host CPU and malloc(1.1 MB) until out of memory 94 s; both
+   scanned and re-sorted every region per call.)
+The kernel's speed is the instructions its harts retired divided by the host time between
+the program's first and last lines (no boot subtraction).
 """
+import argparse
+import ctypes
 import os
 import re
+import resource
+import shutil
+import statistics
+import subprocess
 import tempfile
 import time
 
 import unicorn
 from elftools.elf.elffile import ELFFile
+from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_T1
 
+from emulator import blockcount
+from emulator.decode import insn_length
 from emulator.disk import BLOCK_NS, LATENCY_NS
-from emulator.hart import _UNTIL
+from emulator.hart import _UNTIL, _lib
 from tools import cc
 from tools.mkfs import make_image
 from tools.run import bin_files, simulate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Host time is the CPU time of the process measured: on a machine shared with other work,
+# waiting for a core is not counted (the wall clock made the spread several times larger).
+clock = time.process_time
 OUT = os.path.join(ROOT, "build", "bench")
-SPIN_N = 20_000_000            # loop iterations: 40 M instructions per process
-NULL_N = 20_000
 REPEAT = 5
-WARM_PASSES = 8          # warm reads per boot in section 5, so boot noise is divided by 8
-NO_TARGET = "(what the event log adds; the targets are without it)"
+SPIN_N = 50_000_000            # loop iterations: 100 M instructions per process
+QEMU_N = 500_000_000           # qemu is ten times faster: a longer run
+NULL_N = 20_000
+WARM_PASSES = 4
+TARGETS = {1: 3.0, 4: 2.5}     # kernel / bare count mode, native counter, trace off
 
 
 def build(name: str) -> str:
@@ -47,112 +78,262 @@ def build(name: str) -> str:
     return out
 
 
-def bare_unicorn_ips(elf_path: str, iterations: int) -> float:
-    """Run spin_loop alone in one unicorn with count= (the kernel's counting mode)."""
-    with open(elf_path, "rb") as f:
-        elf = ELFFile(f)
-        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("spin_loop")[0]
-        addr = sym["st_value"]
-        text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
-        base, code = text["p_vaddr"], text.data()
-    uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
-    start = base & ~0xFFF
-    uc.mem_map(start, (base + len(code) - start + 0xFFF) & ~0xFFF)
-    uc.mem_write(base, code)
-    uc.reg_write(unicorn.riscv_const.UC_RISCV_REG_T1, iterations)
-    n = 2 * iterations
-    best = float("inf")
+def fmt(xs, scale=1.0, digits=1):
+    """'median [lowest-highest]' of xs * scale."""
+    m, lo, hi = (x * scale for x in (statistics.median(xs), min(xs), max(xs)))
+    return f"{m:8.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+class _Stamped:
+    """A console output stream that notes the host time at which each line ends."""
+
+    def __init__(self):
+        self.lines, self._part = [], b""
+
+    def write(self, data: bytes) -> None:
+        t = clock()
+        self._part += data
+        while b"\n" in self._part:
+            line, self._part = self._part.split(b"\n", 1)
+            self.lines.append((t, line.decode("utf-8", "replace")))
+
+    def flush(self) -> None:
+        pass
+
+
+# ---- section 1: bare unicorn on the spin loop ----
+class Bare:
+    """A spin loop's bytes (symbol `symbol`, `width` instructions) in a fresh unicorn per
+    configuration (M-mode, no MMU): t1 = N runs width*N instructions and leaves the loop at
+    `end`."""
+
+    def __init__(self, elf_path: str, symbol: str, width: int):
+        with open(elf_path, "rb") as f:
+            elf = ELFFile(f)
+            self.addr = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)[0]["st_value"]
+            text = next(s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_flags"] & 1)
+            self.base, self.code = text["p_vaddr"], text.data()
+        self.width = width
+        self.end = self.addr
+        for _ in range(width):
+            off = self.end - self.base
+            self.end += insn_length(int.from_bytes(self.code[off:off + 2], "little"))
+
+    def uc(self):
+        uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
+        start = self.base & ~0xFFF
+        uc.mem_map(start, (self.base + len(self.code) - start + 0xFFF) & ~0xFFF)
+        uc.mem_write(self.base, self.code)
+        return uc
+
+    def configs(self):
+        """name -> fn(n) returning host seconds for n iterations (without the native library,
+        the rows that need it are left out)."""
+        plain, counted, empty, native = self.uc(), self.uc(), self.uc(), self.uc()
+
+        def timed(uc, go):
+            def run(n):
+                uc.reg_write(UC_RISCV_REG_T1, n)
+                t = clock()
+                go(n)
+                return clock() - t
+            return run
+
+        def native_run(n):
+            native.reg_write(UC_RISCV_REG_PC, self.addr)
+            assert bc.run(bc.ptr, ctypes.c_int64(self.width * n)) == self.width * n
+        rows = {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
+                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, self.width * n))}
+        if blockcount.native().lib is None:
+            return rows
+        hh = ctypes.c_size_t()
+        _lib.uc_hook_add(ctypes.c_void_p(empty._uch.value), ctypes.byref(hh), unicorn.UC_HOOK_BLOCK,
+                         ctypes.cast(blockcount.native().lib.bc_empty, ctypes.c_void_p), None,
+                         ctypes.c_uint64(1), ctypes.c_uint64(0))
+        bc = blockcount.BlockCounter(native, exact=blockcount.native().mode == "block")
+        rows["bare unicorn, empty block hook"] = timed(empty, lambda n: empty.emu_start(self.addr, self.end))
+        rows["bare unicorn, native counter"] = timed(native, native_run)
+        return rows
+
+
+def kernel_ips(spin, width, cpus, procs, mode, trace=False):
+    """Guest instructions per host second of the kernel running spin, timed between its
+    "spin start" and "spin done" lines (boot and exit excluded; the instructions before the
+    first line, a few thousand, are counted in)."""
+    with blockcount.forced(mode):
+        secs, r = between(spin, [str(SPIN_N), str(procs), str(width)], "spin start", "spin done",
+                          cpus=cpus, trace=trace)
+    return sum(c.instret for c in r.kernel.sched.cpus) / secs
+
+
+def qemu_ips(spin):
+    """Instructions per CPU second of qemu-riscv64 on the ELF (its start-up, measured with a
+    one-iteration run, subtracted)."""
+    cpu = []
+    for n in (1, QEMU_N):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(["qemu-riscv64", spin, str(n), "1"], check=True, stdout=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return 2 * (QEMU_N - 1) / (cpu[1] - cpu[0])
+
+
+def guest_speed(spin, width=2, full=True):
+    """Section 1 for spin's loop of `width` instructions; full: every row, else the bare
+    reference, the native counter and the kernel's target rows."""
+    bare = Bare(spin, {2: "spin_loop", 4: "spin_loop4"}[width], width).configs()
+    best = blockcount.native().mode         # "block", or a fallback
+    if not full:
+        bare = {k: v for k, v in bare.items() if k in ("bare unicorn, count mode", "bare unicorn, native counter")}
+        modes = ((best, False),)
+    else:
+        modes = ((best, False), ("count", False), (best, True)) if best != "count" else (("count", False),)
+    kernel = {f"kernel, {c} hart{'s' if c > 1 else ''}, {p} busy{', ' + m + ' mode' if m != 'block' else ''}"
+              f"{', trace on' if tr else ''}": (c, p, m, tr)
+              for c, p in ((1, 1), (4, 4)) for m, tr in modes}
+    qemu = shutil.which("qemu-riscv64") if full else None
+    ips = {name: [] for name in list(bare) + list(kernel) + (["qemu-riscv64 (user mode)"] if qemu else [])}
     for _ in range(REPEAT):
-        uc.reg_write(unicorn.riscv_const.UC_RISCV_REG_T1, iterations)
-        t = time.perf_counter()
-        uc.emu_start(addr, _UNTIL, 0, n)
-        best = min(best, time.perf_counter() - t)
-    return n / best
+        for name, run in bare.items():
+            ips[name].append(width * SPIN_N / run(SPIN_N))
+        for name, (c, p, m, tr) in kernel.items():
+            ips[name].append(kernel_ips(spin, width, c, p, m, tr))
+        if qemu:
+            ips["qemu-riscv64 (user mode)"].append(qemu_ips(spin))
+    ref = ips["bare unicorn, count mode"]
+    print(f"1{'ab'[width == 4]}. guest speed on spin's {width}-instruction loop (one block an iteration), "
+          "M instructions/s, median [spread]; x bare count mode")
+    for name, xs in ips.items():
+        ratio = [x / r for x, r in zip(xs, ref)]
+        c, _, m, tr = kernel.get(name, (None, None, None, None))
+        note = ""
+        if c is not None and m == best and not tr:
+            goal = TARGETS[c]
+            note = f"  target >= {goal}: {'met' if statistics.median(ratio) >= goal else 'NOT met'}"
+        print(f"  {name:42s} {fmt(xs, 1e-6, 0)}  x{fmt(ratio, digits=2)}{note}")
+    if full and not shutil.which("qemu-riscv64"):
+        print("  qemu-riscv64 not installed: its row is skipped")
+    if "bare unicorn, empty block hook" in ips:
+        floor = [x / r for x, r in zip(ips["bare unicorn, empty block hook"], ref)]
+        print(f"  (a counter that calls a hook per block runs at most as fast as the empty hook: "
+              f"x{statistics.median(floor):.2f} on this loop)")
+    elif blockcount.native().lib is None:
+        print(f"  (native block counter unavailable: {'; '.join(blockcount.notes())})")
 
 
-def kernel_run(*args, cpus=1, trace=False, repeat=REPEAT):
-    """(last Run, best host seconds) of `repeat` boots running args under init."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        r = simulate(args[0], args[1:], cpus=cpus, trace=trace)
-        best = min(best, time.perf_counter() - t)
-    return r, best
+# ---- sections 2 and 3 ----
+def between(prog, args, first, last, **kw):
+    """Host CPU seconds between two lines the guest prints, and the Run."""
+    out = _Stamped()
+    r = simulate(prog, args, console_out=out, **kw)
+    assert r.status == 0, r.output + r.log
+    stamps = dict((line, t) for t, line in out.lines)
+    return stamps[last] - stamps[first], r
 
 
-def main() -> None:
-    spin, nullsys = build("spin"), build("nullsys")
-    bare = bare_unicorn_ips(spin, SPIN_N)
-    rows = []
-    for cpus, procs in ((1, 1), (4, 4)):
+def syscalls_and_boot(nullsys):
+    per = {False: [], True: []}
+    boot = []
+    for _ in range(REPEAT):
         for trace in (False, True):
-            base, dt0 = kernel_run(spin, "1", str(procs), cpus=cpus, trace=trace)
-            r, dt = kernel_run(spin, str(SPIN_N), str(procs), cpus=cpus, trace=trace)
-            instr = sum(c.instret for c in r.kernel.sched.cpus) - sum(c.instret for c in base.kernel.sched.cpus)
-            rows.append((cpus, procs, trace, instr / (dt - dt0)))
-    print(f"bare unicorn (count mode): {bare / 1e6:7.1f} M guest instructions/s")
-    for cpus, procs, trace, ips in rows:
-        goal = NO_TARGET if trace else f"(target >= {({1: 0.8, 4: 0.7}[cpus])})"
-        print(f"kernel, {cpus} hart(s), {procs} busy, trace {'on ' if trace else 'off'}: "
-              f"{ips / 1e6:7.1f} M/s = {ips / bare:4.2f} of bare {goal}")
-    for trace in (False, True):
-        base, dt0 = kernel_run(nullsys, "1", trace=trace)
-        r, dt = kernel_run(nullsys, str(NULL_N), trace=trace)
-        per = (dt - dt0) / NULL_N * 1e6
-        goal = NO_TARGET if trace else "(target < 10)"
-        print(f"null syscall, trace {'on ' if trace else 'off'}: {per:5.2f} us host per call {goal}")
-    _, dt = kernel_run("hello")
-    print(f"boot to exit, hello: {dt:5.3f} s host (target < 1)")
+            secs, _ = between(nullsys, [str(NULL_N)], "nullsys start", "nullsys done", cpus=1, trace=trace)
+            per[trace].append(secs / NULL_N)
+        t = clock()
+        simulate("hello")
+        boot.append(clock() - t)
+    print("2. null syscall (getppid), host us per call, median [spread]")
+    print(f"  trace off {fmt(per[False], 1e6, 2)}  (target < 10)")
+    print(f"  trace on  {fmt(per[True], 1e6, 2)}  (what the event log adds)")
+    print(f"3. boot to exit, hello: {fmt(boot, 1, 3)} s host (target < 1)")
+
+
+# ---- section 4: the disk ----
+def phases(out: _Stamped, size: int):
+    """(phase, virtual ns, host seconds) of each pass in a run of fsbench."""
+    started = {}
+    for t, line in out.lines:
+        m = re.fullmatch(r"(\w+) start", line)
+        if m:
+            started[m.group(1)] = t
+            continue
+        m = re.fullmatch(rf"(\w+) {size} bytes in (\d+) ns", line)
+        if m:
+            yield m.group(1), int(m.group(2)), t - started.pop(m.group(1))
+
+
+def disk_throughput(mib: int = 4) -> None:
+    prog = build("fsbench")
+    size = mib << 20
+    virt, host = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        img = os.path.join(tmp, "fs.img")
+        make_image(img, {"/bin/init": bin_files()["/bin/init"]}, size_mib=4 * mib + 8)
+        m = str(mib)
+        for _ in range(REPEAT):
+            for args in (("write", "/f", m), ("read", "/f", m, str(WARM_PASSES))):
+                out = _Stamped()
+                r = simulate(prog, args, cpus=1, disk=img, console_out=out)
+                assert r.status == 0, r.output + r.log
+                for phase, ns, secs in phases(out, size):
+                    virt.setdefault(phase, []).append(ns)
+                    host.setdefault(phase, []).append(secs)
+    print(f"4. disk, sequential {mib} MiB in 64 KiB calls (latency {LATENCY_NS // 1000} us + "
+          f"{BLOCK_NS // 1000} us per 4 KiB block), median [spread]:")
+    names = {"write": "write + fsync", "cold": "read, cold cache", "warm": "read, warm cache"}
+    for phase, name in names.items():
+        mbs_v = [size / ns * 1e3 for ns in virt[phase]]
+        mbs_h = [size / s / 1e6 for s in host[phase]]
+        print(f"  {name:17s} virtual {fmt(virt[phase], 1e-6, 2)} ms = {fmt(mbs_v, digits=1)} MB/s; "
+              f"host {fmt(host[phase], 1, 3)} s = {fmt(mbs_h, digits=1)} MB/s")
+
+
+def main(argv=None) -> None:
+    global REPEAT, SPIN_N, QEMU_N, NULL_N
+    ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=REPEAT, help="rounds (default %(default)s)")
+    ap.add_argument("--quick", action="store_true", help="one round of small runs (a smoke test)")
+    opts = ap.parse_args(argv)
+    REPEAT = opts.rounds
+    if opts.quick:
+        REPEAT, SPIN_N, QEMU_N, NULL_N = 1, 10_000_000, 50_000_000, 2000
+    print(f"budget mode: {blockcount.native().mode}; load average {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} cores; {REPEAT} rounds")
+    for note in blockcount.notes():
+        print(f"  (fallback: {note})")
+    spin, nullsys = build("spin"), build("nullsys")
+    guest_speed(spin)
+    guest_speed(spin, width=4, full=False)
+    syscalls_and_boot(nullsys)
     disk_throughput()
     address_space()
 
 
-def disk_throughput(mib: int = 4) -> None:
-    """Section 5: a program in /bin of a fresh image writes, then reads back, a mib MiB file."""
-    prog = build("fsbench")
-    size = mib << 20
-    with tempfile.TemporaryDirectory() as tmp:
-        img = os.path.join(tmp, "fs.img")
-        make_image(img, {"/bin/init": bin_files()["/bin/init"]}, size_mib=4 * mib + 8)
-        host, virt = {}, {}
-        m = str(mib)
-        runs = {"none": ("none", "/f", m), "write": ("write", "/f", m), "cold": ("read", "/f", m),
-                "warm": ("read", "/f", m, str(WARM_PASSES))}
-        for name, args in runs.items():
-            best = float("inf")
-            for _ in range(REPEAT):
-                t = time.perf_counter()
-                r = simulate(prog, args, cpus=1, disk=img)
-                best = min(best, time.perf_counter() - t)
-                assert r.status == 0, r.output + r.log
-            host[name] = best
-            virt.update((k, int(ns)) for k, ns in re.findall(rf"(\w+) {size} bytes in (\d+) ns", r.output))
-    rows = (("write + fsync", virt["write"], host["write"] - host["none"]),
-            ("read, cold cache", virt["cold"], host["cold"] - host["none"]),
-            ("read, warm cache", virt["warm"], (host["warm"] - host["cold"]) / WARM_PASSES))
-    print(f"disk, sequential {mib} MiB in 64 KiB calls (latency {LATENCY_NS // 1000} us + "
-          f"{BLOCK_NS // 1000} us per 4 KiB block):")
-    for name, ns, secs in rows:
-        print(f"  {name:17s} {ns / 1e6:8.2f} ms virtual = {size / ns * 1e3:7.1f} MB/s; "
-              f"{secs:6.3f} s host = {size / max(secs, 1e-9) / 1e6:6.1f} MB/s")
-
-
+# ---- section 5: address spaces ----
 def address_space(small: int = 1000, large: int = 12000) -> None:
-    """Section 6: vmstress maps N makes N one-page mappings that cannot merge (N regions)."""
+    """vmstress maps N makes N one-page mappings that cannot merge (N regions)."""
     prog = build("vmstress")
-    _, dt0 = kernel_run(prog, "maps", "1", repeat=3)
-    per = {}
-    for n in (small, large):
-        r, dt = kernel_run(prog, "maps", str(n), repeat=3)
-        assert f"mapped {n}" in r.output, r.output
-        per[n] = (dt - dt0) / n
-    r, dt = kernel_run(prog, "malloc", str(1100 << 10), repeat=3)
-    print("address space, host time (boot subtracted):")
-    print(f"  {large:,} one-page mmaps: {per[large] * large:6.2f} s host; per mmap {per[small] * 1e6:5.1f} us "
-          f"with {small:,} regions, {per[large] * 1e6:5.1f} us with {large:,}: ratio "
-          f"{per[large] / per[small]:4.2f} (target < 2)")
-    print(f"  malloc(1.1 MB) until memory runs out: {dt - dt0:6.2f} s host for "
-          f"{r.machine.clock.now / 1e6:5.1f} ms virtual")
+    runs = {"base": ("maps", "1"), small: ("maps", str(small)), large: ("maps", str(large)),
+            "malloc": ("malloc", str(1100 << 10))}
+    secs = {k: [] for k in runs}
+    virt = []
+    for _ in range(min(REPEAT, 3)):
+        for k, args in runs.items():
+            t = clock()
+            r = simulate(prog, args, cpus=1)
+            secs[k].append(clock() - t)
+            if k in (small, large):
+                assert f"mapped {k}" in r.output, r.output
+            if k == "malloc":
+                virt.append(r.machine.clock.now)
+    base = statistics.median(secs["base"])
+    per = {n: [(x - base) / n for x in secs[n]] for n in (small, large)}
+    ratio = [b / a for a, b in zip(per[small], per[large])]
+    print("5. address spaces, host time less a one-mmap run, median [spread]")
+    print(f"  {large:,} one-page mmaps: {fmt([p * large for p in per[large]], 1, 2)} s; per mmap "
+          f"{fmt(per[small], 1e6, 1)} us with {small:,} regions, {fmt(per[large], 1e6, 1)} us with "
+          f"{large:,}: ratio {fmt(ratio, digits=2)} (target < 2)")
+    print(f"  malloc(1.1 MB) until memory runs out: {fmt([x - base for x in secs['malloc']], 1, 2)} s "
+          f"for {statistics.median(virt) / 1e6:5.1f} ms virtual")
 
 
 if __name__ == "__main__":

@@ -164,11 +164,13 @@ class Run:
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-             max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0) -> Run:
+             max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0,
+             console_out=None) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line.
     The root is in memory (files, default build/bin), or the image at path `disk`.
-    max_time is in virtual nanoseconds (the command line's --max-time is in seconds)."""
+    max_time is in virtual nanoseconds (the command line's --max-time is in seconds).
+    console_out: a binary stream that also receives the console's output as it is written."""
     gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
     dev = None
     if disk is not None:
@@ -180,8 +182,8 @@ def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, inp
         path = add_program(files, program) if program else None
     init_argv = ["/bin/init"] + ([path] + list(args) if program else [])
     script = input.encode() if isinstance(input, str) else input
-    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, console=Console(script=script),
-                      disk=dev)
+    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum,
+                      console=Console(out=console_out, script=script), disk=dev)
     log = []
     kernel = Kernel(machine, files, seed=seed, log_sink=log.append, sched=sched)
     if trace:

@@ -1,7 +1,8 @@
 /* fsbench MODE FILE MIB [WARM]: sequential I/O on a MIB MiB file in 64 KiB calls, timed in
    virtual time. MODE: write (create, write, fsync, close), read (read it once, then WARM
    more times: those passes find it in the buffer cache), none (nothing: a boot baseline).
-   Prints "PHASE BYTES bytes in NS ns" per pass. */
+   Prints "PHASE start" before each pass (make bench times the host between the lines) and
+   "PHASE BYTES bytes in NS ns" after it. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,15 @@ static long now_ns(void)
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+static void start(const char *phase)
+{
+    printf("%s start\n", phase);
+    fflush(stdout);
+}
+
 static int pass(const char *phase, const char *path, long bytes)
 {
+    start(phase);
     int fd = open(path, O_RDONLY);
     long t = now_ns(), got = 0;
     ssize_t n;
@@ -39,6 +47,7 @@ int main(int argc, char **argv)
     long bytes = atol(argv[3]) << 20;
     if (!strcmp(mode, "write")) {
         memset(buf, 'w', sizeof buf);
+        start("write");
         long t = now_ns();
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         for (long done = 0; fd >= 0 && done < bytes; done += sizeof buf)
