@@ -25,7 +25,7 @@ import unicorn.riscv_const as rc
 from unicorn.unicorn_py3 import unicorn as _ucmod
 
 from . import blockcount, decode, mmu
-from .hartdebug import DebugHooks, DebugStop
+from .hartdebug import DebugHooks
 
 # Trap causes (scause values, RISC-V privileged spec) and the budget pseudo-cause.
 CAUSE_BUDGET = -1
@@ -308,35 +308,6 @@ class Hart(DebugHooks):
         if trap.cause == CAUSE_ILLEGAL:
             trap = self._counters(trap, budget, now)
         self.instret += trap.executed
-        return trap
-
-    def _run_debug(self, budget: int, now: int) -> Trap:
-        if self.hold:
-            return Trap(CAUSE_BUDGET, self._pc, 0, 0)
-        if self._step_left is not None:
-            budget = min(budget, self._step_left)
-        trap = self._run_once(budget)
-        if trap.cause == CAUSE_ILLEGAL:
-            trap = self._counters(trap, budget, now)
-        hit, self._hit, self._skip = self._hit, None, None
-        if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
-            hit = None                  # the store trapped: it did not happen
-        if (hit is None and self._fault_filter is not None and trap.cause != CAUSE_BUDGET
-                and trap.cause != CAUSE_ECALL_U and self._fault_filter(self.hid, trap)):
-            # Shown to the debugger before the kernel sees it: the faulting instruction is
-            # not counted and runs (and faults) again on resume.
-            hit = DebugStop("fault", trap.epc, trap.tval, 0, trap.cause)
-            trap = Trap(CAUSE_BUDGET, trap.epc, 0, max(0, trap.executed - 1))
-        if self._step_left is not None:
-            self._step_left -= trap.executed
-            if hit is None and self._step_left <= 0:
-                hit = DebugStop("step", trap.epc if trap.cause == CAUSE_BUDGET else self.get_pc(), 0, 0, 0)
-        if hit is not None:
-            if hit.kind == "break":
-                self._skip = hit.pc     # resuming must execute it, not stop again
-            self.debug_stop = hit
-            if self.on_debug_stop is not None:
-                self.on_debug_stop()
         return trap
 
     def _counters(self, trap: Trap, budget: int, now: int) -> Trap:
