@@ -55,6 +55,7 @@ class _State(ctypes.Structure):
                 ("emu_stop", ctypes.c_void_p), ("vmem_read", ctypes.c_void_p),
                 ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("cflags_next", ctypes.c_void_p),
+                ("ecall_regs", ctypes.c_int32 * 8),
                 ("cause", ctypes.c_int32), ("fault", ctypes.c_int32),
                 ("err", ctypes.c_int32), ("pad", ctypes.c_int32),
                 ("pc", ctypes.c_uint64), ("executed", ctypes.c_uint64),
@@ -65,7 +66,7 @@ class _State(ctypes.Structure):
                 ("stopped", ctypes.c_uint32), ("gen", ctypes.c_uint32)]
 
 
-_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall")
+_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall", "ecall_regs")
 FAULTS = {1: "the code of a block could not be read", 2: "an exact finish made no progress"}
 
 

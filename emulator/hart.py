@@ -93,6 +93,8 @@ class _RegBlock:
 
 _CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
             + [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_FCSR])
+# Read when a run ends in an ecall, in one batch with the PC: until set_ecall_regs names the
+# kernel's system-call registers, a7 and a0-a5 (Linux's convention: kernel/arch.py).
 _ECALL_IDS = [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_A7, rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1,
               rc.UC_RISCV_REG_A2, rc.UC_RISCV_REG_A3, rc.UC_RISCV_REG_A4, rc.UC_RISCV_REG_A5]
 
@@ -166,6 +168,7 @@ class Hart(DebugHooks):
             self._bc_run, self._bcp = self._bc.run, self._bc.ptr
             self._budget_arg = ctypes.c_int64()
             self._ecall.alias(self._bst.ecall)  # bc_run reads the ecall registers there
+            self._bst.ecall_regs[:] = list(self._ecall.ids)
         else:
             # The trap hook is registered through the C API: the binding's wrapper around a
             # Python hook costs more than the rest of a null syscall. It only records the cause.
@@ -233,9 +236,18 @@ class Hart(DebugHooks):
         _lib.uc_reg_write_batch(self._h, b.ids, b.ptrs, b.n)
         self._pc = b.vals[REG_PC]
 
+    def set_ecall_regs(self, regs) -> None:
+        """The 7 registers (x numbers) a run ending in an ecall reads with the trap, in the
+        same call as the PC, for syscall_args: the system call's number and arguments in the
+        kernel's convention (kernel/arch.py). Until set: a7, a0-a5."""
+        if len(regs) != 7 or not all(0 < n < 32 for n in regs):
+            raise ValueError("set_ecall_regs takes 7 register numbers 1..31")
+        self._ecall.ids[:] = [rc.UC_RISCV_REG_PC] + [_REG_X0 + n for n in regs]
+        if self._bc is not None:
+            self._bst.ecall_regs[:] = list(self._ecall.ids)
+
     def syscall_args(self) -> list:
-        """[a7, a0, a1, a2, a3, a4, a5] at the ecall that ended the last run (read with the
-        trap, in the same call as the PC)."""
+        """The registers set_ecall_regs named, as the ecall that ended the last run left them."""
         return self._ecall.vals[1:]
 
     def _read(self, reg: int) -> int:

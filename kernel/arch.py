@@ -88,8 +88,12 @@ SYSCALL_RET = A0
 ECALL_SIZE = 4
 
 
+def setup_hart(hart) -> None:
+    """Tell a hart this convention: it reads the number and the arguments with the trap of
+    every run that ends in an ecall, in the same batched call as the PC."""
+    hart.set_ecall_regs((SYSCALL_NR,) + SYSCALL_ARGS)
+
+
 def syscall_args(hart) -> list:
-    """[number, a0, ..., a5] of the ecall that ended hart's last run. The hart reads these
-    registers (SYSCALL_NR, then SYSCALL_ARGS) in the same batched read as the trap, its
-    fast path for this convention: tests/test_boundaries.py checks that they agree."""
+    """[number, a0, ..., a5] of the ecall that ended hart's last run (after setup_hart)."""
     return hart.syscall_args()

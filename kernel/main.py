@@ -41,6 +41,8 @@ class Kernel:
         self.log_sink = log_sink               # fn(str) or None: the console
         self.events = None                     # list when the event log is on (trace())
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
+        for h in machine.harts:
+            arch.setup_hart(h)
         self.sched = Scheduler(self, sched)
         self.has_work = self.sched.has_work    # the machine-loop contract (machine.py), called
         self.run_hart = self.sched.run_hart    # once per quantum: no wrapper frame
