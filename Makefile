@@ -5,6 +5,7 @@
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
+# make exercise  the exercises (docs/exercises.md);  make sweeps  the charts of docs/sweeps.md
 PY      := .venv/bin/python
 BUILD   := build
 VENV    := .venv/.installed
@@ -77,6 +78,16 @@ debug: all
 gdb-server: all
 	@test -n "$(PROG)" || (echo "usage: make gdb-server PROG=name-or-path [PORT=1234] [ARGS=...]" && false)
 	$(PY) -m tools.run --gdb $(PORT) $(RUNOPTS) $(PROG) $(ARGS)
+
+# make exercise: the list;  make exercise N=12 [SEED=S]: one question;
+# make exercise N=12 ANSWER=0 [SEED=S]: check an answer (docs/exercises.md)
+.PHONY: exercise sweeps
+exercise: all
+	$(PY) -m tools.exercise $(if $(N),$(if $(ANSWER),check $(N) '$(ANSWER)',show $(N)),list) $(if $(SEED),--seed $(SEED))
+
+# make sweeps: run the shipped sweeps again, writing their CSV and charts in docs/img (docs/sweeps.md)
+sweeps: all
+	$(PY) -m tools.sweep --shipped all
 
 clean:
 	rm -rf $(BUILD)
