@@ -22,7 +22,7 @@ include userland/userland.mk
 
 # The disk image: every program in /bin. Rebuilt (wiping what was stored in it) whenever a
 # program or the file system's format code changes; run with --disk to keep your own image.
-FS_CODE := tools/mkfs.py kernel/fslayout.py kernel/diskfs.py kernel/inode.py kernel/log.py kernel/bio.py
+FS_CODE := tools/mkfs.py kernel/fslayout.py kernel/fs.py kernel/diskfs.py kernel/inode.py kernel/bmap.py kernel/log.py kernel/bio.py
 $(BUILD)/fs.img: $(USER_PROGS) $(FS_CODE) | $(VENV)
 	$(PY) -m tools.mkfs $@ $(USER_PROGS)
 

@@ -19,8 +19,9 @@ one-line log: the disk is outside the kernel, so it never panics it.
 from . import params
 from .bio import SleepLock
 from .errno import EIO, ENOENT, ENOSPC, SysError
-from .fslayout import (BPB, FREE_DINODE, INODE_SIZE, IPB, NDIRECT, ROOTINO, T_FREE, Dinode, LayoutError, bit,
-                       inode_block, inode_offset, pack_dinode, set_bit, unpack_dinode, unpack_superblock)
+from .fslayout import (BPB, BSIZE, DIRSIZ, FREE_DINODE, INODE_SIZE, IPB, MAGIC, NDIRECT, ROOTINO, T_FREE, Dinode,
+                       LayoutError, bit, inode_block, inode_offset, pack_dinode, set_bit, unpack_dinode,
+                       unpack_superblock)
 from .inode import TYPE, DiskInode
 from .log import Log
 from .ramfs import DIR
@@ -58,6 +59,10 @@ def _find_zero(data, lo: int, hi: int):
 
 
 class DiskFS:
+    fstype = "pvfs"
+    magic = MAGIC                         # statfs f_type: the superblock's magic
+    dev = 0xFE00                          # st_dev: 254:0, Linux's first virtio disk (vda)
+
     def __init__(self, kernel, bio, log, sb):
         self.k = kernel
         self.bio = bio
@@ -67,6 +72,17 @@ class DiskFS:
         self.rename_lock = SleepLock(kernel)
         self.bhint = sb.datastart         # balloc looks here first
         self.root = None
+        self.source = "/dev/vda"
+        self.nfree = 0                    # free data blocks and inodes, counted at mount, kept by
+        self.ifree_count = 0              # balloc/bfree and ialloc/ifree (statfs)
+
+    def now(self) -> int:
+        return self.k.realtime()
+
+    def statfs(self) -> dict:
+        sb = self.sb
+        return {"type": self.magic, "bsize": BSIZE, "blocks": sb.size - sb.datastart, "bfree": self.nfree,
+                "files": sb.ninodes - 1, "ffree": self.ifree_count, "namelen": DIRSIZ}
 
     def corrupt(self, msg: str) -> Corrupt:
         self.k.log(f"diskfs: {msg}")
@@ -113,6 +129,7 @@ class DiskFS:
                     b.data[off:off + INODE_SIZE] = pack_dinode(Dinode(TYPE[kind], 0, 0, (0,) * (NDIRECT + 2)))
                     self.log.write(b)
                     self.icache[inum] = ip
+                    self.ifree_count -= 1
                     return ip
         raise SysError(ENOSPC)
 
@@ -124,6 +141,7 @@ class DiskFS:
             off = inode_offset(ip.ino)
             b.data[off:off + INODE_SIZE] = pack_dinode(FREE_DINODE)
             self.log.write(b)
+        self.ifree_count += 1
         ip.dead = True
         if self.icache.get(ip.ino) is ip:
             del self.icache[ip.ino]
@@ -144,6 +162,7 @@ class DiskFS:
                         set_bit(b.data, n, True)
                         self.log.write(b)
                         self.bhint = n + 1 if n + 1 < sb.size else sb.datastart
+                        self.nfree -= 1
                         with self.bio.bnew(n) as z:
                             self.log.write(z)
                         return n
@@ -157,6 +176,7 @@ class DiskFS:
                 raise self.corrupt(f"{where}: frees block {n}, which is already free")
             set_bit(b.data, n, False)
             self.log.write(b)
+        self.nfree += 1
 
     # ---- whole-tree helpers ----
     def ancestors(self, d) -> set:
@@ -177,17 +197,36 @@ class DiskFS:
             if ip is None:
                 raise self.corrupt(f"directory {d.ino}: an ancestor is a free inode")
 
+    def count_free(self) -> None:
+        """The free counts statfs reports, from the bitmap and the inode table (at mount)."""
+        sb = self.sb
+        self.bio.prefetch(sb.bmapstart, sb.datastart - sb.bmapstart)
+        used = 0
+        for blk in range(sb.bmapstart, sb.datastart):
+            lo = (blk - sb.bmapstart) * BPB
+            n = max(0, min(BPB, sb.size - lo))
+            with self.bio.bread(blk) as b:
+                bits = int.from_bytes(b.data[:(n + 7) // 8], "little")
+            used += (bits & ((1 << n) - 1)).bit_count()
+        self.nfree = sb.size - used
+
     def reclaim_orphans(self) -> int:
-        """Free the inodes with no links that a crash left allocated; returns how many."""
+        """Free the inodes with no links that a crash left allocated; returns how many.
+        Counts the free inodes on the way."""
         sb = self.sb
         self.bio.prefetch(sb.inodestart, sb.bmapstart - sb.inodestart)
         orphans = []
+        self.ifree_count = 0
         for blk in range(sb.inodestart, sb.bmapstart):
             with self.bio.bread(blk) as b:
                 for i in range(IPB):
                     d = unpack_dinode(b.data, i * INODE_SIZE)
                     inum = (blk - sb.inodestart) * IPB + i
-                    if d.type != T_FREE and d.nlink == 0 and 0 < inum < sb.ninodes:
+                    if not 0 < inum < sb.ninodes:
+                        continue
+                    if d.type == T_FREE:
+                        self.ifree_count += 1
+                    elif d.nlink == 0:
                         orphans.append(inum)
         for inum in orphans:
             self.log.begin_op()
@@ -222,6 +261,7 @@ def mount(kernel, bio) -> DiskFS:
         fs.root = fs.iget(ROOTINO)
         if fs.root is None or fs.root.kind != DIR:
             raise MountError("inode 1 (the root) is not a directory")
+        fs.count_free()
         orphans = fs.reclaim_orphans()
     except LayoutError as e:
         raise MountError(str(e)) from None
@@ -235,23 +275,27 @@ def mount(kernel, bio) -> DiskFS:
 
 
 def boot_mount(k, start_init) -> None:
-    """Body of the kmount kernel thread: mount the disk as /, with the in-memory /dev
-    mounted over its /dev, then start_init(). A bad disk: one line and halt with 2."""
+    """Body of the kmount kernel thread: mount the disk as /, with the in-memory file
+    systems mounted over its /dev and /proc (made if missing), then start_init(). A bad
+    disk: one line and halt with 2."""
     try:
         fs = mount(k, k.bio)
-        ramdev = k.fsys.root.lookup("dev")
-        devdir = fs.root.lookup("dev") or fs.root.create("dev", DIR)
-        if devdir.kind != DIR:
-            raise MountError("/dev on the disk is not a directory")
+        points = []
+        for name, mounted in k.fsys.mounted():
+            d = fs.root.lookup(name) or fs.root.create(name, DIR)
+            if d.kind != DIR:
+                raise MountError(f"/{name} on the disk is not a directory")
+            points.append((d, mounted))
     except (MountError, SysError) as e:
-        msg = str(e) if isinstance(e, MountError) else f"error {e.errno} preparing /dev"
+        msg = str(e) if isinstance(e, MountError) else f"error {e.errno} preparing the mount points"
         k.log(f"disk: cannot mount {k.machine.disk.path}: {msg}")
         k.exit_status = 2
         k.machine.halt(2)
         return
     k.diskfs = fs
-    k.fsys.root = fs.root
-    k.fsys.mount(devdir, ramdev)
+    k.fsys.set_root(fs.root)
+    for d, mounted in points:
+        k.fsys.mount(d, mounted)
     try:
         start_init()
     except SysError as e:

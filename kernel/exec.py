@@ -12,12 +12,16 @@ import struct
 from . import arch, cost, params
 from .arch import PAGE_SIZE
 from .elf import ElfError, read_image
-from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOEXEC, ENOMEM, SysError
+from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .ramfs import FILE
 from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError, page_down, page_up
 
-AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_RANDOM, AT_EXECFN = 0, 3, 4, 5, 6, 9, 25, 31
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
+HWCAP = sum(1 << (ord(x) - ord("a")) for x in "imafdc")   # RV64GC: a bit per base extension, as Linux
+CLKTCK = 100                           # USER_HZ: times() and /proc count ticks of 10 ms
 
 
 def read_string_array(aspace, va: int, budget: list) -> list:
@@ -44,11 +48,23 @@ class FileBacking:
     and cannot be opened for writing (ETXTBSY, fs.deny_write), so every page reads the bytes
     the program started with: what Linux guarantees for a running executable."""
 
-    def __init__(self, k, ino):
+    def __init__(self, k, ino, where=b""):
         self.k = k
         self.ino = ino
+        self.where = where             # how it was run: its path, or (directory, name)
         self.segments = ()             # (vaddr, offset, filesz) of the PT_LOADs with file bytes
         self.users = 0                 # address spaces (and a loading exec) holding it
+
+    def path(self) -> bytes:
+        """The absolute path the program was run by (/proc/PID/exe, maps), made when asked:
+        exec itself never walks up the tree."""
+        if isinstance(self.where, bytes):
+            return self.where
+        d, name = self.where
+        try:
+            return self.k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
+        except SysError:
+            return name.encode("utf-8", "surrogateescape")     # its directory was removed since
 
     def hold(self) -> None:
         """Raises SysError(ETXTBSY) at the first hold if the file is open for writing."""
@@ -134,8 +150,10 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
     argv_ptrs = [push(s + b"\0") for s in reversed(argv)][::-1]
     sp &= ~15
     rand_ptr = push(random16)
-    auxv = [AT_PHDR, img.phdr_vaddr, AT_PHENT, img.phent, AT_PHNUM, img.phnum, AT_PAGESZ, PAGE_SIZE,
-            AT_ENTRY, img.entry, AT_RANDOM, rand_ptr, AT_EXECFN, execfn_ptr, AT_NULL, 0]
+    auxv = [AT_HWCAP, HWCAP, AT_PAGESZ, PAGE_SIZE, AT_CLKTCK, CLKTCK, AT_PHDR, img.phdr_vaddr,
+            AT_PHENT, img.phent, AT_PHNUM, img.phnum, AT_BASE, 0, AT_FLAGS, 0, AT_ENTRY, img.entry,
+            AT_UID, 0, AT_EUID, 0, AT_GID, 0, AT_EGID, 0, AT_SECURE, 0,   # one user: root, never set-id
+            AT_RANDOM, rand_ptr, AT_EXECFN, execfn_ptr, AT_NULL, 0]
     words = [len(argv)] + argv_ptrs + [0] + envp_ptrs + [0] + auxv
     sp = (sp - 8 * len(words)) & ~15
     aspace.copyout(sp, struct.pack(f"<{len(words)}Q", *words))
@@ -144,11 +162,18 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
 
 def load(k, p, path: bytes, argv: list, envp: list):
     """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
-    installing it. Raises SysError. May sleep reading the file's headers."""
-    ino = k.fsys.namei(path, p.cwd)
-    if ino.kind != FILE:
+    installing it. Raises SysError. May sleep reading the file's headers. As for root on
+    Linux, the file needs an x bit (EACCES). The image's FileBacking keeps the file's
+    absolute path, as Linux's mm keeps its exe_file (/proc/PID/exe)."""
+    d, name, ino = k.fsys.resolve(path, p.cwd)
+    if ino is None:
+        raise SysError(ENOENT)
+    if ino.kind != FILE or not ino.mode & 0o111:
         raise SysError(EACCES)
-    backing = FileBacking(k, ino)
+    where = (d, name)
+    if d.fs is k.procfs:                   # /proc/PID/exe: the path that link reads as
+        where = k.fsys.resolve(path, p.cwd, follow=False)[2].readlink()
+    backing = FileBacking(k, ino, where)
     backing.hold()                         # ETXTBSY; the file stays whole while it is read
     try:
         return _load(k, p, path, argv, envp, backing)
@@ -195,6 +220,8 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
             k.sched.kill_thread(x)
             p.threads.remove(x)
             p.cputime += x.cputime
+            p.utime += x.utime
+            p.stime += x.stime
     p.lwp_zombies = {}
     if p.sa is not None:
         k.sa.on_exit(p)
@@ -202,6 +229,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     p.aspace = aspace
     old.destroy()
     p.symbols = symbols
+    p.cmdline = argv
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
     t.name = p.name
     if k.events is not None:

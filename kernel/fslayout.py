@@ -10,6 +10,12 @@ tools/mkfs.py and tools/fsck.py. All integers are little-endian. The image is an
 Bit b of the bitmap (bit b % 8 of byte b // 8, over all bitmap blocks) is set when block b
 is in use; the blocks before datastart are marked in use by mkfs. Inode 0 is never used
 (a directory entry with inum 0 is a free slot); inode 1 is the root directory.
+
+Version 2 added file metadata: each inode holds its permission bits, owner, group and three
+times (seconds and nanoseconds since the Unix epoch), and a symbolic link is an inode of
+its own type whose data is the target. Times are signed 64-bit nanosecond counts (1677 to
+2262); the kernel clamps a time outside that range to it, as Linux clamps to a file
+system's limits. A version 1 image is refused at mount.
 """
 import struct
 import zlib
@@ -17,14 +23,14 @@ from typing import NamedTuple
 
 BSIZE = 4096
 MAGIC = 0x53465650                 # b"PVFS" read as a little-endian u32
-VERSION = 1
+VERSION = 2
 ROOTINO = 1
-T_FREE, T_DIR, T_FILE = 0, 1, 2
+T_FREE, T_DIR, T_FILE, T_SYMLINK = 0, 1, 2, 3
 NDIRECT = 10                       # direct block pointers in an inode
 NINDIRECT = BSIZE // 4             # pointers in an indirect block
 MAXFILE_BLOCKS = NDIRECT + NINDIRECT + NINDIRECT * NINDIRECT
 MAXFILE = MAXFILE_BLOCKS * BSIZE   # bytes in a file at most (about 4 GiB)
-INODE_SIZE = 64
+INODE_SIZE = 128
 IPB = BSIZE // INODE_SIZE          # inodes per block
 BPB = BSIZE * 8                    # bitmap bits per block
 DIRENT_SIZE = 64
@@ -34,7 +40,11 @@ LOG_MAX = BSIZE // 4 - 1           # block numbers a log header can hold
 MAX_BITMAP = 16                    # bitmap blocks at most: bounds the blocks one truncation dirties
 
 _SB = struct.Struct("<10I")        # magic version size ninodes nlog logstart inodestart bmapstart datastart crc
-_DINODE = struct.Struct(f"<HHIQ{NDIRECT + 2}I")
+MODE_BITS = 0o7777                 # permission bits an inode keeps (set-id and sticky included)
+TIME_MIN, TIME_MAX = -(1 << 63), (1 << 63) - 1   # the times an inode can hold (ns since the epoch)
+LINK_MAX = 65000                   # links to one inode at most (its nlink is a u16), as ext4
+# type nlink mode pad uid gid size atime mtime ctime addrs (96 bytes; 32 spare)
+_DINODE = struct.Struct(f"<HHHHIIQqqq{NDIRECT + 2}I")
 _DIRENT = struct.Struct(f"<I{DIRSIZ}s")
 _U32 = struct.Struct("<I")
 
@@ -58,6 +68,12 @@ class Dinode(NamedTuple):
     nlink: int
     size: int
     addrs: tuple                   # NDIRECT direct, one indirect, one double indirect
+    mode: int = 0                  # permission bits (MODE_BITS); the type is `type`
+    uid: int = 0
+    gid: int = 0
+    atime: int = 0                 # nanoseconds since the Unix epoch (may be negative)
+    mtime: int = 0
+    ctime: int = 0
 
 
 FREE_DINODE = Dinode(T_FREE, 0, 0, (0,) * (NDIRECT + 2))
@@ -94,7 +110,9 @@ def unpack_superblock(raw: bytes) -> Superblock:
     if magic != MAGIC:
         raise LayoutError(f"not a diskfs image (magic {magic:#010x}, expected {MAGIC:#010x})")
     if version != VERSION:
-        raise LayoutError(f"diskfs version {version}, this kernel reads version {VERSION}")
+        old = " (made before inodes kept modes, owners, times and links: make a new image with " \
+              "python -m tools.mkfs)" if version < VERSION else ""
+        raise LayoutError(f"diskfs version {version}, this kernel reads version {VERSION}{old}")
     if zlib.crc32(raw[:_SB.size - 4]) != crc:
         raise LayoutError("superblock checksum mismatch (corrupt superblock)")
     sb = Superblock(*fields)
@@ -108,12 +126,17 @@ def unpack_superblock(raw: bytes) -> Superblock:
 
 
 def pack_dinode(d: Dinode) -> bytes:
-    return _DINODE.pack(d.type, d.nlink, 0, d.size, *d.addrs)
+    return _DINODE.pack(d.type, d.nlink, d.mode, 0, d.uid, d.gid, d.size, d.atime, d.mtime, d.ctime,
+                        *d.addrs).ljust(INODE_SIZE, b"\0")
 
 
 def unpack_dinode(raw: bytes, off: int = 0) -> Dinode:
-    t, nlink, _flags, size, *addrs = _DINODE.unpack_from(raw, off)
-    return Dinode(t, nlink, size, tuple(addrs))
+    t, nlink, mode, _pad, uid, gid, size, atime, mtime, ctime, *addrs = _DINODE.unpack_from(raw, off)
+    return Dinode(t, nlink, size, tuple(addrs), mode, uid, gid, atime, mtime, ctime)
+
+
+def clamp_time(ns: int) -> int:
+    return min(max(ns, TIME_MIN), TIME_MAX)
 
 
 def inode_block(sb: Superblock, inum: int) -> int:

@@ -1,24 +1,24 @@
-"""The in-memory inode of diskfs: block map, data, directories, the inode interface.
+"""The in-memory inode of diskfs: its dinode, directories, the inode interface.
 
-A DiskInode holds copies of its dinode's fields (valid once loaded) and a SleepLock. The
-methods named in fs.py's inode interface take the locks and open the log transactions
-themselves; the others (readi, writei, bmap, shrink, the directory helpers) expect the
-caller to hold self.lock and, when they modify anything, to be inside log.begin_op/end_op.
-A data block belongs to the file only below ceil(size / BSIZE): shrink frees the rest and
-zeroes the tail of the last block, so a file grown again reads zeros there.
+A DiskInode holds copies of its dinode's fields (valid once loaded) and a SleepLock; its
+block map and data are BlockMap's (bmap.py). The methods named in fs.py's inode interface
+take the locks and open the log transactions themselves; the others (readi, writei, bmap,
+shrink, the directory helpers) expect the caller to hold self.lock and, when they modify
+anything, to be inside log.begin_op/end_op.
 """
 from contextlib import ExitStack
 
 from . import cost, params
 from .bio import SleepLock
-from .errno import EEXIST, EFBIG, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, SysError
-from .fslayout import (BSIZE, DIRENT_SIZE, DIRSIZ, EMPTY_DIRENT, INODE_SIZE, MAXFILE, NDIRECT, NINDIRECT, T_DIR,
-                       T_FILE, T_FREE, Dinode, get_addr, inode_block, inode_offset, pack_dinode, pack_dirent,
-                       set_addr, unpack_addrs, unpack_dinode, unpack_dirents)
-from .ramfs import DIR, FILE
+from .bmap import BlockMap
+from .errno import EEXIST, EFBIG, EINVAL, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, SysError
+from .fslayout import (BSIZE, DIRENT_SIZE, DIRSIZ, EMPTY_DIRENT, INODE_SIZE, LINK_MAX, MAXFILE, NDIRECT, T_DIR,
+                       T_FILE, T_FREE, T_SYMLINK, Dinode, inode_block, inode_offset, pack_dinode, pack_dirent,
+                       unpack_dinode, unpack_dirents)
+from .ramfs import DIR, FILE, LNK, apply_attrs, touch_atime
 
-KIND = {T_DIR: DIR, T_FILE: FILE}
-TYPE = {DIR: T_DIR, FILE: T_FILE}
+KIND = {T_DIR: DIR, T_FILE: FILE, T_SYMLINK: LNK}
+TYPE = {DIR: T_DIR, FILE: T_FILE, LNK: T_SYMLINK}
 
 
 def _name(name: str) -> bytes:
@@ -28,8 +28,13 @@ def _name(name: str) -> bytes:
     return raw
 
 
-class DiskInode:
-    """An inode of diskfs; the fields are copies of the dinode, valid once loaded."""
+class DiskInode(BlockMap):
+    """An inode of diskfs; the fields are copies of the dinode, valid once loaded. atime
+    follows Linux's relatime and lazytime: a read changes it in memory only (`lazy`), and
+    it reaches the disk with the inode's next change or an fsync."""
+    opener = None                         # (devices live in the in-memory /dev)
+    jump = None
+    rdev = 0
 
     def __init__(self, fs, inum):
         self.fs = fs
@@ -37,9 +42,12 @@ class DiskInode:
         self.lock = SleepLock(fs.k)
         self.valid = False
         self.dead = False
-        self.kind = None                  # DIR or FILE; None for a free inode
+        self.kind = None                  # DIR, FILE or LNK; None for a free inode
         self.nlink = 0
         self.size = 0
+        self.mode = self.uid = self.gid = 0
+        self.atime = self.mtime = self.ctime = 0
+        self.lazy = False                 # atime changed since the inode was last written
         self.addrs = [0] * (NDIRECT + 2)
         self.refs = 0                     # open files (and execs) using the inode
 
@@ -56,6 +64,8 @@ class DiskInode:
             for a in d.addrs:
                 fs.check_addr(a, f"inode {self.ino}")
             self.nlink, self.size, self.addrs = d.nlink, d.size, list(d.addrs)
+            self.mode, self.uid, self.gid = d.mode, d.uid, d.gid
+            self.atime, self.mtime, self.ctime = d.atime, d.mtime, d.ctime
         self.kind = KIND.get(d.type)
         self.valid = True
 
@@ -63,139 +73,15 @@ class DiskInode:
         fs = self.fs
         with fs.bio.bread(inode_block(fs.sb, self.ino)) as b:
             off = inode_offset(self.ino)
-            b.data[off:off + INODE_SIZE] = pack_dinode(Dinode(TYPE[self.kind], self.nlink, self.size,
-                                                              tuple(self.addrs)))
+            b.data[off:off + INODE_SIZE] = pack_dinode(Dinode(
+                TYPE[self.kind], self.nlink, self.size, tuple(self.addrs), self.mode, self.uid, self.gid,
+                self.atime, self.mtime, self.ctime))
             fs.log.write(b)
+        self.lazy = False
 
     def _alive(self) -> None:
         if self.dead or self.kind is None or (self.kind == DIR and self.nlink == 0):
             raise SysError(ENOENT)
-
-    # ---- block map ----
-    def bmap(self, bn: int, alloc: bool) -> int:
-        """Disk block of file block bn; 0 for a hole unless alloc (then SysError(ENOSPC))."""
-        if bn < NDIRECT:
-            return self._top(bn, alloc)
-        bn -= NDIRECT
-        if bn < NINDIRECT:
-            ind = self._top(NDIRECT, alloc)
-            return self._slot(ind, bn, alloc) if ind else 0
-        bn -= NINDIRECT
-        top = self._top(NDIRECT + 1, alloc)
-        mid = self._slot(top, bn // NINDIRECT, alloc) if top else 0
-        return self._slot(mid, bn % NINDIRECT, alloc) if mid else 0
-
-    def _top(self, i, alloc) -> int:
-        if not self.addrs[i] and alloc:
-            self.addrs[i] = self.fs.balloc()
-        return self.addrs[i]
-
-    def _slot(self, ind, i, alloc) -> int:
-        fs = self.fs
-        with fs.bio.bread(ind) as b:
-            a = fs.check_addr(get_addr(b.data, i), f"inode {self.ino}, indirect block {ind}")
-            if not a and alloc:
-                a = fs.balloc()
-                set_addr(b.data, i, a)
-                fs.log.write(b)
-            return a
-
-    def shrink(self, size: int) -> None:
-        """Free every block past size and zero the tail of the last one (lock held, in an op)."""
-        fs = self.fs
-        if size % BSIZE and size < self.size:
-            a = self.bmap(size // BSIZE, False)
-            if a:
-                with fs.bio.bread(a) as b:
-                    b.data[size % BSIZE:] = bytes(BSIZE - size % BSIZE)
-                    fs.log.write(b)
-        first = (size + BSIZE - 1) // BSIZE
-        for i in range(first, NDIRECT):
-            if self.addrs[i]:
-                fs.bfree(self.addrs[i], f"inode {self.ino}")
-                self.addrs[i] = 0
-        self.addrs[NDIRECT] = self._free_tree(self.addrs[NDIRECT], 1, max(0, first - NDIRECT))
-        self.addrs[NDIRECT + 1] = self._free_tree(self.addrs[NDIRECT + 1], 2,
-                                                  max(0, first - NDIRECT - NINDIRECT))
-
-    def _free_tree(self, a, level, first) -> int:
-        """Free the file blocks from index `first` on under indirect block a (level 1 maps
-        data blocks, level 2 maps level-1 blocks); returns a, or 0 if a was freed too."""
-        if not a:
-            return 0
-        fs = self.fs
-        span = NINDIRECT ** (level - 1)
-        where = f"inode {self.ino}, indirect block {a}"
-        with fs.bio.bread(a) as b:
-            changed = False
-            for i, e in enumerate(unpack_addrs(b.data)):
-                if not e or (i + 1) * span <= first:
-                    continue
-                if level == 1:
-                    fs.bfree(e, where)
-                elif self._free_tree(fs.check_addr(e, where), 1, max(0, first - i * span)):
-                    continue
-                if first:
-                    set_addr(b.data, i, 0)
-                    changed = True
-            if changed:
-                fs.log.write(b)
-        if first == 0:
-            fs.bfree(a, f"inode {self.ino}")
-            return 0
-        return a
-
-    # ---- data ----
-    def readi(self, off: int, n: int) -> bytes:
-        fs = self.fs
-        if off >= self.size:
-            return b""
-        n = min(n, self.size - off)
-        first, last = off // BSIZE, (off + n - 1) // BSIZE
-        if last > first:                  # one disk request per run of consecutive blocks
-            run = []
-            for a in [self.bmap(bn, False) for bn in range(first, last + 1)] + [0]:
-                if run and a != run[0] + len(run):
-                    fs.bio.prefetch(run[0], len(run))
-                    run = []
-                if a:
-                    run.append(a)
-        out = bytearray()
-        while len(out) < n:
-            pos = off + len(out)
-            boff = pos % BSIZE
-            m = min(BSIZE - boff, n - len(out))
-            a = self.bmap(pos // BSIZE, False)
-            if a:
-                with fs.bio.bread(a) as b:
-                    out += b.data[boff:boff + m]
-            else:
-                out += bytes(m)
-        return bytes(out)
-
-    def writei(self, off: int, data: bytes) -> int:
-        """Write data at off (lock held, in an op). A full disk ends it early: returns the
-        bytes written, SysError(ENOSPC) if none."""
-        fs = self.fs
-        n, err = 0, None
-        try:
-            while n < len(data):
-                pos = off + n
-                boff = pos % BSIZE
-                m = min(BSIZE - boff, len(data) - n)
-                a = self.bmap(pos // BSIZE, True)
-                with (fs.bio.bnew(a) if m == BSIZE else fs.bio.bread(a)) as b:
-                    b.data[boff:boff + m] = data[n:n + m]
-                    fs.log.write(b)
-                n += m
-        except SysError as e:
-            err = e
-        if off + n > self.size:
-            self.size = off + n
-        self.iupdate()
-        if err is not None and (n == 0 or err.errno != ENOSPC):
-            raise err
-        return n
 
     # ---- directories (lock held) ----
     def slots(self):
@@ -257,7 +143,16 @@ class DiskInode:
 
     def read(self, off: int, n: int) -> bytes:
         with self.lock:
-            return b"" if self.dead else self.readi(off, n)
+            if self.dead:
+                return b""
+            data = self.readi(off, n)
+            self.lazy |= touch_atime(self, self.fs.now())
+            return data
+
+    def readlink(self) -> bytes:
+        with self.lock:
+            self._alive()
+            return self.readi(0, self.size)
 
     def write(self, off: int, data: bytes) -> int:
         return self._write(off, data)[0]
@@ -304,11 +199,23 @@ class DiskInode:
                 if size < self.size:
                     self.shrink(size)
                 self.size = size
+                self.mtime = self.ctime = fs.now()
                 self.iupdate()
         finally:
             fs.log.end_op(sync=True)
 
-    def create(self, name: str, kind, dev=None):
+    def setattr(self, **attrs) -> None:
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with self.lock:
+                self._alive()
+                apply_attrs(self, fs.now(), **attrs)
+                self.iupdate()
+        finally:
+            fs.log.end_op(sync=True)
+
+    def create(self, name: str, kind, mode=0o755, uid=0, gid=0, dev=None, rdev=0, target=b""):
         if kind not in TYPE:
             raise SysError(EPERM)                      # devices live in the in-memory /dev
         raw = _name(name)
@@ -322,12 +229,17 @@ class DiskInode:
                 ip = fs.ialloc(kind)
                 with ip.lock:
                     try:
+                        ip.mode, ip.uid, ip.gid = mode, uid, gid
+                        ip.atime = ip.mtime = ip.ctime = fs.now()
                         if kind == DIR:
                             ip.nlink = 2
                             ip.writei(0, pack_dirent(ip.ino, b".") + pack_dirent(self.ino, b".."))
                         else:
                             ip.nlink = 1
-                            ip.iupdate()
+                            if target:
+                                ip.writei(0, target)       # a symlink's target is its data
+                            else:
+                                ip.iupdate()
                         self.dirlink(raw, ip.ino)
                     except SysError:
                         fs.ifree(ip)
@@ -336,6 +248,28 @@ class DiskInode:
                     self.nlink += 1
                     self.iupdate()
                 return ip
+        finally:
+            fs.log.end_op(sync=True)
+
+    def link(self, name: str, ip) -> None:
+        """A new entry name for ip, which is not a directory (the VFS checked)."""
+        raw = _name(name)
+        fs = self.fs
+        fs.log.begin_op()
+        try:
+            with self.lock:
+                self._alive()
+                if name in (".", "..") or self.dirlookup(raw)[0]:
+                    raise SysError(EEXIST)
+                with ip.lock:
+                    if ip.dead or ip.nlink == 0:
+                        raise SysError(ENOENT)             # as Linux: no new name for a removed file
+                    if ip.nlink >= LINK_MAX:
+                        raise SysError(EMLINK)
+                    self.dirlink(raw, ip.ino)
+                    ip.nlink += 1
+                    ip.ctime = fs.now()
+                    ip.iupdate()
         finally:
             fs.log.end_op(sync=True)
 
@@ -372,6 +306,7 @@ class DiskInode:
             self.iupdate()
         else:
             ip.nlink -= 1
+        ip.ctime = self.fs.now()
         ip.iupdate()
         if ip.nlink == 0 and ip.refs == 0:
             self.fs.ifree(ip)
@@ -434,6 +369,9 @@ class DiskInode:
         else:
             newdir.dirlink(new_raw, src.ino)           # the one step that can fail (ENOSPC)
         self.writei(old_off, EMPTY_DIRENT)
+        src.ctime = fs.now()
+        if src.kind != DIR or self is newdir:
+            src.iupdate()
         if src.kind == DIR and self is not newdir:
             _, dotdot = src.dirlookup(b"..")
             if dotdot is None:
@@ -447,7 +385,16 @@ class DiskInode:
             newdir._drop_link(tgt)
 
     def fsync(self) -> None:
-        self.fs.log.force()
+        fs = self.fs
+        if self.lazy:                                  # lazytime: timestamps go out at fsync
+            fs.log.begin_op()
+            try:
+                with self.lock:
+                    if not self.dead and self.lazy:
+                        self.iupdate()
+            finally:
+                fs.log.end_op()
+        fs.log.force()
 
     def opened(self) -> None:
         if self.dead or self.kind is None:

@@ -9,9 +9,10 @@ import random
 from . import arch, cost, params, sigframe
 from . import exec as kexec
 from .file import O_RDWR
-from .fs import FS
+from .fs import FS, ROOT_DIRS, ROOT_FILES
 from .daemons import kreaper, kworker
 from .bio import BufCache
+from .devices import make_devfs, open_console
 from .diskfs import boot_mount
 from .itimer import ITimers
 from .sa import Activations
@@ -19,14 +20,16 @@ from .futex import Futex
 from .kalloc import FrameAllocator
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
-from .ramfs import DEV, DIR, RamFS
+from .procfs import ProcFS
+from .ramfs import DIR, RamFS
 from .sched import Scheduler
 from .signal import Signals
 from .signal import name as signame
 from .syscall import Syscalls
+from .sysproc import NS, REALTIME_EPOCH
 from .trap import Traps
 from .trace import Tracer
-from .tty import ConsoleFile, Tty
+from .tty import Tty
 
 VERSION = "0.1"
 
@@ -56,14 +59,17 @@ class Kernel:
         self.trap = Traps(self)
         self.syscalls = Syscalls(self)
         self.tty = Tty(self, machine.console)
-        root = RamFS().root
+        self.boot_realtime = REALTIME_EPOCH * NS      # CLOCK_REALTIME at boot, ns since the epoch
+        root = RamFS(self.realtime, "rootfs", 1, machine.mem.size // 8192).root   # tmpfs's size: half the RAM
         self.fsys = FS(root)
-        for path, data in sorted(files.items()):
+        for path, data in sorted({**ROOT_FILES, **files}.items()):
             self.fsys.populate(path, data)
-        dev = root.lookup("dev") or root.create("dev", DIR)
-        dev.create("console", DEV, dev=lambda k, flags: ConsoleFile(k, flags))
-        for d in ("tmp",):
-            root.lookup(d) or root.create(d, DIR)
+        for name, mode in ROOT_DIRS:
+            root.lookup(name) or root.create(name, DIR, mode)
+        self.devfs = make_devfs(self)
+        self.procfs = ProcFS(self)
+        self.fsys.mount(root.lookup("dev"), self.devfs.root)
+        self.fsys.mount(root.lookup("proc"), self.procfs.root)
         self.bio = BufCache(self, machine.disk) if machine.disk is not None else None
         self.diskfs = None                     # the DiskFS once mounted (then it is /)
         self.free_at_boot = None
@@ -82,7 +88,13 @@ class Kernel:
         self.sched.charge(cycles)
 
     def random_bytes(self, n: int) -> bytes:
-        return bytes(self.rng.getrandbits(8) for _ in range(n))
+        """n bytes from the seeded generator: the same seed gives the same bytes."""
+        return self.rng.randbytes(n)
+
+    def realtime(self) -> int:
+        """CLOCK_REALTIME now: ns since the Unix epoch (the boot's wall-clock time plus
+        virtual time since boot)."""
+        return self.boot_realtime + self.sched.now()
 
     def log(self, msg: str) -> None:
         t = self.sched.now()
@@ -163,8 +175,9 @@ class Kernel:
         argv = [a.encode() for a in init_argv]
         p.aspace, entry, sp, p.symbols = kexec.load(self, p, argv[0], argv, [b"PATH=/bin", b"HOME=/"])
         p.name = argv[0].rsplit(b"/", 1)[-1].decode()
+        p.cmdline = argv
         for fd in range(3):
-            p.files[fd] = ConsoleFile(self, O_RDWR)
+            p.files[fd] = open_console(self, O_RDWR)
         t = self.procs.new_lwp(p, arch.context(pc=entry, sp=sp))
         t.affinity = (1 << len(m.harts)) - 1
         self.sched.make_runnable(t)

@@ -26,6 +26,31 @@ class ProcState(enum.StrEnum):
 
 ALIVE, ZOMBIE = ProcState.ALIVE, ProcState.ZOMBIE
 WNOHANG, WUNTRACED = 1, 2
+RLIMIT_STACK, RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS = 3, 4, 6, 7, 8, 9
+RLIMIT_NICE, RLIMIT_RTPRIO, RLIM_NLIMITS = 13, 14, 16
+RLIM_INFINITY = (1 << 64) - 1
+
+
+def default_rlimits() -> list:
+    """[soft, hard] per resource, as init starts with them: the kernel's own limits where it
+    has one (params), Linux's defaults elsewhere; only RLIMIT_NOFILE is enforced."""
+    lim = [[RLIM_INFINITY, RLIM_INFINITY] for _ in range(RLIM_NLIMITS)]
+    lim[RLIMIT_STACK] = [params.STACK_MAX, params.STACK_MAX]
+    lim[RLIMIT_CORE] = [0, RLIM_INFINITY]
+    lim[RLIMIT_NPROC] = [params.NPROC, params.NPROC]
+    lim[RLIMIT_NOFILE] = [params.NOFILE, params.NOFILE]
+    lim[RLIMIT_MEMLOCK] = [8 << 20, 8 << 20]
+    lim[RLIMIT_AS] = [params.USER_TOP, params.USER_TOP]
+    lim[RLIMIT_NICE] = lim[RLIMIT_RTPRIO] = [0, 0]
+    return lim
+
+
+def rusage_bytes(utime: int, stime: int) -> bytes:
+    """struct rusage (144 bytes) for user and system ns: two timevals, then 14 longs the
+    kernel does not track (0: maxrss, faults, block I/O, context switches...)."""
+    us = [x // 1000 for x in (utime, stime)]
+    return struct.pack("<4q", us[0] // 1_000_000, us[0] % 1_000_000, us[1] // 1_000_000,
+                       us[1] % 1_000_000) + bytes(144 - 32)
 
 
 class Proc:
@@ -53,6 +78,15 @@ class Proc:
         self.cputimers = {}              # ITIMER_VIRTUAL/PROF -> [ns left, interval ns]
         self.vtimer = None               # [ns until the first of them expires] while armed
         self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed
+        self.start_time = 0              # virtual time of its creation
+        self.utime = self.stime = 0      # user and system time of LWPs that already exited
+        self.cutime = self.cstime = 0    # user and system time of its reaped children (and theirs)
+        self.cmdline = []                # argv of the running program (/proc/PID/cmdline)
+        self.umask = 0o022
+        self.groups = ()                 # supplementary group ids (every process is uid and gid 0)
+        self.nice = 0                    # -20..19, kept for getpriority and /proc; not used to schedule
+        self.rlimits = default_rlimits()
+        self.membarrier = False          # registered for MEMBARRIER_CMD_PRIVATE_EXPEDITED
 
     @property
     def ppid(self) -> int:
@@ -80,10 +114,15 @@ class ProcTable:
             raise SysError(EAGAIN)
         p = Proc(self.alloc_id(), parent, name)
         self.k.signals.init_proc(p, parent)
+        p.start_time = self.k.sched.now()
         if parent is not None:
             parent.children.append(p)
             p.pgid, p.sid = parent.pgid, parent.sid
             p.cwd = parent.cwd
+            p.cmdline, p.umask, p.groups = parent.cmdline, parent.umask, parent.groups
+            p.nice = parent.nice
+            p.rlimits = [list(x) for x in parent.rlimits]
+            p.membarrier = parent.membarrier
         self.procs[p.pid] = p
         self.k.charge(cost.PROC_CREATE)
         return p
@@ -136,6 +175,8 @@ class ProcTable:
         self._clear_tid(t)
         p.threads.remove(t)
         p.cputime += t.cputime
+        p.utime += t.utime
+        p.stime += t.stime
         t.exited = True
         if not t.detached:
             p.lwp_zombies[t.tid] = t
@@ -181,6 +222,8 @@ class ProcTable:
                 self.k.sched.wakeup(self.init)
             p.children = []
         p.cputime += sum(t.cputime for t in p.threads)
+        p.utime += sum(t.utime for t in p.threads)
+        p.stime += sum(t.stime for t in p.threads)
         p.threads = []
         p.lwp_zombies = {}
         p.state = ZOMBIE
@@ -194,8 +237,9 @@ class ProcTable:
             self.k.sched.wakeup(p.parent)
         raise ThreadExit()
 
-    def wait(self, p: Proc, pid: int, options: int):
-        """Reap a child: returns (pid, status), or (0, 0) with WNOHANG; SysError otherwise."""
+    def wait(self, p: Proc, pid: int, options: int, reaped=None):
+        """Reap a child: returns (pid, status), or (0, 0) with WNOHANG; SysError otherwise.
+        The reaped Proc is appended to the list `reaped`, if given (wait4's rusage)."""
         while True:
             kids = [c for c in p.children if pid == -1 or c.pid == pid
                     or (pid == 0 and c.pgid == p.pgid) or (pid < -1 and c.pgid == -pid)]
@@ -205,6 +249,10 @@ class ProcTable:
                 if c.state == ZOMBIE:
                     p.children.remove(c)
                     del self.procs[c.pid]
+                    p.cutime += c.utime + c.cutime
+                    p.cstime += c.stime + c.cstime
+                    if reaped is not None:
+                        reaped.append(c)
                     return c.pid, c.status
                 if options & WUNTRACED and c.sig.stop_report:
                     sig, c.sig.stop_report = c.sig.stop_report, 0

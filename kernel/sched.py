@@ -58,6 +58,7 @@ class Cpu:
         self.aspace = None                # address space whose satp is in the hart
         self.switches = 0
         self.busy_time = 0                # virtual ns spent running user code
+        self.sys_time = 0                 # virtual ns spent running kernel code
         self.instret = 0                  # user instructions retired
 
 
@@ -194,8 +195,8 @@ class Scheduler:
                     if t is None:
                         return
                     self._switch_in(cpu, t)
+                start = h.time
                 if t.mode != USER:
-                    start = h.time
                     msg = t.glet.switch()
                     t.cputime += h.time - start
                     self.policy.ran(t, h.time - start)
@@ -220,6 +221,7 @@ class Scheduler:
                     cpu.instret += n
                     cpu.busy_time += n
                     t.cputime += n
+                    t.utime += n
                     self.policy.ran(t, n)
                     if vt is not None:
                         self.k.itimers.user_time(t, n)
@@ -227,7 +229,10 @@ class Scheduler:
                         continue
                     h.time += cost.TRAP_ENTRY
                     t.mode = KERNEL
+                    start = h.time
                     msg = t.glet.switch(trap)
+                t.stime += h.time - start           # kernel code, up to this thread's next stop
+                cpu.sys_time += h.time - start
                 if msg == TO_USER and t.affinity >> hid & 1:
                     t.mode = USER                   # _after's common case, inline
                     h.time += cost.TRAP_EXIT

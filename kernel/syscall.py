@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 from . import arch, cost, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
-from . import sysproc as P
+from . import sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
@@ -45,6 +45,24 @@ HANDLERS = {
     N.SYS_sa_setconcurrency: S.sys_sa_setconcurrency, N.SYS_sa_yield: S.sys_sa_yield,
     N.SYS_sa_preempt: S.sys_sa_preempt,
 }
+
+HANDLERS.update({       # issue 16: calls unmodified Linux programs make
+    N.SYS_symlinkat: M.sys_symlinkat, N.SYS_linkat: M.sys_linkat, N.SYS_readlinkat: M.sys_readlinkat,
+    N.SYS_statfs: M.sys_statfs, N.SYS_fstatfs: M.sys_fstatfs, N.SYS_faccessat: M.sys_faccessat,
+    N.SYS_faccessat2: M.sys_faccessat2, N.SYS_fchmod: M.sys_fchmod, N.SYS_fchmodat: M.sys_fchmodat,
+    N.SYS_fchmodat2: M.sys_fchmodat2, N.SYS_fchownat: M.sys_fchownat, N.SYS_fchown: M.sys_fchown,
+    N.SYS_utimensat: M.sys_utimensat, N.SYS_umask: M.sys_umask, N.SYS_fchdir: F.sys_fchdir,
+    N.SYS_sendfile: F.sys_sendfile, N.SYS_pselect6: Q.sys_pselect6, N.SYS_ppoll: Q.sys_ppoll,
+    N.SYS_clock_getres: T.sys_clock_getres, N.SYS_clock_nanosleep: T.sys_clock_nanosleep,
+    N.SYS_times: T.sys_times, N.SYS_getrusage: T.sys_getrusage, N.SYS_sysinfo: T.sys_sysinfo,
+    N.SYS_setpriority: R.sys_setpriority, N.SYS_getpriority: R.sys_getpriority,
+    N.SYS_setuid: R.sys_setuid, N.SYS_setgid: R.sys_setuid, N.SYS_setreuid: R.sys_setreuid,
+    N.SYS_setregid: R.sys_setreuid, N.SYS_setresuid: R.sys_setresuid, N.SYS_setresgid: R.sys_setresuid,
+    N.SYS_getresuid: R.sys_getresuid, N.SYS_getresgid: R.sys_getresuid, N.SYS_setfsuid: R.sys_setfsuid,
+    N.SYS_setfsgid: R.sys_setfsuid, N.SYS_getgroups: R.sys_getgroups, N.SYS_setgroups: R.sys_setgroups,
+    N.SYS_getrlimit: R.sys_getrlimit, N.SYS_setrlimit: R.sys_setrlimit, N.SYS_prlimit64: R.sys_prlimit64,
+    N.SYS_prctl: R.sys_prctl, N.SYS_getrandom: R.sys_getrandom, N.SYS_membarrier: R.sys_membarrier,
+})
 
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART
 # (Linux's -ERESTARTSYS set, less the ones Linux never restarts: nanosleep, sigsuspend).

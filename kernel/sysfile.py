@@ -1,20 +1,24 @@
-"""File-descriptor system calls over the VFS (fs.py), pipes and the console."""
+"""File-descriptor system calls over the VFS (fs.py), pipes and the console.
+
+The calls on file metadata (modes, owners, times, links) are in sysmeta.py."""
 import struct
 
 from . import params
 from .arch import i32, sx
-from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
-                    ERANGE, ESPIPE, SysError)
-from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY,
-                   O_TRUNC, check_flags, fd_alloc, fd_close, fd_get, make_pipe)
+from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
+                    EPERM, ERANGE, ESPIPE, SysError)
+from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH,
+                   O_RDONLY, O_TRUNC, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
-from .ramfs import DEV, DIR, FILE
+from .ramfs import DIR, FILE, LNK
 from .vm import PROT_W
 
 AT_FDCWD = -100
-AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW = 0x200, 0x1000, 0x100
+AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x200, 0x1000, 0x100, 0x800
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 FD_CLOEXEC = 1
+S_ISGID = 0o2000
 MAX_IO = 1 << 20                        # bytes moved by one read/write call at most
 IOV_MAX = 1024
 
@@ -37,6 +41,32 @@ def _dir(t, dirfd, path: bytes):
     if f.ino.kind != DIR:
         raise SysError(ENOTDIR)
     return f.ino
+
+
+def new_owner(p, d, mode: int, kind):
+    """(mode, uid, gid) of a new inode in directory d: the creator's umask applied, the
+    group of a set-group-ID directory (which a new directory inherits), as Linux."""
+    mode &= ~p.umask
+    gid = 0
+    if d.mode & S_ISGID:
+        gid = d.gid
+        if kind == DIR:
+            mode |= S_ISGID
+    return mode, 0, gid
+
+
+def at_inode(k, t, dirfd, path: bytes, flags: int):
+    """The inode a *at call names: path from dirfd, or with AT_EMPTY_PATH and an empty
+    path the open file dirfd itself (then the inode it was opened from)."""
+    if not path and flags & AT_EMPTY_PATH:
+        dirfd = i32(dirfd)
+        if dirfd == AT_FDCWD:
+            return t.proc.cwd
+        f = fd_get(t.proc, dirfd)
+        if f.node is None:
+            raise SysError(EBADF)
+        return f.node
+    return k.fsys.namei(path, _dir(t, dirfd, path), not flags & AT_SYMLINK_NOFOLLOW)
 
 
 def sys_read(k, t, fd, buf, n):
@@ -89,17 +119,20 @@ def sys_writev(k, t, fd, iov, cnt):
 def sys_openat(k, t, dirfd, path_va, flags, mode):
     flags = i32(flags)
     path = _path(t, path_va)
-    if all(f is not None for f in t.proc.files):
+    p = t.proc
+    if all(f is not None for f in p.files[:fd_limit(p)]):
         raise SysError(EMFILE)                      # as Linux: before anything is created
-    d, name = k.fsys.split(path, _dir(t, dirfd, path))
-    ino = k.fsys.lookup(d, name) if name else d
+    if flags & O_PATH:
+        flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW
+    follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
+    d, name, ino = k.fsys.resolve(path, _dir(t, dirfd, path), follow)
     if ino is None:
         if not flags & O_CREAT:
             raise SysError(ENOENT)
         if path.endswith(b"/"):
             raise SysError(EISDIR)
         try:
-            ino = d.create(name, FILE)
+            ino = d.create(name, FILE, *new_owner(p, d, mode & 0o7777, FILE))
         except SysError as e:                       # created by someone else meanwhile?
             ino = None if e.errno != EEXIST or flags & O_EXCL else k.fsys.lookup(d, name)
             if ino is None:
@@ -108,14 +141,18 @@ def sys_openat(k, t, dirfd, path_va, flags, mode):
         raise SysError(EEXIST)
     if (flags & O_DIRECTORY or path.endswith(b"/")) and ino.kind != DIR:
         raise SysError(ENOTDIR)
-    if ino.kind == DIR and flags & O_ACCMODE != O_RDONLY:
+    if ino.kind == LNK and not flags & O_PATH:
+        raise SysError(ELOOP)                       # O_NOFOLLOW (or O_CREAT|O_EXCL) met a link
+    if ino.kind == DIR and flags & O_ACCMODE != O_RDONLY and not flags & O_PATH:
         raise SysError(EISDIR)
-    if ino.kind == DEV:
-        f = ino.dev(k, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
+    keep = O_ACCMODE | O_NONBLOCK | O_APPEND | O_PATH
+    if ino.opener is not None and not flags & O_PATH:
+        f = ino.opener(k, flags & keep)
     else:
-        f = InodeFile(k, ino, flags & (O_ACCMODE | O_NONBLOCK | O_APPEND))
+        f = InodeFile(k, ino, flags & keep)
+    f.where = (d, name)
     try:
-        if flags & O_TRUNC and ino.kind == FILE and flags & O_ACCMODE != O_RDONLY:
+        if flags & O_TRUNC and ino.kind == FILE and ino.opener is None and flags & O_ACCMODE != O_RDONLY:
             ino.truncate(0)
         return fd_alloc(t.proc, f, cloexec=bool(flags & O_CLOEXEC))
     except SysError:
@@ -138,7 +175,7 @@ def sys_dup3(k, t, old, new, flags):
     p = t.proc
     check_flags(flags, O_CLOEXEC)
     f = fd_get(p, old)
-    if old == new or not 0 <= new < params.NOFILE:
+    if old == new or not 0 <= new < fd_limit(p):
         raise SysError(EINVAL if old == new else EBADF)
     if p.files[new] is not None:
         fd_close(p, new)
@@ -156,7 +193,7 @@ def sys_fcntl(k, t, fd, cmd, arg):
     f = fd_get(p, fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         lowest = i32(arg)
-        if not 0 <= lowest < params.NOFILE:
+        if not 0 <= lowest < fd_limit(p):
             raise SysError(EINVAL)
         return fd_alloc(p, f.dup(), lowest, cloexec=cmd == F_DUPFD_CLOEXEC)
     if cmd == F_GETFD:
@@ -169,7 +206,28 @@ def sys_fcntl(k, t, fd, cmd, arg):
     if cmd == F_SETFL:
         f.flags = (f.flags & ~(O_APPEND | O_NONBLOCK)) | (arg & (O_APPEND | O_NONBLOCK))
         return 0
+    if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ):
+        if not isinstance(f, PipeEnd):
+            raise SysError(EBADF)                       # as Linux: not a pipe
+        if cmd == F_SETPIPE_SZ:
+            f.pipe.size = _pipe_size(f.pipe, i32(arg))
+        return f.pipe.size
     raise SysError(EINVAL)
+
+
+def _pipe_size(pipe, want: int) -> int:
+    """F_SETPIPE_SZ: want rounded up to a power of two of at least a page, as Linux; EPERM
+    above params.PIPE_MAX_SIZE, EBUSY if the data already in the pipe would not fit."""
+    if want < 0:
+        raise SysError(EINVAL)
+    size = 4096
+    while size < want:
+        size *= 2
+    if size > params.PIPE_MAX_SIZE:
+        raise SysError(EPERM)
+    if size < len(pipe.buf):
+        raise SysError(EBUSY)
+    return size
 
 
 def sys_pipe2(k, t, fds, flags):
@@ -206,12 +264,12 @@ def sys_fstat(k, t, fd, buf):
 
 def sys_newfstatat(k, t, dirfd, path_va, buf, flags):
     flags = i32(flags)
-    check_flags(flags, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+    check_flags(flags, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)
     path = _path(t, path_va)
     t.proc.aspace.check(buf, 128, PROT_W)
     if not path and flags & AT_EMPTY_PATH:
         return sys_fstat(k, t, dirfd, buf)
-    ino = k.fsys.namei(path, _dir(t, dirfd, path))
+    ino = k.fsys.namei(path, _dir(t, dirfd, path), not flags & AT_SYMLINK_NOFOLLOW)
     t.proc.aspace.copyout(buf, stat_bytes(inode_stat(ino)))
     return 0
 
@@ -248,12 +306,20 @@ def sys_chdir(k, t, path_va):
     return 0
 
 
+def sys_fchdir(k, t, fd):
+    f = fd_get(t.proc, i32(fd))
+    if f.node is None or f.node.kind != DIR:
+        raise SysError(ENOTDIR)
+    t.proc.cwd = f.node
+    return 0
+
+
 def sys_mkdirat(k, t, dirfd, path_va, mode):
     path = _path(t, path_va)
     d, name = k.fsys.split(path, _dir(t, dirfd, path))
     if not name or name in (".", ".."):
         raise SysError(EEXIST)
-    d.create(name, DIR)
+    d.create(name, DIR, *new_owner(t.proc, d, i32(mode) & 0o1777, DIR))
     return 0
 
 
@@ -290,7 +356,7 @@ def _offset(off) -> int:
 def sys_pread64(k, t, fd, buf, n, off):
     off = _offset(off)                                  # Linux checks the offset first
     f = fd_get(t.proc, i32(fd))
-    if not isinstance(f, InodeFile):
+    if not f.seekable:
         raise SysError(ESPIPE)                          # pipes and the console have no offsets
     if not f.readable:
         raise SysError(EBADF)
@@ -304,7 +370,7 @@ def sys_pread64(k, t, fd, buf, n, off):
 def sys_pwrite64(k, t, fd, buf, n, off):
     off = _offset(off)
     f = fd_get(t.proc, i32(fd))
-    if not isinstance(f, InodeFile):
+    if not f.seekable:
         raise SysError(ESPIPE)
     if not f.writable:
         raise SysError(EBADF)
@@ -340,3 +406,28 @@ def sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, flags):
 
 def sys_renameat(k, t, olddirfd, old_va, newdirfd, new_va):
     return sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, 0)
+
+
+def sys_sendfile(k, t, out_fd, in_fd, offp, count):
+    """Copy up to count bytes from in_fd (a file, not a pipe: EINVAL) to out_fd, from *offp
+    (then updated, in_fd's offset untouched) or from in_fd's offset."""
+    p = t.proc
+    fin, fout = fd_get(p, i32(in_fd)), fd_get(p, i32(out_fd))
+    if not fin.readable or not fout.writable:
+        raise SysError(EBADF)
+    if not fin.seekable or fout.flags & O_APPEND:
+        raise SysError(EINVAL)
+    n = min(count, MAX_IO)
+    if offp:
+        (off,) = struct.unpack("<q", p.aspace.copyin(offp, 8))
+        if off < 0:
+            raise SysError(EINVAL)
+        data = fin.pread(n, off)
+    else:
+        data = fin.read(n)
+    done = fout.write(data) if data else 0
+    if offp:
+        p.aspace.copyout(offp, struct.pack("<q", off + done))
+    elif done < len(data):
+        fin.lseek(done - len(data), 1)                  # SEEK_CUR: what was not sent stays unread
+    return done

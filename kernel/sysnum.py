@@ -7,9 +7,19 @@ SYS_fcntl = 25
 SYS_ioctl = 29
 SYS_mkdirat = 34
 SYS_unlinkat = 35
+SYS_symlinkat = 36
+SYS_linkat = 37
 SYS_renameat = 38
+SYS_statfs = 43
+SYS_fstatfs = 44
 SYS_ftruncate = 46
+SYS_faccessat = 48
 SYS_chdir = 49
+SYS_fchdir = 50
+SYS_fchmod = 52
+SYS_fchmodat = 53
+SYS_fchownat = 54
+SYS_fchown = 55
 SYS_openat = 56
 SYS_close = 57
 SYS_pipe2 = 59
@@ -21,10 +31,15 @@ SYS_readv = 65
 SYS_writev = 66
 SYS_pread64 = 67
 SYS_pwrite64 = 68
+SYS_sendfile = 71
+SYS_pselect6 = 72
+SYS_ppoll = 73
+SYS_readlinkat = 78
 SYS_newfstatat = 79
 SYS_fstat = 80
 SYS_fsync = 82
 SYS_fdatasync = 83
+SYS_utimensat = 88
 SYS_exit = 93
 SYS_exit_group = 94
 SYS_set_tid_address = 96
@@ -33,6 +48,8 @@ SYS_nanosleep = 101
 SYS_getitimer = 102
 SYS_setitimer = 103
 SYS_clock_gettime = 113
+SYS_clock_getres = 114
+SYS_clock_nanosleep = 115
 SYS_sched_setaffinity = 122
 SYS_sched_getaffinity = 123
 SYS_sched_yield = 124
@@ -45,10 +62,30 @@ SYS_rt_sigaction = 134
 SYS_rt_sigprocmask = 135
 SYS_rt_sigpending = 136
 SYS_rt_sigreturn = 139
+SYS_setpriority = 140
+SYS_getpriority = 141
+SYS_setregid = 143
+SYS_setgid = 144
+SYS_setreuid = 145
+SYS_setuid = 146
+SYS_setresuid = 147
+SYS_getresuid = 148
+SYS_setresgid = 149
+SYS_getresgid = 150
+SYS_setfsuid = 151
+SYS_setfsgid = 152
+SYS_times = 153
 SYS_setpgid = 154
 SYS_getpgid = 155
 SYS_setsid = 157
+SYS_getgroups = 158
+SYS_setgroups = 159
 SYS_uname = 160
+SYS_getrlimit = 163
+SYS_setrlimit = 164
+SYS_getrusage = 165
+SYS_umask = 166
+SYS_prctl = 167
 SYS_getcpu = 168
 SYS_getpid = 172
 SYS_getppid = 173
@@ -57,6 +94,7 @@ SYS_geteuid = 175
 SYS_getgid = 176
 SYS_getegid = 177
 SYS_gettid = 178
+SYS_sysinfo = 179
 SYS_brk = 214
 SYS_munmap = 215
 SYS_clone = 220
@@ -65,7 +103,12 @@ SYS_mmap = 222
 SYS_mprotect = 226
 SYS_riscv_flush_icache = 259
 SYS_wait4 = 260
+SYS_prlimit64 = 261
 SYS_renameat2 = 276
+SYS_getrandom = 278
+SYS_membarrier = 283
+SYS_faccessat2 = 439
+SYS_fchmodat2 = 452
 SYS_procinfo = 500
 SYS_kstat = 501
 SYS_lwp_create = 502
@@ -92,9 +135,19 @@ NAMES = {
     29: 'ioctl',
     34: 'mkdirat',
     35: 'unlinkat',
+    36: 'symlinkat',
+    37: 'linkat',
     38: 'renameat',
+    43: 'statfs',
+    44: 'fstatfs',
     46: 'ftruncate',
+    48: 'faccessat',
     49: 'chdir',
+    50: 'fchdir',
+    52: 'fchmod',
+    53: 'fchmodat',
+    54: 'fchownat',
+    55: 'fchown',
     56: 'openat',
     57: 'close',
     59: 'pipe2',
@@ -106,10 +159,15 @@ NAMES = {
     66: 'writev',
     67: 'pread64',
     68: 'pwrite64',
+    71: 'sendfile',
+    72: 'pselect6',
+    73: 'ppoll',
+    78: 'readlinkat',
     79: 'newfstatat',
     80: 'fstat',
     82: 'fsync',
     83: 'fdatasync',
+    88: 'utimensat',
     93: 'exit',
     94: 'exit_group',
     96: 'set_tid_address',
@@ -118,6 +176,8 @@ NAMES = {
     102: 'getitimer',
     103: 'setitimer',
     113: 'clock_gettime',
+    114: 'clock_getres',
+    115: 'clock_nanosleep',
     122: 'sched_setaffinity',
     123: 'sched_getaffinity',
     124: 'sched_yield',
@@ -130,10 +190,30 @@ NAMES = {
     135: 'rt_sigprocmask',
     136: 'rt_sigpending',
     139: 'rt_sigreturn',
+    140: 'setpriority',
+    141: 'getpriority',
+    143: 'setregid',
+    144: 'setgid',
+    145: 'setreuid',
+    146: 'setuid',
+    147: 'setresuid',
+    148: 'getresuid',
+    149: 'setresgid',
+    150: 'getresgid',
+    151: 'setfsuid',
+    152: 'setfsgid',
+    153: 'times',
     154: 'setpgid',
     155: 'getpgid',
     157: 'setsid',
+    158: 'getgroups',
+    159: 'setgroups',
     160: 'uname',
+    163: 'getrlimit',
+    164: 'setrlimit',
+    165: 'getrusage',
+    166: 'umask',
+    167: 'prctl',
     168: 'getcpu',
     172: 'getpid',
     173: 'getppid',
@@ -142,6 +222,7 @@ NAMES = {
     176: 'getgid',
     177: 'getegid',
     178: 'gettid',
+    179: 'sysinfo',
     214: 'brk',
     215: 'munmap',
     220: 'clone',
@@ -150,7 +231,12 @@ NAMES = {
     226: 'mprotect',
     259: 'riscv_flush_icache',
     260: 'wait4',
+    261: 'prlimit64',
     276: 'renameat2',
+    278: 'getrandom',
+    283: 'membarrier',
+    439: 'faccessat2',
+    452: 'fchmodat2',
     500: 'procinfo',
     501: 'kstat',
     502: 'lwp_create',
@@ -178,9 +264,19 @@ NARGS = {
     29: 3,
     34: 3,
     35: 3,
+    36: 3,
+    37: 5,
     38: 4,
+    43: 2,
+    44: 2,
     46: 2,
+    48: 3,
     49: 1,
+    50: 1,
+    52: 2,
+    53: 3,
+    54: 5,
+    55: 3,
     56: 4,
     57: 1,
     59: 2,
@@ -192,10 +288,15 @@ NARGS = {
     66: 3,
     67: 4,
     68: 4,
+    71: 4,
+    72: 6,
+    73: 5,
+    78: 4,
     79: 4,
     80: 2,
     82: 1,
     83: 1,
+    88: 4,
     93: 1,
     94: 1,
     96: 1,
@@ -204,6 +305,8 @@ NARGS = {
     102: 2,
     103: 3,
     113: 2,
+    114: 2,
+    115: 4,
     122: 3,
     123: 3,
     124: 0,
@@ -216,10 +319,30 @@ NARGS = {
     135: 4,
     136: 2,
     139: 0,
+    140: 3,
+    141: 2,
+    143: 2,
+    144: 1,
+    145: 2,
+    146: 1,
+    147: 3,
+    148: 3,
+    149: 3,
+    150: 3,
+    151: 1,
+    152: 1,
+    153: 1,
     154: 2,
     155: 1,
     157: 0,
+    158: 2,
+    159: 2,
     160: 1,
+    163: 2,
+    164: 2,
+    165: 2,
+    166: 1,
+    167: 5,
     168: 3,
     172: 0,
     173: 0,
@@ -228,6 +351,7 @@ NARGS = {
     176: 0,
     177: 0,
     178: 0,
+    179: 1,
     214: 1,
     215: 2,
     220: 5,
@@ -236,7 +360,12 @@ NARGS = {
     226: 3,
     259: 3,
     260: 4,
+    261: 4,
     276: 5,
+    278: 3,
+    283: 3,
+    439: 4,
+    452: 4,
     500: 2,
     501: 1,
     502: 4,

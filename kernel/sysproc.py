@@ -1,4 +1,4 @@
-"""Process, memory, time and identity system calls.
+"""Process, memory, time and identity system calls (more in systime.py, sysres.py).
 
 Each handler is sys_<name>(k, t, args...) with raw 64-bit register arguments; it returns
 the result or raises SysError (or vm.Fault, turned into EFAULT by the dispatcher).
@@ -11,7 +11,7 @@ from .arch import PAGE_SIZE, i32
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
 from .lwp import CLONE_THREAD, CLONE_VM, clone_thread
-from .proc import ZOMBIE
+from .proc import ZOMBIE, rusage_bytes
 from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
 from .vm import PROT_R, PROT_W, PROT_X, page_up
@@ -72,11 +72,14 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL):
         raise SysError(EINVAL)
     p = t.proc
-    cpid, status = k.procs.wait(p, pid, options)      # reaped even if the copies below fault (Linux)
+    reaped = []
+    cpid, status = k.procs.wait(p, pid, options, reaped)   # reaped even if the copies below fault (Linux)
     if cpid and wstatus:
         p.aspace.copyout(wstatus, struct.pack("<i", status))
     if cpid and rusage:
-        p.aspace.copyout(rusage, bytes(144))
+        c = reaped[0] if reaped else None                 # (none for a stop report)
+        times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
+        p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
 
 

@@ -61,8 +61,8 @@ class Thread:
     # would make each read a full lookup.
     __slots__ = ("tid", "name", "proc", "body", "glet", "idle", "_state", "mode", "ctx", "live",
                  "chan", "interruptible", "wake_reason", "ready_at", "left_at", "cpu", "cputime",
-                 "vtime", "affinity", "sigmask", "sigpending", "altstack", "restart", "saved_mask",
-                 "fault", "park_token", "clear_tid", "detached", "exited", "act")
+                 "vtime", "utime", "stime", "affinity", "sigmask", "sigpending", "altstack", "restart",
+                 "saved_mask", "fault", "park_token", "clear_tid", "detached", "exited", "act")
 
     def __init__(self, tid, name, proc, body, idle=False):
         self.tid = tid
@@ -81,7 +81,8 @@ class Thread:
         self.ready_at = 0
         self.left_at = 0                  # hart time when it last left a hart
         self.cpu = None                   # Cpu it runs on (RUNNING) or last ran on
-        self.cputime = 0
+        self.cputime = 0                  # user time and kernel time after a sleep (lwpinfo, CPUTIME clocks)
+        self.utime = self.stime = 0       # user and kernel time, every stretch (times, getrusage, /proc)
         self.vtime = 0                    # a pure kernel thread's count for the policy (policy.py)
         self.affinity = (1 << params.MAX_HARTS) - 1
         self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)

@@ -29,7 +29,7 @@ from collections import deque
 
 from . import params
 from .errno import EINTR, EINVAL, EIO, EPERM, SysError
-from .file import S_IFCHR, File
+from .file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFCHR, File, notify
 from .thread import INTERRUPTED
 from .signal import SIGINT, SIGQUIT
 
@@ -84,6 +84,7 @@ class Tty:
         self.raw = bytearray()           # non-canonical: characters not yet read
         self.arrived = 0                 # virtual time of the last input (VTIME's gap timer)
         self.fg_pgrp = 1
+        self.pollers = set()             # sleep channels of polls waiting for input (file.notify)
         device.on_input = self.on_input
 
     def echo(self, data: bytes) -> None:
@@ -127,11 +128,14 @@ class Tty:
             elif len(self.raw) < params.TTY_BUF:
                 self.raw.append(c)
                 self.echo_char(c)
-        readable = self.ready if t.lflag & ICANON else self.raw
-        if readable:
-            self.k.sched.wakeup(self)
-        elif self in self.k.sched.waiting:
+        if self.readable():
+            notify(self.k, self)
+        elif self in self.k.sched.waiting or self.pollers:
             self.dev.want_input(self.k.sched.now())   # readers still wait (after ^C, backspace)
+
+    def readable(self) -> bool:
+        """A read would find input (a line, an end-of-file mark, or characters)."""
+        return bool(self.ready if self.termios.lflag & ICANON else self.raw)
 
     def canonical(self, c: int) -> None:
         t = self.termios
@@ -220,7 +224,7 @@ class Tty:
         elif not was_canonical and t.lflag & ICANON and self.raw:
             self.ready.append(bytes(self.raw))
             self.raw.clear()
-        self.k.sched.wakeup(self)                        # readers recheck under the new rules
+        notify(self.k, self)                             # readers recheck under the new rules
 
 
 class ConsoleFile(File):
@@ -242,6 +246,14 @@ class ConsoleFile(File):
 
     def stat(self) -> dict:
         return {"mode": S_IFCHR | 0o620, "size": 0, "ino": 1, "nlink": 1, "rdev": 0x0501}
+
+    def poll(self) -> int:
+        return POLLOUT | POLLWRNORM | (POLLIN | POLLRDNORM if self.tty.readable() else 0)
+
+    def poll_queues(self) -> tuple:
+        if not self.tty.readable():
+            self.tty.dev.want_input(self.k.sched.now())   # a poll waits: a scripted line is typed
+        return (self.tty,)
 
     def ioctl(self, req: int, arg: int) -> int:
         p = self.k.sched.mythread().proc

@@ -59,12 +59,12 @@ def test_isa_constants_reach_the_kernel_through_arch_only():
 
 # A bare register index: an integer literal naming a register of a saved context or of a
 # hart: a subscript or slice of a register list (regs[10], ctx[2], regs[1:32]), the register
-# argument of set_reg / set_x / get_x, or a context built by size ([0] * 66).
+# argument of set_reg / set_x / get_x, or a context built by its size ([0] * 66, [0] * NREGS).
 BARE_INDEX = [
     re.compile(r"\b\w*(regs|ctx|context)\w*\s*\[\s*-?\d"),
     re.compile(r"\bset_reg\(\s*[^,()]+,\s*\d"),
     re.compile(r"\b(set_x|get_x)\(\s*\d"),
-    re.compile(r"\[\s*0\s*\]\s*\*\s*(\d|NREGS)"),
+    re.compile(r"\[\s*0\s*\]\s*\*\s*(66|NREGS)\b"),
 ]
 
 

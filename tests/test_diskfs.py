@@ -8,7 +8,7 @@ import pytest
 from emulator.disk import Disk
 from kernel import fslayout as L
 from kernel.errno import EIO, ENOSPC, ENOTEMPTY, SysError
-from kernel.ramfs import DIR, FILE
+from kernel.ramfs import DIR, FILE, LNK
 from tools import fsck
 from tools.mkfs import HostFS, MkfsError, make_image
 
@@ -37,10 +37,13 @@ def read_all(host, path):
 def test_mkfs_image_is_clean_and_holds_the_files(tmp_path):
     data = bytes(range(256)) * 300
     path = image(tmp_path, {"/bin/a": data, "/etc/deep/b": b"b"})
-    assert "2 files" in clean(path)
+    assert "4 files" in clean(path)                               # and /etc/passwd, /etc/group
     host = HostFS(path)
     assert read_all(host, "/bin/a") == data and read_all(host, "/etc/deep/b") == b"b"
-    assert [n for n, _ in host.fs.root.entries()] == [".", "..", "bin", "dev", "tmp", "etc"]
+    assert [n for n, _ in host.fs.root.entries()] == [".", "..", "bin", "dev", "etc", "proc", "root", "tmp"]
+    assert read_all(host, "/etc/passwd").startswith(b"root:x:0:0:")
+    assert (host.lookup("/bin/a").mode, host.lookup("/etc/deep/b").mode, host.lookup("/tmp").mode) == \
+        (0o644, 0o644, 0o1777)
     host.close()
 
 
@@ -65,7 +68,7 @@ def test_operations_keep_the_image_consistent(tmp_path):
     e.rename("f", root, "g")
     root.rename("d", root.lookup("tmp"), "d2")
     assert host.lookup("/tmp/d2/e").lookup("..").ino == host.lookup("/tmp/d2").ino
-    assert host.lookup("/tmp").nlink == 3 and root.nlink == 5   # bin dev tmp: 2 + 3
+    assert host.lookup("/tmp").nlink == 3 and root.nlink == 8   # bin dev etc proc root tmp: 2 + 6
     host.close()
     clean(path)
     host = HostFS(path)
@@ -90,7 +93,7 @@ def test_full_disk_and_no_inodes_give_enospc_and_stay_consistent(tmp_path):
     with pytest.raises(SysError) as e:
         for made in range(100):
             host.fs.root.lookup("tmp").create(f"i{made}", FILE)
-    assert e.value.errno == ENOSPC and made == 63 - 5           # inodes 1-63; root bin dev tmp x in use
+    assert e.value.errno == ENOSPC and made == 63 - 10  # inodes 1-63; / and its 6 dirs, passwd, group, x in use
     host.close()
     clean(path)
 
@@ -138,6 +141,47 @@ def test_a_crash_at_any_point_of_a_commit_leaves_all_or_nothing(tmp_path, monkey
         if finished:
             break
     assert finished and outcomes == {(False, False), (True, False), (True, True)}
+
+
+def test_a_crash_during_link_symlink_chmod_and_unlink_keeps_a_prefix_of_them(tmp_path, monkeypatch):
+    """Each metadata operation is one transaction: after a crash at any write the image is
+    consistent and shows the operations up to some point, never half of one."""
+    base = image(tmp_path, {"/f": b"x" * 5000})
+    work = str(tmp_path / "work.img")
+    monkeypatch.setattr("tools.mkfs.Disk", CrashingDisk)
+
+    def state(host):
+        f, g, s = host.lookup("/f"), host.lookup("/g"), host.lookup("/s")
+        ino = g or f
+        return (g is not None, s is not None and s.readlink() == b"g", ino.mode == 0o600, f is None, ino.nlink)
+
+    done = [(False, False, False, False, 1), (True, False, False, False, 2), (True, True, False, False, 2),
+            (True, True, True, False, 2), (True, True, True, True, 1)]
+    seen = set()
+    for budget in range(40):
+        shutil.copyfile(base, work)
+        host = HostFS(work)
+        host.disk.budget = budget
+        try:
+            root = host.fs.root
+            root.link("g", root.lookup("f"))
+            root.create("s", LNK, 0o777, target=b"g")
+            root.lookup("g").setattr(mode=0o600)
+            root.unlink("f")
+            host.close()
+            finished = True
+        except Crash:
+            host.disk.close()
+            finished = False
+        clean(work)
+        after = HostFS(work)
+        got = state(after)
+        after.close()
+        assert got in done, (budget, got)
+        seen.add(got)
+        if finished:
+            break
+    assert finished and seen == set(done)
 
 
 def test_mount_finishes_a_committed_transaction(tmp_path):

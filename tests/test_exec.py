@@ -37,8 +37,9 @@ def disk(tmp_path, userland, progs):
     for name, path in progs.items():
         with open(path, "rb") as f:
             files[f"/bin/{name}"] = f.read()
-    files["/tmp/garbage"] = bytes(range(256)) * 64
+    files["/tmp/garbage"] = (bytes(range(256)) * 64, 0o755)
     files["/tmp/elfjunk"] = b"\x7fELF" + bytes(range(256)) * 8
+    files["/tmp/noexec"] = (hello, 0o644)                        # a program without an x bit
     text = next(s for s in ELFFile(io.BytesIO(hello)).iter_segments() if s["p_type"] == "PT_LOAD")
     files["/tmp/truncated"] = hello[:text["p_offset"] + text["p_filesz"] // 2]   # ends inside its text
     path = str(tmp_path / "exec.img")
@@ -93,10 +94,11 @@ def test_read_image_reads_headers_not_segments(progs):
 
 
 def test_failed_exec_leaves_the_caller_running(disk):
-    r = simulate("execbad", ["fail", "/tmp/garbage", "/tmp/elfjunk", "/tmp/truncated", "/tmp", "/nonexistent"],
-                 disk=disk, cpus=1)
+    r = simulate("execbad", ["fail", "/tmp/garbage", "/tmp/elfjunk", "/tmp/truncated", "/tmp", "/nonexistent",
+                             "/tmp/noexec"], disk=disk, cpus=1)
     out = r.output
     assert "/tmp/garbage: errno ENOEXEC" in out and "/tmp/elfjunk: errno ENOEXEC" in out
+    assert "/tmp/noexec: errno EACCES" in out                  # root too needs an x bit to run a file
     assert "/tmp/truncated: errno ENOEXEC" in out and "/tmp: errno EACCES" in out
     assert "/nonexistent: errno ENOENT" in out and "still running" in out and r.status == 0, out + r.log
     assert "beyond end of file" in r.log and "Traceback" not in r.log

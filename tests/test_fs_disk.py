@@ -207,7 +207,7 @@ def test_cli_without_a_disk_boots_from_memory():
 def test_the_built_image_holds_every_program(userland):
     image = os.path.join(ROOT, "build", "fs.img")
     problems, summary = fsck.check(image)
-    assert problems == [] and f"{len(userland)} files" in summary
+    assert problems == [] and f"{len(userland) + 2} files" in summary            # and /etc/passwd, group
     host = HostFS(image)
     try:
         for path, data in userland.items():
@@ -226,7 +226,7 @@ def test_shell_tools_and_ls_l_on_the_disk(disk, userland):
     assert re.search(r"\n +1 +3 +14 /w/x/h\n +1 +3 +14 /w/x/y/f\n +2 +6 +28 total\n", out), out
     assert re.search(r"/w/x:\n-\s+1\s+14 h\nd\s+2\s+\d+ y\n", out), out
     assert "rm: /w/x: is a directory" in out
-    assert "$ ls /\nbin\ndev\ntmp\n" in out
+    assert "$ ls /\nbin\ndev\netc\nproc\nroot\ntmp\n" in out
     sizes = dict((name, int(size)) for size, name in re.findall(r"^-\s+1\s+(\d+) (\w+)$", out, re.M))
     assert sizes["hello"] == len(userland["/bin/hello"]) and sizes["sh"] == len(userland["/bin/sh"])
     assert os.path.getsize(disk) > 0

@@ -1,5 +1,6 @@
 """Unit tests of the on-disk structures (kernel/fslayout.py) and of the disk device."""
 import os
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ u32 = st.integers(0, 2**32 - 1)
 
 
 def test_sizes_match_the_documented_format():
-    assert L.BSIZE == 4096 and L.INODE_SIZE == 64 and L.IPB == 64
+    assert L.BSIZE == 4096 and L.INODE_SIZE == 128 and L.IPB == 32
     assert L.DIRENT_SIZE == 64 and L.DPB == 64 and L.DIRSIZ == 60
     assert len(L.pack_dinode(L.FREE_DINODE)) == L.INODE_SIZE
     assert len(L.pack_superblock(L.layout(8192, 1024, 256))) == L.BSIZE
@@ -23,12 +24,21 @@ def test_sizes_match_the_documented_format():
     assert L.MAXFILE == (10 + 1024 + 1024 * 1024) * 4096
 
 
+times = st.integers(L.TIME_MIN, L.TIME_MAX)
+
+
 @given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1),
-       st.lists(u32, min_size=L.NDIRECT + 2, max_size=L.NDIRECT + 2))
-def test_dinode_round_trips(t, nlink, size, addrs):
-    d = L.Dinode(t, nlink, size, tuple(addrs))
-    raw = bytes(64) + L.pack_dinode(d)
-    assert L.unpack_dinode(raw, 64) == d
+       st.lists(u32, min_size=L.NDIRECT + 2, max_size=L.NDIRECT + 2), st.integers(0, L.MODE_BITS), u32, u32,
+       times, times, times)
+def test_dinode_round_trips(t, nlink, size, addrs, mode, uid, gid, atime, mtime, ctime):
+    d = L.Dinode(t, nlink, size, tuple(addrs), mode, uid, gid, atime, mtime, ctime)
+    raw = bytes(L.INODE_SIZE) + L.pack_dinode(d)
+    assert len(raw) == 2 * L.INODE_SIZE and L.unpack_dinode(raw, L.INODE_SIZE) == d
+
+
+def test_times_outside_an_inode_s_range_are_clamped():
+    assert L.clamp_time(L.TIME_MAX + 1) == L.TIME_MAX and L.clamp_time(-(10**30)) == L.TIME_MIN
+    assert L.clamp_time(1_234_567_890_000_000_500) == 1_234_567_890_000_000_500
 
 
 @given(u32, names)
@@ -69,6 +79,17 @@ def test_layout_regions_are_ordered_and_round_trip(size, ninodes, nlog):
     assert (sb.bmapstart - sb.inodestart) * L.IPB >= ninodes
     assert (sb.datastart - sb.bmapstart) * L.BPB >= size
     assert L.unpack_superblock(L.pack_superblock(sb)) == sb
+
+
+def test_an_image_of_the_old_format_is_refused_with_one_clear_line():
+    raw = bytearray(L.pack_superblock(L.layout(8192, 1024, 256)))
+    raw[4:8] = (1).to_bytes(4, "little")                   # version 1: inodes without metadata
+    raw[36:40] = zlib.crc32(bytes(raw[:36])).to_bytes(4, "little")
+    with pytest.raises(L.LayoutError) as e:
+        L.unpack_superblock(bytes(raw))
+    msg = str(e.value)
+    assert msg.startswith("diskfs version 1, this kernel reads version 2") and "tools.mkfs" in msg
+    assert "\n" not in msg
 
 
 def test_superblock_damage_is_detected():

@@ -34,22 +34,21 @@ CASES = {
     "stdio": Case(),
     "malloc": Case(),
     "files": Case(),
-    "fsmeta": Case(xfail="file metadata: umask, fchmodat, faccessat, fchownat, utimensat, linkat, "
-                         "symlinkat, readlinkat, statfs are ENOSYS (the file system keeps no modes, "
-                         "owners, times or links)"),
+    "fsmeta": Case(),
+    "fslinks": Case(),
+    "calls": Case(),
     "fork": Case(),
     "exec": Case(xfail="clone(CLONE_VM|CLONE_VFORK) is refused, so posix_spawn, system and popen fail",
                  qemu="qemu-user cannot exec a riscv64 child without binfmt_misc (ENOEXEC)"),
-    "pipes": Case(xfail="pipe capacity is 4096 bytes (Linux: 65536), ioctl FIONREAD and "
-                        "fcntl F_GETPIPE_SZ are refused"),
+    "pipes": Case(),
     "signals": Case(xfail="siginfo lacks si_pid/si_code (SI_TKILL, SI_USER's pid, CLD_EXITED, "
                           "SEGV_MAPERR), kill() of a zombie gives ESRCH, sigaction(SIGKILL) is accepted"),
     "sigwait": Case(xfail="rt_sigtimedwait and rt_sigqueueinfo are ENOSYS",
                     qemu="qemu-user delivers queued real-time signals highest first"),
-    "timers": Case(xfail="ppoll is ENOSYS (musl's pause()), and clock_nanosleep", max_time=10 * NS),
+    "timers": Case(max_time=10 * NS),
     "posixtimer": Case(threaded=True, xfail="timer_create and the POSIX timer calls are ENOSYS"),
-    "time": Case(xfail="clock_getres, times and getrusage are ENOSYS"),
-    "poll": Case(xfail="ppoll and pselect6 are ENOSYS (musl's poll and select)"),
+    "time": Case(),
+    "poll": Case(),
     "mmap_anon": Case(xfail="a SIGSEGV's si_code (SEGV_MAPERR/SEGV_ACCERR) is not set; "
                             "MAP_FIXED_NOREPLACE gives EINVAL, not EEXIST; MAP_STACK makes a guard "
                             "page (Linux: a hint); a bad fd gives ENODEV, not EBADF",
@@ -72,14 +71,10 @@ CASES = {
     "cpp_thread": Case(threaded=True, xfail="futex FUTEX_REQUEUE is ENOSYS: "
                                             "condition_variable::notify_all deadlocks"),
     "cpp_except": Case(threaded=True),
-    "env": Case(args=("one", "two words", ""),
-                xfail="the auxiliary vector lacks AT_UID, AT_EUID, AT_GID, AT_EGID, AT_CLKTCK, AT_HWCAP"),
-    "sysinfo": Case(xfail="getgroups, setuid, getresuid, prlimit64, getrusage, sysinfo, prctl "
-                          "and getrandom are ENOSYS"),
-    "devices": Case(xfail="no /dev/null, /dev/zero, /dev/urandom, /dev/random; "
-                          "no /etc/passwd or /etc/group"),
-    "procfs": Case(xfail="no /proc (self/exe, maps, stat, status, cmdline, fd); readlinkat is ENOSYS",
-                   qemu="qemu-user's /proc/self/stat and /proc/self/status describe qemu"),
+    "env": Case(args=("one", "two words", "")),
+    "sysinfo": Case(),
+    "devices": Case(),
+    "procfs": Case(qemu="qemu-user's /proc/self/stat and /proc/self/status describe qemu"),
 }
 
 

@@ -11,11 +11,11 @@ bytes itself and trusts none of the kernel's code. From Python: check(path) retu
 import sys
 from collections import Counter
 
-from kernel.fslayout import (BPB, BSIZE, DIRENT_SIZE, IPB, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, T_DIR, T_FILE,
-                             T_FREE, LayoutError, bit, inode_offset, unpack_addrs, unpack_dinode, unpack_dirents,
-                             unpack_log_header, unpack_superblock)
+from kernel.fslayout import (BPB, BSIZE, DIRENT_SIZE, IPB, MAXFILE, MODE_BITS, NDIRECT, NINDIRECT, ROOTINO, T_DIR,
+                             T_FILE, T_FREE, T_SYMLINK, LayoutError, bit, inode_offset, unpack_addrs, unpack_dinode,
+                             unpack_dirents, unpack_log_header, unpack_superblock)
 
-_TYPES = {T_DIR: "directory", T_FILE: "file"}
+_TYPES = {T_DIR: "directory", T_FILE: "file", T_SYMLINK: "symlink"}
 
 
 class Unreadable(Exception):
@@ -113,7 +113,7 @@ def check(path):
     for inum in range(1, sb.ninodes):
         d = unpack_dinode(img.block(sb.inodestart + inum // IPB), inode_offset(inum))
         if d.type == T_FREE:
-            if d.nlink or d.size or any(d.addrs):
+            if d.nlink or d.size or any(d.addrs) or d.mode or d.uid or d.gid or d.atime or d.mtime or d.ctime:
                 problems.append(f"inode {inum}: free, but its fields are not cleared")
             continue
         if d.type not in _TYPES:
@@ -121,6 +121,10 @@ def check(path):
             continue
         if d.nlink == 0:
             problems.append(f"inode {inum}: allocated {_TYPES[d.type]} with no links (an orphan)")
+        if d.mode & ~MODE_BITS:
+            problems.append(f"inode {inum}: mode {d.mode:#o} has bits beyond the permission bits")
+        if d.type == T_SYMLINK and not 0 < d.size < BSIZE:
+            problems.append(f"inode {inum}: symlink of {d.size} bytes (a target is 1 to {BSIZE - 1})")
         if d.size > MAXFILE:
             problems.append(f"inode {inum}: size {d.size} beyond the largest file")
             continue
@@ -199,7 +203,9 @@ def check(path):
             who = "metadata" if b < sb.datastart else f"inode {owner[b]}"
             problems.append(f"block {b}: used by {who}, but marked free")
     nfiles = sum(1 for d in inodes.values() if d.type == T_FILE)
-    summary = (f"{nfiles} files, {len(inodes) - nfiles} directories, {len(inodes)}/{sb.ninodes - 1} inodes, "
+    nlinks = sum(1 for d in inodes.values() if d.type == T_SYMLINK)
+    summary = (f"{nfiles} files, {len(inodes) - nfiles - nlinks} directories, {nlinks} symlinks, "
+               f"{len(inodes)}/{sb.ninodes - 1} inodes, "
                f"{used}/{sb.size} blocks in use" + "".join(f"; {n}" for n in notes))
     return problems, summary
 

@@ -1,14 +1,18 @@
 """python -m tools.mkfs [--size MIB] [--inodes N] [--log BLOCKS] IMAGE [FILE[=PATH]]...
 
-Create a diskfs image (docs/fs.md): an empty file system with /bin, /dev and /tmp, then
-each host FILE copied to PATH (default /bin/<basename of FILE>). Files go in through the
+Create a diskfs image (docs/fs.md): a file system with what every root holds (/bin, /dev,
+/etc with passwd and group, /proc, /root, /tmp: kernel/fs.py), then each host FILE copied
+to PATH (default /bin/<basename of FILE>) with the host file's permission bits. Every inode
+is owned by root and dated at the kernel's boot time (2026-01-01), so an image is the
+same whenever it is made. Files go in through the
 kernel's own buffer cache, log and diskfs, driving the emulator's disk synchronously, so
 the image holds exactly what the kernel would have written. The image is built beside
 IMAGE and renamed over it at the end: a failed mkfs leaves no half image. Errors are one
 line on stderr and exit status 2.
 
-From Python: make_image(path, files, ...) where files maps PATH -> bytes; HostFS(path)
-opens an existing image (lookup, add, close).
+From Python: make_image(path, files, ...) where files maps PATH -> bytes (mode 0755 for a
+program, ELF or #!, else 0644) or -> (bytes, mode); HostFS(path) opens an existing image
+(lookup, add, close).
 """
 import argparse
 import os
@@ -19,10 +23,14 @@ from kernel import params
 from kernel.bio import BufCache
 from kernel.diskfs import MountError, mount
 from kernel.errno import SysError
+from kernel.fs import ROOT_DIRS, ROOT_FILES
 from kernel.fslayout import (BSIZE, DIRENT_SIZE, INODE_SIZE, NDIRECT, ROOTINO, T_DIR, Dinode, LayoutError,
                              inode_block, inode_offset, layout, pack_dinode, pack_dirent, pack_superblock)
 from kernel.panic import KernelPanic
 from kernel.ramfs import DIR, FILE
+from kernel.sysproc import NS, REALTIME_EPOCH
+
+BOOT_TIME = REALTIME_EPOCH * NS         # every inode mkfs makes is dated at the kernel's boot time
 
 DEFAULT_MIB = 128
 DEFAULT_INODES = 1024
@@ -79,6 +87,9 @@ class HostKernel:
     def log(self, msg: str) -> None:
         self.report(msg)
 
+    def realtime(self) -> int:
+        return BOOT_TIME
+
 
 def _stderr(msg: str) -> None:
     print(f"mkfs: {msg}", file=sys.stderr)
@@ -112,8 +123,11 @@ class HostFS:
                 return None
         return ino
 
-    def add(self, path: str, data: bytes) -> None:
-        """Create or replace the file at absolute path (making its directories)."""
+    def add(self, path: str, data: bytes, mode: int = None) -> None:
+        """Create or replace the file at absolute path (making its directories); mode by
+        default 0755 for a program (ELF or #!), else 0644."""
+        if mode is None:
+            mode = 0o755 if data[:4] == b"\x7fELF" or data[:2] == b"#!" else 0o644
         parts = [x for x in path.split("/") if x]
         if not path.startswith("/") or not parts:
             raise MkfsError(f"{path}: not an absolute file path")
@@ -123,10 +137,12 @@ class HostFS:
                 d = d.lookup(name) or d.create(name, DIR)
                 if d.kind != DIR:
                     raise MkfsError(f"{path}: {name} is not a directory")
-            f = d.lookup(parts[-1]) or d.create(parts[-1], FILE)
+            f = d.lookup(parts[-1]) or d.create(parts[-1], FILE, mode)
             if f.kind != FILE:
                 raise MkfsError(f"{path}: is a directory")
             f.truncate(0)
+            if f.mode != mode:
+                f.setattr(mode=mode)
             if f.write(0, data) != len(data):
                 raise MkfsError(f"{path}: the image is full")
         except SysError as e:
@@ -147,7 +163,8 @@ def format_image(path: str, size_blocks: int, ninodes: int, nlog: int) -> None:
         inodes = bytearray(BSIZE)
         off = inode_offset(ROOTINO)
         addrs = (root_block,) + (0,) * (NDIRECT + 1)
-        inodes[off:off + INODE_SIZE] = pack_dinode(Dinode(T_DIR, 2, 2 * DIRENT_SIZE, addrs))
+        inodes[off:off + INODE_SIZE] = pack_dinode(Dinode(T_DIR, 2, 2 * DIRENT_SIZE, addrs, 0o755, 0, 0,
+                                                          BOOT_TIME, BOOT_TIME, BOOT_TIME))
         f.seek(inode_block(sb, ROOTINO) * BSIZE)
         f.write(inodes)
         bitmap = bytearray(BSIZE * (sb.datastart - sb.bmapstart))
@@ -161,7 +178,8 @@ def format_image(path: str, size_blocks: int, ninodes: int, nlog: int) -> None:
 
 def make_image(path: str, files: dict, size_mib: int = DEFAULT_MIB, ninodes: int = DEFAULT_INODES,
                nlog: int = params.LOGSIZE) -> None:
-    """Create the image at path with /bin, /dev, /tmp and files (absolute path -> bytes)."""
+    """Create the image at path with what every root holds and files (absolute path ->
+    bytes, or -> (bytes, mode))."""
     if not 1 <= size_mib <= 2048:
         raise MkfsError("--size must be 1..2048 MiB")
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -169,10 +187,10 @@ def make_image(path: str, files: dict, size_mib: int = DEFAULT_MIB, ninodes: int
         format_image(tmp, size_mib * (1 << 20) // BSIZE, ninodes, nlog)
         host = HostFS(tmp)
         try:
-            for d in ("bin", "dev", "tmp"):
-                host.fs.root.create(d, DIR)
-            for dest, data in sorted(files.items()):
-                host.add(dest, data)
+            for d, mode in ROOT_DIRS:
+                host.fs.root.create(d, DIR, mode)
+            for dest, data in sorted({**ROOT_FILES, **files}.items()):
+                host.add(dest, *(data if isinstance(data, tuple) else (data,)))
         finally:
             host.close()
         os.replace(tmp, path)
@@ -200,7 +218,7 @@ def main(argv=None) -> int:
             dest = dest or "/bin/" + os.path.basename(src)
             try:
                 with open(src, "rb") as f:
-                    files[dest] = f.read()
+                    files[dest] = (f.read(), os.stat(f.fileno()).st_mode & 0o7777)
             except OSError as e:
                 raise MkfsError(f"cannot read {src}: {e.strerror}") from None
         make_image(opts.image, files, opts.size, opts.inodes, opts.log)

@@ -25,7 +25,13 @@ static const long nrs[] = {
     SYS_mmap, SYS_mprotect, SYS_wait4, SYS_procinfo, SYS_kstat, SYS_lwp_create, SYS_lwp_self,
     SYS_lwp_park, SYS_lwp_unpark, SYS_lwp_wait, SYS_lwpinfo, SYS_uevent, SYS_sa_register,
     SYS_sa_stacks, SYS_sa_enable, SYS_sa_setconcurrency, SYS_sa_yield, SYS_sa_preempt, 999, 600, 0, 1,
-    SYS_pipe2, SYS_dup3, SYS_lwp_create, SYS_futex
+    SYS_pipe2, SYS_dup3, SYS_lwp_create, SYS_futex,
+    SYS_symlinkat, SYS_linkat, SYS_readlinkat, SYS_statfs, SYS_fstatfs, SYS_faccessat, SYS_faccessat2,
+    SYS_fchmod, SYS_fchmodat, SYS_fchmodat2, SYS_fchownat, SYS_fchown, SYS_utimensat, SYS_umask,
+    SYS_fchdir, SYS_sendfile, SYS_pselect6, SYS_ppoll, SYS_clock_getres, SYS_clock_nanosleep, SYS_times,
+    SYS_getrusage, SYS_sysinfo, SYS_setpriority, SYS_getpriority, SYS_setuid, SYS_setresuid,
+    SYS_getresuid, SYS_getgroups, SYS_setgroups, SYS_prlimit64, SYS_getrlimit, SYS_setrlimit,
+    SYS_prctl, SYS_getrandom, SYS_membarrier
 };
 /* Calls that usually end the caller: one call in 25 is one of these. */
 static const long lethal[] = {SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_kill, SYS_tgkill, SYS_tkill};

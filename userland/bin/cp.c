@@ -17,12 +17,14 @@ static int copy(const char *src, const char *dst)
         return 1;
     }
     struct stat st;
-    if (fstat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(in, &st) < 0)
+        st.st_mode = 0644;
+    if (S_ISDIR(st.st_mode)) {
         fprintf(stderr, "cp: %s: is a directory\n", src);
         close(in);
         return 1;
     }
-    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);   /* as Linux cp: the source's mode */
     if (out < 0) {
         fprintf(stderr, "cp: %s: %s\n", dst, strerror(errno));
         close(in);

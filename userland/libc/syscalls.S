@@ -65,6 +65,24 @@ __sys_unlinkat:
 	ret
 	.size __sys_unlinkat, .-__sys_unlinkat
 
+	.globl __sys_symlinkat
+	.type __sys_symlinkat, @function
+	.p2align 2
+__sys_symlinkat:
+	li a7, 36
+	ecall
+	ret
+	.size __sys_symlinkat, .-__sys_symlinkat
+
+	.globl __sys_linkat
+	.type __sys_linkat, @function
+	.p2align 2
+__sys_linkat:
+	li a7, 37
+	ecall
+	ret
+	.size __sys_linkat, .-__sys_linkat
+
 	.globl __sys_renameat
 	.type __sys_renameat, @function
 	.p2align 2
@@ -73,6 +91,24 @@ __sys_renameat:
 	ecall
 	ret
 	.size __sys_renameat, .-__sys_renameat
+
+	.globl __sys_statfs
+	.type __sys_statfs, @function
+	.p2align 2
+__sys_statfs:
+	li a7, 43
+	ecall
+	ret
+	.size __sys_statfs, .-__sys_statfs
+
+	.globl __sys_fstatfs
+	.type __sys_fstatfs, @function
+	.p2align 2
+__sys_fstatfs:
+	li a7, 44
+	ecall
+	ret
+	.size __sys_fstatfs, .-__sys_fstatfs
 
 	.globl __sys_ftruncate
 	.type __sys_ftruncate, @function
@@ -83,6 +119,15 @@ __sys_ftruncate:
 	ret
 	.size __sys_ftruncate, .-__sys_ftruncate
 
+	.globl __sys_faccessat
+	.type __sys_faccessat, @function
+	.p2align 2
+__sys_faccessat:
+	li a7, 48
+	ecall
+	ret
+	.size __sys_faccessat, .-__sys_faccessat
+
 	.globl __sys_chdir
 	.type __sys_chdir, @function
 	.p2align 2
@@ -91,6 +136,51 @@ __sys_chdir:
 	ecall
 	ret
 	.size __sys_chdir, .-__sys_chdir
+
+	.globl __sys_fchdir
+	.type __sys_fchdir, @function
+	.p2align 2
+__sys_fchdir:
+	li a7, 50
+	ecall
+	ret
+	.size __sys_fchdir, .-__sys_fchdir
+
+	.globl __sys_fchmod
+	.type __sys_fchmod, @function
+	.p2align 2
+__sys_fchmod:
+	li a7, 52
+	ecall
+	ret
+	.size __sys_fchmod, .-__sys_fchmod
+
+	.globl __sys_fchmodat
+	.type __sys_fchmodat, @function
+	.p2align 2
+__sys_fchmodat:
+	li a7, 53
+	ecall
+	ret
+	.size __sys_fchmodat, .-__sys_fchmodat
+
+	.globl __sys_fchownat
+	.type __sys_fchownat, @function
+	.p2align 2
+__sys_fchownat:
+	li a7, 54
+	ecall
+	ret
+	.size __sys_fchownat, .-__sys_fchownat
+
+	.globl __sys_fchown
+	.type __sys_fchown, @function
+	.p2align 2
+__sys_fchown:
+	li a7, 55
+	ecall
+	ret
+	.size __sys_fchown, .-__sys_fchown
 
 	.globl __sys_openat
 	.type __sys_openat, @function
@@ -191,6 +281,42 @@ __sys_pwrite64:
 	ret
 	.size __sys_pwrite64, .-__sys_pwrite64
 
+	.globl __sys_sendfile
+	.type __sys_sendfile, @function
+	.p2align 2
+__sys_sendfile:
+	li a7, 71
+	ecall
+	ret
+	.size __sys_sendfile, .-__sys_sendfile
+
+	.globl __sys_pselect6
+	.type __sys_pselect6, @function
+	.p2align 2
+__sys_pselect6:
+	li a7, 72
+	ecall
+	ret
+	.size __sys_pselect6, .-__sys_pselect6
+
+	.globl __sys_ppoll
+	.type __sys_ppoll, @function
+	.p2align 2
+__sys_ppoll:
+	li a7, 73
+	ecall
+	ret
+	.size __sys_ppoll, .-__sys_ppoll
+
+	.globl __sys_readlinkat
+	.type __sys_readlinkat, @function
+	.p2align 2
+__sys_readlinkat:
+	li a7, 78
+	ecall
+	ret
+	.size __sys_readlinkat, .-__sys_readlinkat
+
 	.globl __sys_newfstatat
 	.type __sys_newfstatat, @function
 	.p2align 2
@@ -226,6 +352,15 @@ __sys_fdatasync:
 	ecall
 	ret
 	.size __sys_fdatasync, .-__sys_fdatasync
+
+	.globl __sys_utimensat
+	.type __sys_utimensat, @function
+	.p2align 2
+__sys_utimensat:
+	li a7, 88
+	ecall
+	ret
+	.size __sys_utimensat, .-__sys_utimensat
 
 	.globl __sys_exit
 	.type __sys_exit, @function
@@ -298,6 +433,24 @@ __sys_clock_gettime:
 	ecall
 	ret
 	.size __sys_clock_gettime, .-__sys_clock_gettime
+
+	.globl __sys_clock_getres
+	.type __sys_clock_getres, @function
+	.p2align 2
+__sys_clock_getres:
+	li a7, 114
+	ecall
+	ret
+	.size __sys_clock_getres, .-__sys_clock_getres
+
+	.globl __sys_clock_nanosleep
+	.type __sys_clock_nanosleep, @function
+	.p2align 2
+__sys_clock_nanosleep:
+	li a7, 115
+	ecall
+	ret
+	.size __sys_clock_nanosleep, .-__sys_clock_nanosleep
 
 	.globl __sys_sched_setaffinity
 	.type __sys_sched_setaffinity, @function
@@ -407,6 +560,123 @@ __sys_rt_sigreturn:
 	ret
 	.size __sys_rt_sigreturn, .-__sys_rt_sigreturn
 
+	.globl __sys_setpriority
+	.type __sys_setpriority, @function
+	.p2align 2
+__sys_setpriority:
+	li a7, 140
+	ecall
+	ret
+	.size __sys_setpriority, .-__sys_setpriority
+
+	.globl __sys_getpriority
+	.type __sys_getpriority, @function
+	.p2align 2
+__sys_getpriority:
+	li a7, 141
+	ecall
+	ret
+	.size __sys_getpriority, .-__sys_getpriority
+
+	.globl __sys_setregid
+	.type __sys_setregid, @function
+	.p2align 2
+__sys_setregid:
+	li a7, 143
+	ecall
+	ret
+	.size __sys_setregid, .-__sys_setregid
+
+	.globl __sys_setgid
+	.type __sys_setgid, @function
+	.p2align 2
+__sys_setgid:
+	li a7, 144
+	ecall
+	ret
+	.size __sys_setgid, .-__sys_setgid
+
+	.globl __sys_setreuid
+	.type __sys_setreuid, @function
+	.p2align 2
+__sys_setreuid:
+	li a7, 145
+	ecall
+	ret
+	.size __sys_setreuid, .-__sys_setreuid
+
+	.globl __sys_setuid
+	.type __sys_setuid, @function
+	.p2align 2
+__sys_setuid:
+	li a7, 146
+	ecall
+	ret
+	.size __sys_setuid, .-__sys_setuid
+
+	.globl __sys_setresuid
+	.type __sys_setresuid, @function
+	.p2align 2
+__sys_setresuid:
+	li a7, 147
+	ecall
+	ret
+	.size __sys_setresuid, .-__sys_setresuid
+
+	.globl __sys_getresuid
+	.type __sys_getresuid, @function
+	.p2align 2
+__sys_getresuid:
+	li a7, 148
+	ecall
+	ret
+	.size __sys_getresuid, .-__sys_getresuid
+
+	.globl __sys_setresgid
+	.type __sys_setresgid, @function
+	.p2align 2
+__sys_setresgid:
+	li a7, 149
+	ecall
+	ret
+	.size __sys_setresgid, .-__sys_setresgid
+
+	.globl __sys_getresgid
+	.type __sys_getresgid, @function
+	.p2align 2
+__sys_getresgid:
+	li a7, 150
+	ecall
+	ret
+	.size __sys_getresgid, .-__sys_getresgid
+
+	.globl __sys_setfsuid
+	.type __sys_setfsuid, @function
+	.p2align 2
+__sys_setfsuid:
+	li a7, 151
+	ecall
+	ret
+	.size __sys_setfsuid, .-__sys_setfsuid
+
+	.globl __sys_setfsgid
+	.type __sys_setfsgid, @function
+	.p2align 2
+__sys_setfsgid:
+	li a7, 152
+	ecall
+	ret
+	.size __sys_setfsgid, .-__sys_setfsgid
+
+	.globl __sys_times
+	.type __sys_times, @function
+	.p2align 2
+__sys_times:
+	li a7, 153
+	ecall
+	ret
+	.size __sys_times, .-__sys_times
+
 	.globl __sys_setpgid
 	.type __sys_setpgid, @function
 	.p2align 2
@@ -434,6 +704,24 @@ __sys_setsid:
 	ret
 	.size __sys_setsid, .-__sys_setsid
 
+	.globl __sys_getgroups
+	.type __sys_getgroups, @function
+	.p2align 2
+__sys_getgroups:
+	li a7, 158
+	ecall
+	ret
+	.size __sys_getgroups, .-__sys_getgroups
+
+	.globl __sys_setgroups
+	.type __sys_setgroups, @function
+	.p2align 2
+__sys_setgroups:
+	li a7, 159
+	ecall
+	ret
+	.size __sys_setgroups, .-__sys_setgroups
+
 	.globl __sys_uname
 	.type __sys_uname, @function
 	.p2align 2
@@ -442,6 +730,51 @@ __sys_uname:
 	ecall
 	ret
 	.size __sys_uname, .-__sys_uname
+
+	.globl __sys_getrlimit
+	.type __sys_getrlimit, @function
+	.p2align 2
+__sys_getrlimit:
+	li a7, 163
+	ecall
+	ret
+	.size __sys_getrlimit, .-__sys_getrlimit
+
+	.globl __sys_setrlimit
+	.type __sys_setrlimit, @function
+	.p2align 2
+__sys_setrlimit:
+	li a7, 164
+	ecall
+	ret
+	.size __sys_setrlimit, .-__sys_setrlimit
+
+	.globl __sys_getrusage
+	.type __sys_getrusage, @function
+	.p2align 2
+__sys_getrusage:
+	li a7, 165
+	ecall
+	ret
+	.size __sys_getrusage, .-__sys_getrusage
+
+	.globl __sys_umask
+	.type __sys_umask, @function
+	.p2align 2
+__sys_umask:
+	li a7, 166
+	ecall
+	ret
+	.size __sys_umask, .-__sys_umask
+
+	.globl __sys_prctl
+	.type __sys_prctl, @function
+	.p2align 2
+__sys_prctl:
+	li a7, 167
+	ecall
+	ret
+	.size __sys_prctl, .-__sys_prctl
 
 	.globl __sys_getcpu
 	.type __sys_getcpu, @function
@@ -515,6 +848,15 @@ __sys_gettid:
 	ret
 	.size __sys_gettid, .-__sys_gettid
 
+	.globl __sys_sysinfo
+	.type __sys_sysinfo, @function
+	.p2align 2
+__sys_sysinfo:
+	li a7, 179
+	ecall
+	ret
+	.size __sys_sysinfo, .-__sys_sysinfo
+
 	.globl __sys_brk
 	.type __sys_brk, @function
 	.p2align 2
@@ -587,6 +929,15 @@ __sys_wait4:
 	ret
 	.size __sys_wait4, .-__sys_wait4
 
+	.globl __sys_prlimit64
+	.type __sys_prlimit64, @function
+	.p2align 2
+__sys_prlimit64:
+	li a7, 261
+	ecall
+	ret
+	.size __sys_prlimit64, .-__sys_prlimit64
+
 	.globl __sys_renameat2
 	.type __sys_renameat2, @function
 	.p2align 2
@@ -595,6 +946,42 @@ __sys_renameat2:
 	ecall
 	ret
 	.size __sys_renameat2, .-__sys_renameat2
+
+	.globl __sys_getrandom
+	.type __sys_getrandom, @function
+	.p2align 2
+__sys_getrandom:
+	li a7, 278
+	ecall
+	ret
+	.size __sys_getrandom, .-__sys_getrandom
+
+	.globl __sys_membarrier
+	.type __sys_membarrier, @function
+	.p2align 2
+__sys_membarrier:
+	li a7, 283
+	ecall
+	ret
+	.size __sys_membarrier, .-__sys_membarrier
+
+	.globl __sys_faccessat2
+	.type __sys_faccessat2, @function
+	.p2align 2
+__sys_faccessat2:
+	li a7, 439
+	ecall
+	ret
+	.size __sys_faccessat2, .-__sys_faccessat2
+
+	.globl __sys_fchmodat2
+	.type __sys_fchmodat2, @function
+	.p2align 2
+__sys_fchmodat2:
+	li a7, 452
+	ecall
+	ret
+	.size __sys_fchmodat2, .-__sys_fchmodat2
 
 	.globl __sys_procinfo
 	.type __sys_procinfo, @function
