@@ -55,18 +55,28 @@ class _State(ctypes.Structure):
                 ("emu_stop", ctypes.c_void_p), ("vmem_read", ctypes.c_void_p),
                 ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("cflags_next", ctypes.c_void_p),
+                ("count", ctypes.c_void_p), ("gpr", ctypes.c_void_p), ("check_sc", ctypes.c_int32),
                 ("ecall_regs", ctypes.c_int32 * 8),
                 ("cause", ctypes.c_int32), ("fault", ctypes.c_int32),
                 ("err", ctypes.c_int32), ("pad", ctypes.c_int32),
                 ("pc", ctypes.c_uint64), ("executed", ctypes.c_uint64),
                 ("ecall", ctypes.c_uint64 * 8),
                 ("misses", ctypes.c_uint64), ("finishes", ctypes.c_uint64),
+                ("sc_checks", ctypes.c_uint64),
                 ("left", ctypes.c_int64), ("last", ctypes.c_void_p),
                 ("stop_pc", ctypes.c_uint64), ("stop_size", ctypes.c_uint32),
-                ("stopped", ctypes.c_uint32), ("gen", ctypes.c_uint32)]
+                ("stopped", ctypes.c_uint32), ("gen", ctypes.c_uint32),
+                ("running", ctypes.c_uint32), ("split", ctypes.c_uint32)]
 
 
-_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall", "ecall_regs")
+_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall", "split", "ecall_regs")
+# False: harts created from now on do not check sc alignment (as before the check existed):
+# only for make bench's side-by-side baseline and the test that the check changes no run.
+check_sc = True
+# Pseudo-causes of a count-mode run on a hart with the block counter (blockcount.c): the hook
+# lowered unicorn's instruction limit to stop on an sc it must check once the instructions
+# before it ran; a misaligned sc starts the block, and the run stopped before it, PC on it.
+SC_SPLIT, SC_MISALIGNED = 0x100, 0x101
 FAULTS = {1: "the code of a block could not be read", 2: "an exact finish made no progress"}
 
 
@@ -199,13 +209,13 @@ class _Native:
         self.cpu_field = self.cflags_off = self.counters_off = None
         self.notes = []
         try:
-            self.cpu_field, env_off = _locate_cpu()
+            self.cpu_field, self.env_off = _locate_cpu()
         except ProbeError as e:
-            env_off = None
+            self.env_off = None
             self.notes.append(f"unicorn's CPU state not found ({e})")
         if self.cpu_field is not None:
             try:
-                self.counters_off = _locate_ext_counters(self.cpu_field, env_off)
+                self.counters_off = _locate_ext_counters(self.cpu_field, self.env_off)
             except (ProbeError, unicorn.UcError) as e:
                 self.notes.append(f"cannot trap counter CSRs ({e})")
         if self.counters_off is None:
@@ -215,7 +225,8 @@ class _Native:
             self.lib = _load()
         except (OSError, ProbeError) as e:
             self.notes.append(f"native block counter unavailable ({e}): budgets use "
-                              "unicorn's count mode (several times slower)")
+                              "unicorn's count mode (several times slower), and a misaligned "
+                              "sc fails (rd = 1) instead of raising SIGBUS")
             return
         if self.cpu_field is not None:
             try:
@@ -305,11 +316,14 @@ def disable_counters(uc) -> bool:
 class BlockCounter:
     """The native counter of one hart: its C state and its two hooks (block and trap).
     exact: finish budgets through cflags_next_tb (mode "block"), else with `until`.
+    counter: the address of unicorn's count-mode instruction counter (followed by its limit):
+    with it, the hook checks sc alignment in count-mode runs too (debugging), else only in
+    bc_run.
 
     Install it before the hart translates any code: a block hook does not reach blocks
     translated before it was added."""
 
-    def __init__(self, uc, exact=True):
+    def __init__(self, uc, exact=True, counter=None):
         n = native()
         lib = n.lib
         self.lib = lib
@@ -320,8 +334,12 @@ class BlockCounter:
             setattr(st, name, _fn("uc_" + name))
         if exact:
             st.cflags_next = _cpu_of(uc, n.cpu_field) + n.cflags_off
+        st.count = counter
+        if n.cpu_field is not None:
+            st.gpr = _cpu_of(uc, n.cpu_field) + n.env_off     # CPURISCVState.gpr[32]
         self.ptr = ctypes.c_void_p(ctypes.addressof(st))
         lib.bc_init(self.ptr)
+        st.check_sc = int(check_sc)
         self.cause = ctypes.c_int32.from_buffer(self._buf, _State.cause.offset)
         for kind, fn in ((unicorn.UC_HOOK_BLOCK, lib.bc_block), (unicorn.UC_HOOK_INTR, lib.bc_intr)):
             hh = _ucmod.uc_hook_h()

@@ -10,7 +10,8 @@ Unicorn facts this class absorbs (see ../shared/unicorn-riscv.md):
 - emu_start(count=N) instruments every instruction; the native block counter
   (blockcount.py) keeps budgets exact without it, and count mode serves the debugger;
 - a misaligned AMO or LR is reported as cause 4 whatever it is; a misaligned SC does not
-  trap at all (it fails, rd = 1); misaligned loads and stores are emulated (legal, as on
+  trap at all (it fails, rd = 1): the block counter checks each SC before it runs and
+  reports cause 6 (blockcount.c); misaligned loads and stores are emulated (legal, as on
   Linux), and one that crosses into a missing page reports its first byte's address;
 - an instruction fetch that crosses into a missing page reports the start of its block;
 - CSR access through reg_read/reg_write needs PRIV raised (else silently wrong);
@@ -160,7 +161,8 @@ class Hart(DebugHooks):
         self._bc = None
         if self.mode != "count":
             try:
-                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block")
+                self._bc = blockcount.BlockCounter(self.uc, exact=self.mode == "block",
+                                                   counter=self._h.value + _COUNTER_OFFSET)
             except unicorn.UcError as e:
                 raise EmulatorError(f"hart {hid}: cannot install the block counter") from e
             self._bst = self._bc.state
@@ -383,6 +385,8 @@ class Hart(DebugHooks):
             return self._uc_error(unicorn.UcError(err), min(self._counter.value, budget))
         executed = min(self._counter.value, budget)
         cause = self._cause.value
+        if cause >= blockcount.SC_SPLIT:            # the block counter stopped on an sc
+            return self._sc_stop(cause, budget)
         if cause < 0 and self._hit is not None:    # a hook stopped before an instruction
             pc = self._sync_pc()
             self._hit = self._hit._replace(pc=pc)

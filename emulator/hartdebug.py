@@ -4,13 +4,15 @@ watchpoints, instruction steps and address ranges to step in, the fault filter a
 A mixin of hart.Hart. Hooks only record why they stopped (a DebugStop in _hit) and end the
 run; _run_debug, Hart.run's path while debugging, turns that into the run's Trap and the
 debugger acts after Hart.run() returned. While any of this is in use (_dbg), runs go
-through Hart._run_debug in unicorn's count mode: the hooks rely on its instruction counter
-(_counter, and _limit, the budget it compares with).
+through _run_debug in unicorn's count mode: the hooks rely on its instruction counter
+(_counter, and _limit, the budget it compares with). The block counter's hook stays installed
+and checks sc alignment in these runs too (_sc_stop).
 """
 from typing import NamedTuple
 
 import unicorn
 
+from . import blockcount
 from . import hart as _hart     # the module, not its names: hart.py imports this file first
 
 _UNTIL = (1 << 64) - 1
@@ -36,6 +38,7 @@ class DebugHooks:
         self._bp_hooks = {}             # addr -> unicorn hook handle
         self._wp_hooks = {}             # (lo, hi) -> unicorn hook handle
         self._range_hooks = []
+        self._inside = None             # the range set_step stops outside of, or None
         self._step_left = None
         self._fault_filter = None
 
@@ -117,6 +120,36 @@ class DebugHooks:
         # twice); lowering unicorn's instruction limit stops before the next instruction.
         self._limit.value = self._counter.value
 
+    def _sc_stop(self, cause: int, budget: int):
+        """The Trap of a count-mode run that the block counter stopped on an sc (blockcount.c):
+        SC_SPLIT, once the instructions before it ran (the run goes on from it, now the start
+        of a block, where it is checked); SC_MISALIGNED, before it, misaligned. Its hook runs
+        before the debugger's: a breakpoint on the sc, or the sc outside the step range, stops
+        the run before the sc traps, as on hardware."""
+        pc = self._sync_pc()
+        if cause == blockcount.SC_SPLIT:
+            done = self._counter.value - 1          # unicorn counted the sc, not run
+            if self._hit is None:
+                self._skip = None
+                trap = self._run_counted(budget - done)
+                return trap._replace(executed=trap.executed + done)
+            self._hit = self._hit._replace(pc=pc)
+            return self._trap(-1, pc, done)
+        executed = self._counter.value              # the sc not counted yet
+        hit = self._hit or self._code_stop(pc, executed)
+        if hit is not None:
+            self._hit = hit._replace(pc=pc)
+            return self._trap(-1, pc, executed)
+        return self._trap(_hart.CAUSE_STORE_MISALIGNED, pc + 4, executed + 1)    # PC as unicorn's traps
+
+    def _code_stop(self, pc: int, executed: int):
+        """The DebugStop a breakpoint or the step range makes before the instruction at pc."""
+        if pc in self._bp_hooks and not (pc == self._skip and executed == 0):
+            return DebugStop("break", pc, pc, 0, 0)
+        if self._inside is not None and not self._inside[0] <= pc < self._inside[1]:
+            return DebugStop("range", pc, pc, 0, 0)
+        return None
+
     def skip_breakpoint_at(self, pc: int) -> None:
         """The next run, if it starts at pc, executes the instruction there instead of
         stopping at its breakpoint (the debugger already reported that location)."""
@@ -149,6 +182,7 @@ class DebugHooks:
         """Stop after `count` more instructions, and/or before executing an instruction
         outside the virtual range inside=(lo, hi). None clears each."""
         self._step_left = count
+        self._inside = inside
         for hk in self._range_hooks:
             self.uc.hook_del(hk)
         self._range_hooks = []

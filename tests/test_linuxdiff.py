@@ -29,8 +29,6 @@ def test_misaligned_atomics_are_sigbus_adraln_with_the_address(userland, linuxdi
                          "2: SIGBUS code 1 addr base+2", "3: SIGBUS code 1 addr base+12"]
 
 
-@pytest.mark.xfail(strict=True, reason="unicorn gives no trap for a misaligned sc (tests/test_hart.py "
-                                       "test_misaligned_sc_traps); needs the run to stop before an sc")
 def test_misaligned_sc_is_sigbus(userland, linuxdiff):
     r = run(linuxdiff, "atomics")
     assert r.output.splitlines()[4] == "4: SIGBUS code 1 addr base+4"

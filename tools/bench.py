@@ -33,6 +33,11 @@ hits them alike; ratios are taken round by round, then their median is printed.
    ratio under 2. (Before the region map, measured once on the commit before it, cc746f4:
    12,000 mmaps took 24 s of host CPU and malloc(1.1 MB) until out of memory 94 s; both
    scanned and re-sorted every region per call.)
+6. The sc alignment check of the block counter (a misaligned sc must trap): host time of
+   userland/bench/mutex.c, one thread on one hart (every lock an uncontended lr/sc loop) and
+   four threads on four harts (contended: futex waits), with the check on and off
+   (blockcount.check_sc, off = as before the check existed) side by side, between the
+   guest's start and done lines; and the sc instructions checked. Target: ratio about 1.
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
@@ -288,7 +293,7 @@ def disk_throughput(mib: int = 4) -> None:
 
 
 def main(argv=None) -> None:
-    global REPEAT, SPIN_N, QEMU_N, NULL_N
+    global REPEAT, SPIN_N, QEMU_N, NULL_N, MUTEX_N
     ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=REPEAT, help="rounds (default %(default)s)")
     ap.add_argument("--quick", action="store_true", help="one round of small runs (a smoke test)")
@@ -296,6 +301,7 @@ def main(argv=None) -> None:
     REPEAT = opts.rounds
     if opts.quick:
         REPEAT, SPIN_N, QEMU_N, NULL_N = 1, 10_000_000, 50_000_000, 2000
+        MUTEX_N = 100_000
     print(f"budget mode: {blockcount.native().mode}; load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} cores; {REPEAT} rounds")
     for note in blockcount.notes():
@@ -306,6 +312,7 @@ def main(argv=None) -> None:
     syscalls_and_boot(nullsys)
     disk_throughput()
     address_space()
+    sc_check()
 
 
 # ---- section 5: address spaces ----
@@ -334,6 +341,42 @@ def address_space(small: int = 1000, large: int = 12000) -> None:
           f"{large:,}: ratio {fmt(ratio, digits=2)} (target < 2)")
     print(f"  malloc(1.1 MB) until memory runs out: {fmt([x - base for x in secs['malloc']], 1, 2)} s "
           f"for {statistics.median(virt) / 1e6:5.1f} ms virtual")
+
+
+# ---- section 6: the sc alignment check ----
+MUTEX_N = 1_000_000             # lock/unlock pairs of one thread (about 50 instructions each)
+
+
+def sc_check() -> None:
+    if blockcount.native().lib is None:
+        print("6. sc alignment check: no block counter (count mode), nothing to measure")
+        return
+    prog = build("mutex")
+    configs = {"1 thread, 1 hart": (MUTEX_N, 1, 1), "4 threads, 4 harts": (MUTEX_N // 10, 4, 4)}
+    secs = {(name, on): [] for name in configs for on in (True, False)}
+    checked = {}
+    saved = blockcount.check_sc
+    try:
+        for _ in range(REPEAT):
+            for name, (n, threads, cpus) in configs.items():
+                for on in (True, False):
+                    blockcount.check_sc = on
+                    t, r = between(prog, [str(n), str(threads)], "mutex start",
+                                   f"mutex done: counter {n * threads} of {n * threads}", cpus=cpus)
+                    secs[(name, on)].append(t)
+                    if on:
+                        checked[name] = (sum(h._bc.state.sc_checks for h in r.machine.harts),
+                                         sum(h.instret for h in r.machine.harts))
+    finally:
+        blockcount.check_sc = saved
+    print("6. sc alignment check, mutex lock/unlock loops, host s with the check on and off, "
+          "median [spread]")
+    for name in configs:
+        on, off = secs[(name, True)], secs[(name, False)]
+        ratio = [a / b for a, b in zip(on, off)]
+        sc, instret = checked[name]
+        print(f"  {name:18s} on {fmt(on, 1, 3)}  off {fmt(off, 1, 3)}  ratio {fmt(ratio, digits=3)} "
+              f"(target about 1); {sc:,} sc checked in {instret / 1e6:.0f} M instructions")
 
 
 if __name__ == "__main__":
