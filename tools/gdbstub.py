@@ -17,6 +17,7 @@ import socket
 import sys
 
 from emulator.hart import REG_FCSR, REG_PC
+from kernel.thread import RUNNING
 
 from tools.debugger import DebugError, Session
 
@@ -217,7 +218,7 @@ class Stub:
             t = s.sched.threads.get(tid) if s.running else None
             if t is None or t.proc is None:
                 return "E01"
-            hart = f"hart {t.cpu.hid}" if t.state == "running" and t.cpu is not None else "no hart"
+            hart = f"hart {t.cpu.hid}" if t.state is RUNNING and t.cpu is not None else "no hart"
             return _hex(f"pid {t.proc.pid} {t.proc.name}, {t.state}, {hart}".encode())
         if c == "H":
             if len(pkt) < 3 or pkt[1] not in "gc":

@@ -19,7 +19,7 @@ import os
 import sys
 
 from kernel.signal import name as signame
-from kernel.trap import CAUSE_NAMES
+from kernel.arch import CAUSE_NAMES
 
 from .trace import HARTS_PID, KERNEL_PID
 

@@ -1,5 +1,7 @@
 """Reporting what the machine did, gdb-style: stop messages, frame lines, source lines,
 values, auto-displays, and the kernel events of a step."""
+from kernel.thread import RUNNING
+
 from .evaluate import Evaluator, Value
 from .breakpoints import signal_name, syscall_name
 from .program import DebugError
@@ -96,7 +98,7 @@ class Reporter:
         if s.tid != t.tid and s.tid is not None:
             self.write(f"[Switching to thread {t.tid} (LWP {t.tid}, pid {t.proc.pid})]")
         s.tid, s.frame_no = t.tid, 0
-        if t.state == "running" and t.cpu is not None:
+        if t.state is RUNNING and t.cpu is not None:
             s.hart = t.cpu.hid
         frames = s.frames(t)
         who = f"Thread {t.tid} hit " if multi else ""

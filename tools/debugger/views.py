@@ -6,13 +6,17 @@ import capstone
 from emulator import mmu
 from emulator.hart import REG_PC
 from emulator.machine import SOLO_QUANTA
+from kernel.proc import ProcState
+from kernel.sa import ActState
+from kernel.thread import RUNNING, ThreadState
 
 from .evaluate import Evaluator
 from .program import REG_NAMES, DebugError
 from .types import format_scalar
 
 _CS = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
-_STATE = {"running": "running", "runnable": "runnable", "sleeping": "sleeping", "zombie": "exited"}
+_STATE = {ThreadState.RUNNING: "running", ThreadState.RUNNABLE: "runnable", ThreadState.SLEEPING: "sleeping",
+          ThreadState.ZOMBIE: "exited"}
 
 
 def _where(s, t):
@@ -63,7 +67,7 @@ def info_procs(s):
     lines = ["  PID   PPID  STATE     LWPs  NAME"]
     for pid, p in sorted(s.kernel.procs.procs.items()):
         mark = "*" if pid in s.inferiors else " "
-        state = "zombie" if p.state == "zombie" else ("running" if any(t.state == "running" for t in p.threads)
+        state = "zombie" if p.state is ProcState.ZOMBIE else ("running" if any(t.state is RUNNING for t in p.threads)
                                                       else "sleeping" if p.threads else "exited")
         lines.append(f"{mark} {pid:<5} {p.ppid:<5} {state:<9} {len(p.threads):<5} {p.name}")
     lines.append("(* = runs the debugged program)")
@@ -81,16 +85,18 @@ def info_activations(s):
         lines.append(f"pid {pid} ({p.name}): {len(sa.vps)} virtual processor(s) (asked {sa.concurrency}), "
                      f"{len(sa.stacks)} upcall stack(s) free, {len(sa.news)} event(s) pending")
         lines.append("  VP  Activation  LWP   State     Hart  Notes")
-        acts = sorted((t for t in p.threads if t.sa_vp is not None), key=lambda t: t.sa_id)
+        acts = sorted((t for t in p.threads if t.act is not None), key=lambda t: t.act.id)
         for t in acts:
-            current = sa.vps.get(t.sa_vp) is t
-            notes = [n for n, on in (("blocked in kernel", t.sa_blocked), ("idle (sa_yield)", t.sa_idle),
-                                     ("to be preempted", t.sa_interrupt), ("upcall pending", bool(t.sa_pending)),
-                                     ("vp taken back", t.sa_retire))
+            a = t.act
+            current = sa.vps.get(a.vp) is t
+            notes = [n for n, on in (("blocked in kernel", a.state in (ActState.BLOCKED, ActState.UNBLOCKED)),
+                                     ("idle (sa_yield)", a.state is ActState.IDLE),
+                                     ("to be preempted", a.interrupt), ("upcall pending", bool(a.pending)),
+                                     ("vp taken back", a.retire))
                      if on]
-            hart = str(t.cpu.hid) if t.state == "running" and t.cpu is not None else "-"
-            vp = str(t.sa_vp) if current else "-"
-            lines.append(f"  {vp:<3} {t.sa_id:<11} {t.tid:<5} {_STATE.get(t.state, t.state):<9} {hart:<5} "
+            hart = str(t.cpu.hid) if t.state is RUNNING and t.cpu is not None else "-"
+            vp = str(a.vp) if current else "-"
+            lines.append(f"  {vp:<3} {a.id:<11} {t.tid:<5} {_STATE.get(t.state, t.state):<9} {hart:<5} "
                          f"{', '.join(notes)}")
     return lines or ["No scheduler activations: no process called sa_enable."]
 
@@ -229,9 +235,9 @@ def info_threads(s, frame_line):
     lines = ["  Id   Target Id                           State     Hart  Frame"]
     for t in ts:
         mark = "*" if t.tid == s.tid else " "
-        hart = str(t.cpu.hid) if t.state == "running" and t.cpu is not None else "-"
+        hart = str(t.cpu.hid) if t.state is RUNNING and t.cpu is not None else "-"
         target = f"LWP {t.tid} (pid {t.proc.pid}, kthread {t.tid}) \"{t.name}\""
-        state = _STATE.get(t.state, t.state) + ("" if t.mode == "user" or t.state != "running" else "/k")
+        state = _STATE.get(t.state, t.state) + ("" if t.mode == "user" or t.state is not RUNNING else "/k")
         try:
             where = frame_line(t, 0)
         except DebugError as e:
@@ -245,7 +251,7 @@ def select_thread(s, tid):
     if t.proc.pid not in s.inferiors:
         raise DebugError(f"Thread ID {tid} is not a thread of the debugged program.")
     s.tid, s.frame_no = tid, 0
-    if t.state == "running" and t.cpu is not None:
+    if t.state is RUNNING and t.cpu is not None:
         s.hart = t.cpu.hid
     return [f"[Switching to thread {tid} (LWP {tid})]"]
 
