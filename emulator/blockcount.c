@@ -53,9 +53,6 @@ enum { CAUSE_INSN_ACCESS = 1, CAUSE_STORE_MISALIGNED = 6, CAUSE_ECALL_U = 8, CAU
  * stop on an sc to check; a misaligned sc starts the block (the run stopped before it). */
 enum { SC_SPLIT = 0x100, SC_MISALIGNED = 0x101, MAX_SC = 8 /* sc kept per block scan */ };
 
-/* Read at an ecall: the PC (already past the ecall), a7 (the syscall number) and a0-a5. */
-static const int ECALL_REGS[8] = {UC_RISCV_REG_PC, UC_RISCV_REG_A7, UC_RISCV_REG_A0, UC_RISCV_REG_A1,
-                                  UC_RISCV_REG_A2, UC_RISCV_REG_A3, UC_RISCV_REG_A4, UC_RISCV_REG_A5};
 enum { FAULT_NONE = 0, FAULT_UNREADABLE = 1, FAULT_NO_PROGRESS = 2 };
 
 /* A cached block. A block holding an sc is stored with pc | 1, which the hook's fast path
@@ -81,6 +78,8 @@ struct bc_hart {
     uint64_t *count;                    /* unicorn's emu_counter, then emu_count (count mode), or NULL */
     const uint64_t *gpr;                /* CPURISCVState.gpr (x0-x31), or NULL: use reg_read */
     int32_t check_sc;                   /* check sc alignment (0 only for make bench's baseline) */
+    int32_t ecall_regs[8];              /* read at an ecall into ecall[]: the PC (already past the
+                                           ecall), then the system call's registers (Hart) */
     /* results of the last bc_run */
     int32_t cause;                      /* UC_HOOK_INTR cause, -1 if none */
     int32_t fault;                      /* FAULT_*: the counter itself failed */
@@ -88,7 +87,7 @@ struct bc_hart {
     int32_t pad;
     uint64_t pc;                        /* the PC unicorn left (resume PC of a budget stop) */
     uint64_t executed;                  /* instructions retired, count mode's convention */
-    uint64_t ecall[8];                  /* at an ecall: ECALL_REGS */
+    uint64_t ecall[8];                  /* at an ecall: the registers ecall_regs names */
     /* statistics, never reset */
     uint64_t misses, finishes, sc_checks;   /* sc_checks: sc addresses checked */
     /* the run in progress */
@@ -119,6 +118,7 @@ void bc_layout(uint32_t *out)
     out[5] = offsetof(struct bc_hart, gen);
     out[6] = offsetof(struct bc_hart, ecall);
     out[7] = offsetof(struct bc_hart, split);
+    out[8] = offsetof(struct bc_hart, ecall_regs);
 }
 
 /* A new state (zeroed memory): idle, with an empty cache. */
@@ -476,7 +476,7 @@ int64_t bc_run(struct bc_hart *h, int64_t budget)
     h->err = err;
     if (h->cause == CAUSE_ECALL_U && err == UC_ERR_OK) {
         for (int i = 0; i < 8; i++)
-            h->reg_read(h->uc, ECALL_REGS[i], &h->ecall[i]);
+            h->reg_read(h->uc, h->ecall_regs[i], &h->ecall[i]);
         h->pc = h->ecall[0];
     } else {
         h->reg_read(h->uc, UC_RISCV_REG_PC, &h->pc);

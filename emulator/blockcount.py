@@ -56,6 +56,7 @@ class _State(ctypes.Structure):
                 ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("cflags_next", ctypes.c_void_p),
                 ("count", ctypes.c_void_p), ("gpr", ctypes.c_void_p), ("check_sc", ctypes.c_int32),
+                ("ecall_regs", ctypes.c_int32 * 8),
                 ("cause", ctypes.c_int32), ("fault", ctypes.c_int32),
                 ("err", ctypes.c_int32), ("pad", ctypes.c_int32),
                 ("pc", ctypes.c_uint64), ("executed", ctypes.c_uint64),
@@ -68,7 +69,7 @@ class _State(ctypes.Structure):
                 ("running", ctypes.c_uint32), ("split", ctypes.c_uint32)]
 
 
-_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall", "split")
+_LAYOUT = ("cause", "pc", "executed", "misses", "left", "gen", "ecall", "split", "ecall_regs")
 # False: harts created from now on do not check sc alignment (as before the check existed):
 # only for make bench's side-by-side baseline and the test that the check changes no run.
 check_sc = True

@@ -26,7 +26,7 @@ import unicorn.riscv_const as rc
 from unicorn.unicorn_py3 import unicorn as _ucmod
 
 from . import blockcount, decode, mmu
-from .hartdebug import DebugHooks, DebugStop
+from .hartdebug import DebugHooks
 
 # Trap causes (scause values, RISC-V privileged spec) and the budget pseudo-cause.
 CAUSE_BUDGET = -1
@@ -94,6 +94,8 @@ class _RegBlock:
 
 _CTX_IDS = ([rc.UC_RISCV_REG_X0 + i for i in range(32)] + [rc.UC_RISCV_REG_F0 + i for i in range(32)]
             + [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_FCSR])
+# Read when a run ends in an ecall, in one batch with the PC: until set_ecall_regs names the
+# kernel's system-call registers, a7 and a0-a5 (Linux's convention: kernel/arch.py).
 _ECALL_IDS = [rc.UC_RISCV_REG_PC, rc.UC_RISCV_REG_A7, rc.UC_RISCV_REG_A0, rc.UC_RISCV_REG_A1,
               rc.UC_RISCV_REG_A2, rc.UC_RISCV_REG_A3, rc.UC_RISCV_REG_A4, rc.UC_RISCV_REG_A5]
 
@@ -168,6 +170,7 @@ class Hart(DebugHooks):
             self._bc_run, self._bcp = self._bc.run, self._bc.ptr
             self._budget_arg = ctypes.c_int64()
             self._ecall.alias(self._bst.ecall)  # bc_run reads the ecall registers there
+            self._bst.ecall_regs[:] = list(self._ecall.ids)
         else:
             # The trap hook is registered through the C API: the binding's wrapper around a
             # Python hook costs more than the rest of a null syscall. It only records the cause.
@@ -241,9 +244,18 @@ class Hart(DebugHooks):
         _lib.uc_reg_write_batch(self._h, b.ids, b.ptrs, b.n)
         self._pc = b.vals[REG_PC]
 
+    def set_ecall_regs(self, regs) -> None:
+        """The 7 registers (x numbers) a run ending in an ecall reads with the trap, in the
+        same call as the PC, for syscall_args: the system call's number and arguments in the
+        kernel's convention (kernel/arch.py). Until set: a7, a0-a5."""
+        if len(regs) != 7 or not all(0 < n < 32 for n in regs):
+            raise ValueError("set_ecall_regs takes 7 register numbers 1..31")
+        self._ecall.ids[:] = [rc.UC_RISCV_REG_PC] + [_REG_X0 + n for n in regs]
+        if self._bc is not None:
+            self._bst.ecall_regs[:] = list(self._ecall.ids)
+
     def syscall_args(self) -> list:
-        """[a7, a0, a1, a2, a3, a4, a5] at the ecall that ended the last run (read with the
-        trap, in the same call as the PC)."""
+        """The registers set_ecall_regs named, as the ecall that ended the last run left them."""
         return self._ecall.vals[1:]
 
     def _read(self, reg: int) -> int:
@@ -284,11 +296,10 @@ class Hart(DebugHooks):
     def fetch(self, va: int, n: int = 4):
         """Bytes at user virtual address va through the current page table, or None."""
         out = b""
-        while len(out) < n:
-            pa = mmu.translate(self.mem, self.satp, va + len(out))
+        for cur, chunk in mmu.spans(va, n):
+            pa = mmu.translate(self.mem, self.satp, cur)
             if pa is None:
                 return out or None
-            chunk = min(n - len(out), mmu.PAGE_SIZE - (pa & (mmu.PAGE_SIZE - 1)))
             out += self.mem.read(pa, chunk)
         return out
 
@@ -317,35 +328,6 @@ class Hart(DebugHooks):
         if trap.cause == CAUSE_ILLEGAL:
             trap = self._counters(trap, budget, now)
         self.instret += trap.executed
-        return trap
-
-    def _run_debug(self, budget: int, now: int) -> Trap:
-        if self.hold:
-            return Trap(CAUSE_BUDGET, self._pc, 0, 0)
-        if self._step_left is not None:
-            budget = min(budget, self._step_left)
-        trap = self._run_once(budget)
-        if trap.cause == CAUSE_ILLEGAL:
-            trap = self._counters(trap, budget, now)
-        hit, self._hit, self._skip = self._hit, None, None
-        if hit is not None and hit.kind == "watch" and trap.cause != CAUSE_BUDGET:
-            hit = None                  # the store trapped: it did not happen
-        if (hit is None and self._fault_filter is not None and trap.cause != CAUSE_BUDGET
-                and trap.cause != CAUSE_ECALL_U and self._fault_filter(self.hid, trap)):
-            # Shown to the debugger before the kernel sees it: the faulting instruction is
-            # not counted and runs (and faults) again on resume.
-            hit = DebugStop("fault", trap.epc, trap.tval, 0, trap.cause)
-            trap = Trap(CAUSE_BUDGET, trap.epc, 0, max(0, trap.executed - 1))
-        if self._step_left is not None:
-            self._step_left -= trap.executed
-            if hit is None and self._step_left <= 0:
-                hit = DebugStop("step", trap.epc if trap.cause == CAUSE_BUDGET else self.get_pc(), 0, 0, 0)
-        if hit is not None:
-            if hit.kind == "break":
-                self._skip = hit.pc     # resuming must execute it, not stop again
-            self.debug_stop = hit
-            if self.on_debug_stop is not None:
-                self.on_debug_stop()
         return trap
 
     def _counters(self, trap: Trap, budget: int, now: int) -> Trap:

@@ -2,8 +2,9 @@
 watchpoints, instruction steps and address ranges to step in, the fault filter and holding.
 
 A mixin of hart.Hart. Hooks only record why they stopped (a DebugStop in _hit) and end the
-run; the debugger acts after Hart.run() returned. While any of this is in use (_dbg), runs go
-through Hart._run_debug in unicorn's count mode: the hooks rely on its instruction counter
+run; _run_debug, Hart.run's path while debugging, turns that into the run's Trap and the
+debugger acts after Hart.run() returned. While any of this is in use (_dbg), runs go
+through _run_debug in unicorn's count mode: the hooks rely on its instruction counter
 (_counter, and _limit, the budget it compares with). The block counter's hook stays installed
 and checks sc alignment in these runs too (_sc_stop).
 """
@@ -12,9 +13,9 @@ from typing import NamedTuple
 import unicorn
 
 from . import blockcount
+from . import hart as _hart     # the module, not its names: hart.py imports this file first
 
 _UNTIL = (1 << 64) - 1
-_CAUSE_STORE_MISALIGNED = 6     # hart.CAUSE_STORE_MISALIGNED
 
 
 class DebugStop(NamedTuple):
@@ -51,6 +52,38 @@ class DebugHooks:
             self.uc.ctl_flush_tb()
         self._dbg = dbg
         self._native = self._bc is not None and not dbg
+
+    def _run_debug(self, budget: int, now: int):
+        """Hart.run while debugging: a run in count mode, then the stop its hooks recorded,
+        the fault filter's verdict and the step count, as a Trap (hart.py)."""
+        H = _hart
+        if self.hold:
+            return H.Trap(H.CAUSE_BUDGET, self._pc, 0, 0)
+        if self._step_left is not None:
+            budget = min(budget, self._step_left)
+        trap = self._run_once(budget)
+        if trap.cause == H.CAUSE_ILLEGAL:
+            trap = self._counters(trap, budget, now)
+        hit, self._hit, self._skip = self._hit, None, None
+        if hit is not None and hit.kind == "watch" and trap.cause != H.CAUSE_BUDGET:
+            hit = None                  # the store trapped: it did not happen
+        if (hit is None and self._fault_filter is not None and trap.cause != H.CAUSE_BUDGET
+                and trap.cause != H.CAUSE_ECALL_U and self._fault_filter(self.hid, trap)):
+            # Shown to the debugger before the kernel sees it: the faulting instruction is
+            # not counted and runs (and faults) again on resume.
+            hit = DebugStop("fault", trap.epc, trap.tval, 0, trap.cause)
+            trap = H.Trap(H.CAUSE_BUDGET, trap.epc, 0, max(0, trap.executed - 1))
+        if self._step_left is not None:
+            self._step_left -= trap.executed
+            if hit is None and self._step_left <= 0:
+                hit = DebugStop("step", trap.epc if trap.cause == H.CAUSE_BUDGET else self.get_pc(), 0, 0, 0)
+        if hit is not None:
+            if hit.kind == "break":
+                self._skip = hit.pc     # resuming must execute it, not stop again
+            self.debug_stop = hit
+            if self.on_debug_stop is not None:
+                self.on_debug_stop()
+        return trap
 
     @property
     def step_left(self):
@@ -107,7 +140,7 @@ class DebugHooks:
         if hit is not None:
             self._hit = hit._replace(pc=pc)
             return self._trap(-1, pc, executed)
-        return self._trap(_CAUSE_STORE_MISALIGNED, pc + 4, executed + 1)    # PC as unicorn's traps
+        return self._trap(_hart.CAUSE_STORE_MISALIGNED, pc + 4, executed + 1)    # PC as unicorn's traps
 
     def _code_stop(self, pc: int, executed: int):
         """The DebugStop a breakpoint or the step range makes before the instruction at pc."""

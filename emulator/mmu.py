@@ -1,7 +1,8 @@
 """Sv39 as the RISC-V privileged spec defines it (the format the emulated MMU walks).
 
-The kernel builds page tables in this format; the hardware (unicorn) walks them.
-`translate` is the hardware walk, used by the emulator to fetch a faulting instruction.
+The kernel builds page tables in this format; the hardware (unicorn) walks them. `walk` is
+the walk itself (the kernel's, the hardware's `translate`, the debugger's); `spans` cuts an
+access at page boundaries for whoever copies through page tables.
 """
 PAGE_SIZE = 4096
 PAGE_SHIFT = 12
@@ -50,22 +51,22 @@ def canonical(va: int) -> bool:
     return top == 0 or top == (1 << (64 - VA_BITS + 1)) - 1
 
 
-def leaf_pte(mem, satp: int, va: int) -> int:
-    """The leaf PTE the hardware walk finds for va (a superpage's too), or 0."""
+def leaf(mem, satp: int, va: int):
+    """(level, PTE) of the leaf the hardware walk finds for va (a superpage's too), or None."""
     if not canonical(va):
-        return 0
-    table = satp_root(satp)
-    for _level in (2, 1, 0):
-        pte_addr = table + 8 * vpn(va, _level)
-        if not mem.contains(pte_addr, 8):
-            return 0
-        pte = mem.read64(pte_addr)
-        if not pte & PTE_V:
-            return 0
-        if pte & (PTE_R | PTE_X):
-            return pte
-        table = pte_pa(pte)
-    return 0
+        return None
+    last = None
+    for last in walk(mem, satp_root(satp), va):
+        pass
+    if last is None or not last[2] & PTE_V or not last[2] & (PTE_R | PTE_X):
+        return None
+    return last[0], last[2]
+
+
+def leaf_pte(mem, satp: int, va: int) -> int:
+    """The leaf PTE the hardware walk finds for va, or 0."""
+    found = leaf(mem, satp, va)
+    return found[1] if found is not None else 0
 
 
 def translate(mem, satp: int, va: int):
@@ -73,18 +74,40 @@ def translate(mem, satp: int, va: int):
 
     Superpages are honoured; permission bits are not checked (callers only read).
     """
-    if not canonical(va):
+    found = leaf(mem, satp, va)
+    if found is None:
         return None
-    table = satp_root(satp)
+    level, pte = found
+    span = PAGE_SIZE << (9 * level)
+    return (pte_pa(pte) & ~(span - 1)) | (va & (span - 1))
+
+
+def walk(mem, root: int, va: int, alloc=None):
+    """The Sv39 walk from the root table at physical address root, the one copy of it: yields
+    (level, PTE address, PTE) for each entry visited, from level 2 down, and stops after a
+    leaf (a valid entry with R or X: level 0, or a superpage), an invalid entry, or before an
+    entry outside RAM. alloc: fn() -> the physical address of a zeroed frame; an invalid
+    entry above level 0 then gets a new table (the walk goes on through it)."""
+    table = root
     for level in (2, 1, 0):
         pte_addr = table + 8 * vpn(va, level)
         if not mem.contains(pte_addr, 8):
-            return None
+            return
         pte = mem.read64(pte_addr)
-        if not pte & PTE_V:
-            return None
-        if pte & (PTE_R | PTE_X):
-            span = PAGE_SIZE << (9 * level)
-            return (pte_pa(pte) & ~(span - 1)) | (va & (span - 1))
+        if level and alloc is not None and not pte & PTE_V:
+            pte = pa_to_pte(alloc(), PTE_V)
+            mem.write64(pte_addr, pte)
+        yield level, pte_addr, pte
+        if not pte & PTE_V or pte & (PTE_R | PTE_X):
+            return
         table = pte_pa(pte)
-    return None
+
+
+def spans(va: int, n: int):
+    """[va, va+n) cut at page boundaries, the one copy of that loop: yields (address,
+    length) of each piece, in order."""
+    end = va + n
+    while va < end:
+        chunk = min(end - va, PAGE_SIZE - (va & (PAGE_SIZE - 1)))
+        yield va, chunk
+        va += chunk

@@ -9,10 +9,8 @@ program.
 """
 import struct
 
-from emulator.hart import NREGS, REG_PC
-from emulator.mmu import PAGE_SIZE
-
-from . import cost, params
+from . import arch, cost, params
+from .arch import PAGE_SIZE
 from .elf import ElfError, read_image
 from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
@@ -227,7 +225,7 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     p.lwp_zombies = {}
     if p.sa is not None:
         k.sa.on_exit(p)
-        t.sa_vp = None                   # an ordinary LWP again
+        t.act = None                     # an ordinary LWP again
     p.aspace = aspace
     old.destroy()
     p.symbols = symbols
@@ -242,7 +240,4 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
             p.files[fd] = None
     p.cloexec.clear()
     k.signals.exec_reset(p)
-    regs = [0] * NREGS
-    regs[2] = sp
-    regs[REG_PC] = entry
-    k.sched.set_regs(t, regs)
+    k.sched.set_regs(t, arch.context(pc=entry, sp=sp))

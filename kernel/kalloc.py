@@ -10,9 +10,8 @@ is flagged (`had_code`) from the moment it is mapped executable until its transl
 dropped on every hart (drop_code); vm.py drops them before it maps the frame writable, and
 decref drops them when the frame is freed.
 """
-from emulator.mmu import PAGE_SIZE
-
 from . import cost
+from .arch import PAGE_SIZE
 from .panic import KernelPanic
 
 

@@ -1,19 +1,15 @@
-"""LWP system calls: lwp_* (private, NetBSD style), clone threads, futex, affinity.
+"""LWP system calls: lwp_* (private, NetBSD style), clone threads, affinity, lwpinfo.
 
 An LWP is a user execution context (registers, user stack, signal mask) of a process,
 bound to exactly one kernel thread; see docs/threads.md. Semantics are in docs/abi.md.
 """
 import struct
-import time
 
-from emulator.hart import NREGS, REG_PC
-
-from . import params
-from .errno import EAGAIN, EDEADLK, EINTR, EINVAL, ENOSYS, ESRCH, ETIMEDOUT, SysError
-from .sched import INTERRUPTED, TIMEOUT
-from .signal import SIGCHLD
-from .sysproc import NS, i32, sx
-from .vm import PROT_R, PROT_W, PROT_X, Fault
+from . import arch, params
+from .arch import i32, sx
+from .errno import EDEADLK, EINTR, EINVAL, ESRCH, ETIMEDOUT, SysError
+from .thread import INTERRUPTED, RUNNABLE, RUNNING, SLEEPING, ZOMBIE
+from .vm import PROT_W, PROT_X
 
 LWP_DETACHED = 1
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -22,8 +18,6 @@ CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_DETACHED, CLONE_CHILD_SETTID = 
 THREAD_FLAGS = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD
 CLONE_KNOWN = (THREAD_FLAGS | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
                | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
-FUTEX_WAIT, FUTEX_WAKE, FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 0, 1, 128, 256
-REG_TP = 4
 
 
 def _spawn(k, t, regs, detached=False):
@@ -43,8 +37,8 @@ def sys_lwp_create(k, t, entry, arg, stack_top, flags):
     r = a.find(entry)
     if r is None or not r.prot & PROT_X:
         raise SysError(EINVAL)
-    regs = [0] * NREGS
-    regs[REG_PC], regs[10], regs[2] = entry, arg, stack_top
+    regs = arch.context(pc=entry, sp=stack_top)
+    regs[arch.A0] = arg
     return _spawn(k, t, regs, bool(flags & LWP_DETACHED)).tid
 
 
@@ -56,11 +50,11 @@ def clone_thread(k, t, flags, stack, ptid, tls, ctid):
     if flags & CLONE_PARENT_SETTID:
         a.check(ptid, 4, PROT_W)
     regs = k.sched.regs(t)
-    regs[10] = 0
+    regs[arch.SYSCALL_RET] = 0
     if stack:
-        regs[2] = stack
+        regs[arch.SP] = stack
     if flags & CLONE_SETTLS:
-        regs[REG_TP] = tls
+        regs[arch.TP] = tls
     nt = _spawn(k, t, regs)
     if flags & CLONE_CHILD_CLEARTID:
         nt.clear_tid = ctid
@@ -71,26 +65,8 @@ def clone_thread(k, t, flags, stack, ptid, tls, ctid):
     return nt.tid
 
 
-def sys_clone(k, t, flags, stack, ptid, tls, ctid):
-    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
-        return k.procs.fork(t)
-    if flags & CLONE_THREAD:
-        return clone_thread(k, t, flags, stack, ptid, tls, ctid)
-    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
-    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
-
-
 def sys_lwp_exit(k, t):
     k.procs.exit_lwp(t, 0)
-
-
-def sys_exit(k, t, status):
-    """exit(2): this LWP only; the last LWP's status becomes the process's."""
-    k.procs.exit_lwp(t, (status & 0xFF) << 8)
-
-
-def sys_exit_group(k, t, status):
-    k.procs.exit(t.proc, (status & 0xFF) << 8)
 
 
 def sys_lwp_self(k, t):
@@ -147,52 +123,6 @@ def sys_lwp_wait(k, t, lwpid):
         return done
 
 
-class Futex:
-    """Futex wait queues, keyed by (address space, user address)."""
-
-    def __init__(self, kernel):
-        self.k = kernel
-
-    def wake(self, p, uaddr: int, n: int) -> int:
-        return self.k.sched.wakeup(("futex", id(p.aspace), uaddr), n)
-
-
-def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
-    """FUTEX_WAIT and FUTEX_WAKE, checked in Linux's order: the timeout first, then the op
-    (FUTEX_CLOCK_REALTIME is only for absolute-deadline ops: ENOSYS here), then the key
-    (a misaligned address is EINVAL, one outside user space EFAULT). Every futex is private
-    to its address space; a wake on an unmapped address is 0 with FUTEX_PRIVATE_FLAG (the
-    key is the address alone) and EFAULT without (Linux looks the page up)."""
-    op = i32(op)
-    cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
-    a = t.proc.aspace
-    deadline = None
-    if cmd == FUTEX_WAIT and timeout:
-        sec, nsec = struct.unpack("<qq", a.copyin(timeout, 16))
-        if sec < 0 or not 0 <= nsec < NS:
-            raise SysError(EINVAL)
-        deadline = k.sched.now() + sec * NS + nsec
-    if op & FUTEX_CLOCK_REALTIME or cmd not in (FUTEX_WAIT, FUTEX_WAKE):
-        raise SysError(ENOSYS)
-    if uaddr % 4:
-        raise SysError(EINVAL)
-    if uaddr + 4 > params.USER_TOP:
-        raise Fault(uaddr)
-    if cmd == FUTEX_WAIT:
-        word = struct.unpack("<I", a.copyin(uaddr, 4))[0]
-        if word != val & 0xFFFFFFFF:
-            raise SysError(EAGAIN)
-        why = k.sched.sleep_timed(("futex", id(a), uaddr), deadline)
-        if why == TIMEOUT:
-            raise SysError(ETIMEDOUT)
-        if why == INTERRUPTED:
-            raise SysError(EINTR)
-        return 0
-    if not op & FUTEX_PRIVATE_FLAG:
-        a.check(uaddr, 4, PROT_R)
-    return k.futex.wake(t.proc, uaddr, max(1, i32(val)))     # Linux wakes one when val <= 0
-
-
 def _target(k, t, tid):
     tid = i32(tid)
     if tid == 0:
@@ -232,19 +162,13 @@ def sys_lwpinfo(k, t, buf, n):
     for p in k.procs.procs.values():
         for x in p.threads + list(p.lwp_zombies.values()):
             rows.append((p.pid, x, 0))
-    rows += [(0, x, 1) for x in k.kthreads if x.state != "zombie"]     # finished daemons are gone
+    rows += [(0, x, 1) for x in k.kthreads if x.state is not ZOMBIE]     # finished daemons are gone
     recs = []
     for pid, x, kernel in rows[:n]:
-        state = {"running": "R", "runnable": "r", "sleeping": "S"}.get(x.state, "Z")
-        hart = x.cpu.hid if x.state == "running" else -1
+        state = {RUNNING: "R", RUNNABLE: "r", SLEEPING: "S"}.get(x.state, "Z")
+        hart = x.cpu.hid if x.state is RUNNING else -1
         recs.append(struct.pack("<6iq16s", pid, x.tid, ord(state), hart, kernel, 0, x.cputime,
                                 x.name.encode()[:15]))
     t.proc.aspace.copyout(buf, b"".join(recs))
     return len(recs)
-
-
-def sys_hostclock(k, t, ts):
-    ns = time.monotonic_ns()
-    t.proc.aspace.copyout(ts, struct.pack("<qq", ns // NS, ns % NS))
-    return 0
 

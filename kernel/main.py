@@ -6,7 +6,7 @@ Console) and never from inside a unicorn hook.
 """
 import random
 
-from . import cost, params, sigframe
+from . import arch, cost, params, sigframe
 from . import exec as kexec
 from .file import O_RDWR
 from .fs import FS, ROOT_DIRS, ROOT_FILES
@@ -16,8 +16,8 @@ from .devices import make_devfs, open_console
 from .diskfs import boot_mount
 from .itimer import ITimers
 from .sa import Activations
+from .futex import Futex
 from .kalloc import FrameAllocator
-from .lwp import Futex
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
 from .procfs import ProcFS
@@ -27,7 +27,7 @@ from .signal import Signals
 from .signal import name as signame
 from .syscall import Syscalls
 from .sysproc import NS, REALTIME_EPOCH
-from .trap import CAUSE_NAMES, Trap
+from .trap import Traps
 from .trace import Tracer
 from .tty import Tty
 
@@ -44,6 +44,8 @@ class Kernel:
         self.log_sink = log_sink               # fn(str) or None: the console
         self.events = None                     # list when the event log is on (trace())
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
+        for h in machine.harts:
+            arch.setup_hart(h)
         self.sched = Scheduler(self, sched)
         self.has_work = self.sched.has_work    # the machine-loop contract (machine.py), called
         self.run_hart = self.sched.run_hart    # once per quantum: no wrapper frame
@@ -54,7 +56,7 @@ class Kernel:
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
         self.procs = ProcTable(self)
-        self.trap = Trap(self)
+        self.trap = Traps(self)
         self.syscalls = Syscalls(self)
         self.tty = Tty(self, machine.console)
         self.boot_realtime = REALTIME_EPOCH * NS      # CLOCK_REALTIME at boot, ns since the epoch
@@ -118,7 +120,7 @@ class Kernel:
             cause, pc, addr = t.fault
             sym = p.symbols.lookup(pc) if p.symbols is not None else None
             where = f"pc {pc:#x}" + (f" <{sym}>" if sym else "")
-            msg += f" ({CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
+            msg += f" ({arch.CAUSE_NAMES.get(cause, 'trap')}) at {where}, address {addr:#x}"
             stack = self._overflowed_stack(p, addr)
             if stack is not None:
                 msg += f" (overflow of the stack {stack.start:#x}-{stack.end:#x})"
@@ -176,9 +178,7 @@ class Kernel:
         p.cmdline = argv
         for fd in range(3):
             p.files[fd] = open_console(self, O_RDWR)
-        regs = [0] * 66
-        regs[2], regs[64] = sp, entry
-        t = self.procs.new_lwp(p, regs)
+        t = self.procs.new_lwp(p, arch.context(pc=entry, sp=sp))
         t.affinity = (1 << len(m.harts)) - 1
         self.sched.make_runnable(t)
 

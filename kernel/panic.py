@@ -1,5 +1,5 @@
 """KernelPanic: a broken kernel invariant. The message carries a dump of every hart."""
-from unicorn import UcError
+from emulator.hart import EmulatorError
 
 
 class KernelPanic(Exception):
@@ -14,7 +14,7 @@ def hart_dump(kernel) -> str:
         who = f"{t.name} (pid {t.proc.pid if t.proc else '-'}, tid {t.tid})" if t else "idle"
         try:
             pc = h.get_pc()
-        except UcError as e:            # the dump must not hide the panic it explains
+        except EmulatorError as e:      # the dump must not hide the panic it explains
             pc = f"<unreadable: {e}>"
         lines.append(f"hart {h.hid}: time {h.time} pc {pc if isinstance(pc, str) else hex(pc)} running {who}")
     return "\n".join(lines)

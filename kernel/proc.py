@@ -7,15 +7,24 @@ Invariants: procs holds every process until its parent reaps it; a ZOMBIE has no
 space, no files and no LWPs; every process but init has a parent in procs; when a parent
 exits its children are given to init (pid 1).
 """
+import enum
 import struct
 
-from . import cost, params
+from . import arch, cost, params
 from .errno import EAGAIN, ECHILD, EINTR, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .sched import ThreadExit
 from .vm import Fault
 
-ALIVE, ZOMBIE = "alive", "zombie"
+
+
+class ProcState(enum.StrEnum):
+    """A process is ALIVE until its last LWP exits, then a ZOMBIE until its parent reaps it."""
+    ALIVE = "alive"
+    ZOMBIE = "zombie"
+
+
+ALIVE, ZOMBIE = ProcState.ALIVE, ProcState.ZOMBIE
 WNOHANG, WUNTRACED = 1, 2
 RLIMIT_STACK, RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS = 3, 4, 6, 7, 8, 9
 RLIMIT_NICE, RLIMIT_RTPRIO, RLIM_NLIMITS = 13, 14, 16
@@ -145,7 +154,7 @@ class ProcTable:
                 child.files[fd] = f.dup()
         child.cloexec = set(parent.cloexec)
         regs = self.k.sched.regs(parent_thread)
-        regs[10] = 0                     # the child sees fork() return 0
+        regs[arch.SYSCALL_RET] = 0       # the child sees fork() return 0
         t = self.new_lwp(child, regs, like=parent_thread)
         t.altstack = parent_thread.altstack      # fork keeps it; a new LWP in the same space starts without
         self.k.sched.make_runnable(t)

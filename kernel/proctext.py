@@ -6,12 +6,13 @@ Linux writes them. A process's line is its first LWP's when that one is alive.
 """
 import math
 
-from emulator.mmu import PAGE_SIZE
 
 from . import params
+from .arch import PAGE_SIZE
 from .bio import Buf
-from .sched import RUNNABLE, RUNNING, SLEEPING
+from .proc import ZOMBIE
 from .signal import SIG_DFL, SIG_IGN
+from .thread import RUNNABLE, RUNNING, SLEEPING
 from .vm import PROT_R, PROT_W, PROT_X
 
 HZ = 100
@@ -28,7 +29,7 @@ def thread_state(t) -> str:
     kernel thread waiting for work (Linux's idle kernel threads), T stopped, Z exited."""
     if t.state in (RUNNING, RUNNABLE):
         return "R"
-    if t.state == SLEEPING:
+    if t.state is SLEEPING:
         if t.proc is not None and t.proc.sig.stopped and t.chan == ("stopped", t.proc):
             return "T"
         if t.interruptible:
@@ -38,7 +39,7 @@ def thread_state(t) -> str:
 
 
 def proc_state(p) -> str:
-    if p.state == "zombie":
+    if p.state is ZOMBIE:
         return "Z"
     if p.sig.stopped:
         return "T"
@@ -102,7 +103,7 @@ def stat(k, p, t=None) -> bytes:
               len(p.threads), 0, p.start_time // TICK, vsize, rss, RLIM_INFINITY, 0, 0, 0, 0, 0,
               p.sig.pending | (one.sigpending if one else 0), one.sigmask if one else 0, ign, caught, 0, 0, 0,
               17, one.cpu.hid if one is not None and one.cpu is not None else 0, 0, 0, 0, 0, 0, 0, 0,
-              brk, 0, 0, 0, 0, p.status if p.state == "zombie" else 0]
+              brk, 0, 0, 0, 0, p.status if p.state is ZOMBIE else 0]
     return (" ".join(str(f) for f in fields) + "\n").encode()
 
 
@@ -138,7 +139,7 @@ def status(k, p, t=None) -> bytes:
 
 
 def cmdline(p) -> bytes:
-    return b"".join(a + b"\0" for a in p.cmdline) if p is not None and p.state != "zombie" else b""
+    return b"".join(a + b"\0" for a in p.cmdline) if p is not None and p.state is not ZOMBIE else b""
 
 
 def maps(k, p) -> bytes:
@@ -216,7 +217,7 @@ def cpu_stat(k) -> bytes:
     out += ["intr 0", f"ctxt {sum(c.switches for c in k.sched.cpus)}", f"btime {k.boot_realtime // 10**9}",
             f"processes {k.procs.next_id - 1}",
             f"procs_running {sum(1 for t in threads if t.state in (RUNNING, RUNNABLE) and not t.idle)}",
-            f"procs_blocked {sum(1 for t in threads if t.state == SLEEPING and not t.interruptible)}"]
+            f"procs_blocked {sum(1 for t in threads if t.state is SLEEPING and not t.interruptible)}"]
     return ("\n".join(out) + "\n").encode()
 
 

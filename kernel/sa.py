@@ -15,8 +15,31 @@ struct sa_t { ucontext_t *sa_context; int sa_id; int sa_cpu; } and each context 
 ucontext laid out as in a signal frame (kernel/sigframe.py).
 
 Ordering: an UNBLOCKED event is only delivered after the BLOCKED upcall for the same
-activation has been written (Activation state `announced`). Nothing here busy-waits: an
-idle vp (sa_yield) sleeps until an event needs it.
+activation has been written (Activation.announced). Nothing here busy-waits: an idle vp
+(sa_yield) sleeps until an event needs it.
+
+An activation (Activation, on its thread as t.act) has one state and a few request flags;
+the states and the only transitions allowed (Activation.to checks each one, KernelPanic on
+any other), also in docs/scheduler-activations.md:
+
+    FRESH   -> RUNNING    its first upcall is written
+    FRESH   -> BLOCKED    it slept before that (its upcall could not be written)
+    RUNNING -> IDLE       sa_yield: its vp has nothing to run
+    IDLE    -> RUNNING    sa_yield returns: news, or sa_setconcurrency wants the vp back
+    RUNNING -> BLOCKED    it sleeps in the kernel: a new activation takes its vp
+    BLOCKED -> UNBLOCKED  the call completed: its context goes to the library, it ends
+    FRESH, RUNNING, IDLE -> ENDED   its vp was taken back: it ends
+
+FRESH: created, its first upcall not written yet (it has no user context of its own).
+RUNNING: runs the library on its vp (user code, or a call that has not slept). IDLE: sleeps
+in sa_yield, its vp has nothing to run. BLOCKED: slept in the kernel and its vp went on with
+a new activation. UNBLOCKED: its call completed and its context went to the library as
+news; its LWP ends. ENDED: its vp was taken back; its LWP ends. Requests, set by others and
+acted on at its next kernel entry or wake-up: interrupt (stop to deliver news, or to be
+retired), retire (its vp was taken back), wake (sa_setconcurrency wants an idle vp back),
+news (leaving sa_yield: deliver what woke it). Two sleeps keep the vp (no BLOCKED): one
+while the kernel delivers an upcall (user memory that must come from the disk), and a stop
+(SIGSTOP freezes the whole process, vps included, until SIGCONT).
 
 Processor allocation (reallocate) is space sharing among the SA processes: each gets one
 vp, then the harts left are dealt out one at a time, oldest SA process first, to those
@@ -26,19 +49,78 @@ stopped at its next kernel entry outside a library critical section (the word th
 named with sa_register, read at tp + offset: deferred SA_DEFER_NS at a time) and its
 context goes to another vp as a PREEMPTED event; a vp given is started with NEWPROC.
 """
+import enum
 import struct
 
-from emulator.hart import NREGS, REG_PC
-
-from . import params, sigframe
+from . import arch, params, sigframe
+from .arch import i32
 from .errno import EINVAL, ESRCH, SysError
+from .panic import KernelPanic
 from .signal import SIGSEGV
-from .sysproc import i32
+from .thread import ZOMBIE
 from .vm import PROT_W, PROT_X, Fault
 
 SA_UPCALL_NEWPROC, SA_UPCALL_PREEMPTED, SA_UPCALL_BLOCKED, SA_UPCALL_UNBLOCKED = 0, 1, 2, 3
 UPCALL_NAMES = {0: "NEWPROC", 1: "PREEMPTED", 2: "BLOCKED", 3: "UNBLOCKED"}
 CTX_SIZE = sigframe.FRAME_SIZE - sigframe.UC_OFF          # one ucontext
+
+
+class ActState(enum.StrEnum):
+    FRESH = "fresh"
+    RUNNING = "running"
+    IDLE = "idle"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    ENDED = "ended"
+
+
+FRESH, RUNNING, IDLE, BLOCKED, UNBLOCKED, ENDED = (ActState.FRESH, ActState.RUNNING, ActState.IDLE,
+                                                   ActState.BLOCKED, ActState.UNBLOCKED, ActState.ENDED)
+TRANSITIONS = {
+    FRESH: frozenset({RUNNING, BLOCKED, ENDED}),
+    RUNNING: frozenset({IDLE, BLOCKED, ENDED}),
+    IDLE: frozenset({RUNNING, ENDED}),
+    BLOCKED: frozenset({UNBLOCKED}),
+    UNBLOCKED: frozenset(),
+    ENDED: frozenset(),
+}
+
+
+class Activation:
+    """The scheduler-activation side of an LWP (t.act): see the state machine above."""
+    __slots__ = ("id", "vp", "_state", "interrupt", "retire", "wake", "news", "announced", "delivering",
+                 "deferred", "pending")
+
+    def __init__(self, sa_id: int, vp: int):
+        self.id = sa_id
+        self.vp = vp                      # the virtual processor it was made for
+        self._state = FRESH
+        self.interrupt = False            # request: enter the kernel to deliver news or retire
+        self.retire = False               # request: its vp was taken back, end it
+        self.wake = False                 # request: sa_setconcurrency wants this idle vp back
+        self.news = False                 # request: leaving sa_yield, take the news in an upcall
+        self.announced = False            # fact: its BLOCKED upcall was written
+        self.delivering = False           # fact: the kernel is delivering its upcall (on_return)
+        self.deferred = 0                 # times taking its vp back was put off
+        self.pending = []                 # upcall events this activation must deliver
+
+    @property
+    def state(self) -> ActState:
+        """Read-only: `to` changes it."""
+        return self._state
+
+    def to(self, new: ActState) -> None:
+        """The one place an activation's state changes; KernelPanic on a change not in TRANSITIONS."""
+        if new not in TRANSITIONS[self._state]:
+            raise KernelPanic(f"activation {self.id} (vp {self.vp}): illegal state change {self._state} -> {new}")
+        self._state = new
+
+    def hands_over(self) -> bool:
+        """Does a sleep now give its vp to a new activation (BLOCKED upcall)?"""
+        return (self.state is RUNNING or self.state is FRESH) and not self.delivering
+
+    def request_interrupt(self) -> None:
+        self.interrupt = True
 
 
 class SAState:
@@ -93,17 +175,17 @@ class Activations:
                     nt = self._new_activation(p, vp)
                 except SysError:                 # p is at its LWP limit: it has fewer vps
                     break
-                nt.sa_pending = [(SA_UPCALL_NEWPROC, nt, None)]
+                nt.act.pending = [(SA_UPCALL_NEWPROC, nt, None)]
                 sa.vps[vp] = nt
                 self.k.sched.make_runnable(nt)
         for vp in sorted(sa.vps, reverse=True):
             if vp >= n:
                 a = sa.vps.pop(vp)
-                a.sa_retire = True
-                if a.sa_idle:
+                a.act.retire = True
+                if a.act.state is IDLE:
                     self.k.sched.wakeup(("sa_idle", a))
                 else:
-                    a.sa_interrupt = True        # run_hart stops it at its next chance
+                    a.act.interrupt = True       # run_hart stops it at its next chance
 
     def on_exit(self, p) -> None:
         """p exits or execs: its harts go back to the other SA processes."""
@@ -119,7 +201,7 @@ class Activations:
         if sa.crit_off is None:
             return False
         try:
-            word = t.proc.aspace.copyin((self.k.sched.regs(t)[4] + sa.crit_off) & (2**64 - 1), 4)
+            word = t.proc.aspace.copyin((self.k.sched.regs(t)[arch.TP] + sa.crit_off) & arch.WORD_MASK, 4)
         except Fault:
             return True
         return word != bytes(4)
@@ -129,27 +211,29 @@ class Activations:
         goes to another vp, and t ends. Deferred while t is in a critical section (at most
         SA_DEFER_MAX times: a process cannot keep a vp by never leaving one), so that no
         upcall carries two contexts the library must continue at once."""
-        if t.sa_started and t.sa_deferred < params.SA_DEFER_MAX and self._critical(t):
-            t.sa_deferred += 1
-            t.sa_interrupt = False
-            self.k.sched.machine.clock.at(self.k.sched.now() + params.SA_DEFER_NS,
-                                          lambda: setattr(t, "sa_interrupt", True))
+        a = t.act
+        if a.state is RUNNING and a.deferred < params.SA_DEFER_MAX and self._critical(t):
+            a.deferred += 1
+            a.interrupt = False
+            self.k.sched.machine.clock.at(self.k.sched.now() + params.SA_DEFER_NS, a.request_interrupt)
             return
         sa = t.proc.sa
-        news = [e for e in t.sa_pending if e[0] == SA_UPCALL_BLOCKED]
-        if t.sa_started:
+        news = [e for e in a.pending if e[0] == SA_UPCALL_BLOCKED]
+        if a.state is RUNNING:
             news.append((SA_UPCALL_PREEMPTED, t, self.k.sched.regs(t)))
-        t.sa_pending = []
+        a.pending = []
         sa.news += news
-        self._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
+        self._emit("vp_taken", t, vp=a.vp, id=a.id)
         if news:
             self._find_vp(t.proc)
+        a.to(ENDED)
         self.k.procs.exit_lwp(t, 0)
 
     def retire_idle(self, t) -> None:
         """Idle activation t (in sa_yield) lost its vp: it ends; it had no thread to hand
         back, so the library hears nothing."""
-        self._emit("vp_taken", t, vp=t.sa_vp, id=t.sa_id)
+        self._emit("vp_taken", t, vp=t.act.vp, id=t.act.id)
+        t.act.to(ENDED)
         self.k.procs.exit_lwp(t, 0)
 
     # ---- hooks called by the scheduler and the trap path ----
@@ -157,43 +241,47 @@ class Activations:
         """Activation t is about to sleep in the kernel: give its vp a new activation that
         starts with a BLOCKED upcall (called from sched.sleep_timed, before t sleeps)."""
         sa = t.proc.sa
-        t.sa_blocked = True
-        if sa.vps.get(t.sa_vp) is not t:         # its vp was taken back meanwhile
+        a = t.act
+        a.to(BLOCKED)
+        if sa.vps.get(a.vp) is not t:            # its vp was taken back meanwhile
             sa.news.append((SA_UPCALL_BLOCKED, t, None))
             self._find_vp(t.proc)
             return
-        nt = self._new_activation(t.proc, t.sa_vp)
-        nt.sa_pending = [(SA_UPCALL_BLOCKED, t, None)]
-        self._emit("upcall_planned", nt, type="BLOCKED", blocked=t.sa_id)
-        cpu = self.k.sched.cur
+        nt = self._new_activation(t.proc, a.vp)
+        nt.act.pending = [(SA_UPCALL_BLOCKED, t, None)]
+        self._emit("upcall_planned", nt, type="BLOCKED", blocked=a.id)
         nt.affinity = t.affinity
-        nt.state = "runnable"
-        nt.ready_at = self.k.sched.now()
-        cpu.runq.appendleft(nt)          # the vp (this hart) goes on with the new activation
-        sa.vps[t.sa_vp] = nt
+        self.k.sched.run_next(nt)        # the vp (this hart) goes on with the new activation
+        sa.vps[a.vp] = nt
 
     def on_return(self, t) -> bool:
         """On the way to user mode: a completed blocked activation hands its context to the
         library and dies; an activation with events takes its upcall. True if t's user
         registers were replaced (or t will never return)."""
         sa = t.proc.sa
-        if t.sa_blocked:
+        a = t.act
+        if a.state is BLOCKED:
+            a.to(UNBLOCKED)
             sa.news.append((SA_UPCALL_UNBLOCKED, t, self.k.sched.regs(t)))
             self._find_vp(t.proc)
             self.k.procs.exit_lwp(t, 0)
-        if t.sa_retire:
-            self._retire(t)                      # returns only if deferred
+        a.delivering = True
+        try:
+            if a.retire:
+                self._retire(t)                  # returns only if deferred
+                return False
+            if a.pending or a.interrupt or a.news:
+                a.news = False
+                self._upcall(t)
+                return True
             return False
-        if t.sa_pending or t.sa_interrupt or t.sa_news:
-            t.sa_news = False
-            self._upcall(t)
-            return True
-        return False
+        finally:
+            a.delivering = False
 
     @staticmethod
     def _ready(e) -> bool:
         """News e may go out: an UNBLOCKED only after its BLOCKED upcall was written."""
-        return e[0] != SA_UPCALL_UNBLOCKED or e[1].sa_announced
+        return e[0] != SA_UPCALL_UNBLOCKED or e[1].act.announced
 
     def deliverable(self, sa) -> bool:
         return any(self._ready(e) for e in sa.news)
@@ -202,30 +290,31 @@ class Activations:
         """Someone must deliver the news: an idle vp if any, else preempt the activation
         of the lowest-numbered busy vp."""
         sa = p.sa
-        idle = [a for a in sa.vps.values() if a.sa_idle]
+        idle = [a for a in sa.vps.values() if a.act.state is IDLE]
         if idle:
             self.k.sched.wakeup(("sa_idle", idle[0]))
             return
         for vp in sorted(sa.vps):
             a = sa.vps[vp]
-            if not a.sa_blocked and a.state != "zombie":
-                a.sa_interrupt = True
+            if a.act.state not in (BLOCKED, UNBLOCKED) and a.state is not ZOMBIE:
+                a.act.interrupt = True
                 return
 
     # ---- building an upcall ----
     def _upcall(self, t) -> None:
         p = t.proc
         sa = p.sa
-        events = list(t.sa_pending)
-        t.sa_pending = []
+        act = t.act
+        events = list(act.pending)
+        act.pending = []
         interrupted = []
-        if t.sa_interrupt and t.sa_started:
+        if act.interrupt and act.state is RUNNING:
             interrupted.append((SA_UPCALL_PREEMPTED, t, self.k.sched.regs(t)))
         ready = [e for e in sa.news if self._ready(e)]
         sa.news = [e for e in sa.news if not self._ready(e)]
         for e in ready:
             (interrupted if e[0] == SA_UPCALL_PREEMPTED else events).append(e)
-        t.sa_interrupt = False
+        act.interrupt = False
         if not events and interrupted:
             events, interrupted = interrupted, []
         if not events:
@@ -242,10 +331,10 @@ class Activations:
         sas_base = (sat_base - 8 * len(allv)) & ~15
         blob = bytearray()
         for _kind, who, regs in allv:
-            full = sigframe.build(regs or [0] * NREGS, 0, who.sigmask, (0, 2, 0), 0, 0)
+            full = sigframe.build(regs or arch.context(), 0, who.sigmask, (0, 2, 0), 0, 0)
             blob += full[sigframe.UC_OFF:]
         sats = b"".join(struct.pack("<Qii", ctx_base + i * CTX_SIZE if allv[i][2] is not None else 0,
-                                    allv[i][1].sa_id, allv[i][1].sa_vp if allv[i][1].sa_vp is not None else -1)
+                                    allv[i][1].act.id, allv[i][1].act.vp)
                         for i in range(len(allv)))
         ptrs = b"".join(struct.pack("<Q", sat_base + 16 * i) for i in range(len(allv)))
         a = p.aspace
@@ -257,18 +346,19 @@ class Activations:
             self.k.log(f"pid {p.pid} ({p.name}): bad upcall stack {sp:#x}")
             self.k.signals.force(t, SIGSEGV)
             return
-        regs = [0] * NREGS
-        regs[REG_PC], regs[2] = sa.upcall, sas_base
-        regs[10], regs[11], regs[12], regs[13] = events[0][0], sas_base, len(events), len(interrupted)
+        regs = arch.context(pc=sa.upcall, sp=sas_base)
+        regs[arch.A0], regs[arch.A1] = events[0][0], sas_base
+        regs[arch.A2], regs[arch.A3] = len(events), len(interrupted)
         self.k.sched.set_regs(t, regs)
-        t.sa_started = True
+        if act.state is FRESH:
+            act.to(RUNNING)
         for kind, who, _ in events:
             if kind == SA_UPCALL_BLOCKED:
-                who.sa_announced = True
+                who.act.announced = True
                 if any(e[1] is who for e in sa.news):
                     self._find_vp(p)             # it completed before its BLOCKED went out
         self._emit("upcall", t, type=UPCALL_NAMES[events[0][0]], events=len(events),
-                   interrupted=len(interrupted), ids=[w.sa_id for _, w, _ in allv],
+                   interrupted=len(interrupted), ids=[w.act.id for _, w, _ in allv],
                    kinds=[UPCALL_NAMES[k] for k, _, _ in allv])
 
     def _emit(self, kind, t, **detail) -> None:
@@ -276,23 +366,16 @@ class Activations:
             self.k.event(kind, t, **detail)
 
     def _new_activation(self, p, vp):
-        sa = p.sa
-        regs = [0] * NREGS
-        nt = self.k.procs.new_lwp(p, regs)
-        nt.detached = True
-        init_activation(nt, sa, vp)
+        nt = self.k.procs.new_lwp(p, arch.context())
+        init_activation(nt, p.sa, vp)
         return nt
 
 
 def init_activation(t, sa, vp) -> None:
-    t.sa_id = sa.next_id
+    """LWP t becomes a FRESH activation for vp."""
+    t.act = Activation(sa.next_id, vp)
     sa.next_id += 1
-    t.sa_vp = vp
     t.detached = True                    # activations are never lwp_wait'ed
-    t.sa_blocked = t.sa_announced = t.sa_idle = t.sa_interrupt = t.sa_started = t.sa_news = False
-    t.sa_retire = t.sa_wake = False
-    t.sa_deferred = 0
-    t.sa_pending = []
 
 
 # ---- the calls ----
@@ -332,8 +415,8 @@ def sys_sa_enable(k, t):
     init_activation(t, sa, 0)
     sa.vps[0] = t
     regs = k.sched.regs(t)
-    regs[10] = 0                             # sa_enable's result, seen when main is resumed
-    t.sa_pending = [(SA_UPCALL_NEWPROC, t, regs)]
+    regs[arch.SYSCALL_RET] = 0               # sa_enable's result, seen when main is resumed
+    t.act.pending = [(SA_UPCALL_NEWPROC, t, regs)]
     k.sa.procs.append(p)
     k.sa.reallocate()
     return None                              # the NEWPROC upcall replaces the registers
@@ -354,9 +437,9 @@ def sys_sa_setconcurrency(k, t, n):
     sa.concurrency = min(n, len(k.sched.cpus))
     before = len(sa.vps)
     k.sa.reallocate()
-    idle = [a for a in sa.vps.values() if a.sa_idle and not a.sa_wake]
+    idle = [a for a in sa.vps.values() if a.act.state is IDLE and not a.act.wake]
     for a in idle:                           # the library has work: its idle vps come back
-        a.sa_wake = True
+        a.act.wake = True
         k.sched.wakeup(("sa_idle", a))
     sa.wake_pending = not idle and len(sa.vps) <= before   # or the next vp to go idle comes back at once
     return sa.alloc
@@ -364,20 +447,21 @@ def sys_sa_setconcurrency(k, t, n):
 
 def sys_sa_yield(k, t):
     sa = t.proc.sa
-    if sa is None or not sa.enabled or t.sa_vp is None:
+    a = t.act
+    if sa is None or not sa.enabled or a is None:
         raise SysError(EINVAL)
-    _downcall(k, t, "sa_yield", vp=t.sa_vp)
-    t.sa_idle = True
-    while not (k.sa.deliverable(sa) or t.sa_retire or t.sa_wake or sa.wake_pending):
+    _downcall(k, t, "sa_yield", vp=a.vp)
+    a.to(IDLE)
+    while not (k.sa.deliverable(sa) or a.retire or a.wake or sa.wake_pending):
         if not k.sched.sleep(("sa_idle", t)):
             break
-    t.sa_idle = False
-    if t.sa_retire:                          # its vp was taken back: nothing to tell
+    if a.retire:                             # its vp was taken back: nothing to tell
         k.sa.retire_idle(t)
-    if t.sa_wake or sa.wake_pending:         # sa_setconcurrency gave the processor back
-        t.sa_wake = sa.wake_pending = False
-        t.sa_pending.append((SA_UPCALL_NEWPROC, t, None))
-    t.sa_news = True                         # deliver what woke it on the way out
+    a.to(RUNNING)
+    if a.wake or sa.wake_pending:            # sa_setconcurrency gave the processor back
+        a.wake = sa.wake_pending = False
+        a.pending.append((SA_UPCALL_NEWPROC, t, None))
+    a.news = True                            # deliver what woke it on the way out
     return 0
 
 
@@ -387,7 +471,7 @@ def sys_sa_preempt(k, t, sa_id):
         raise SysError(EINVAL)
     _downcall(k, t, "sa_preempt", id=i32(sa_id))
     for a in sa.vps.values():
-        if a.sa_id == i32(sa_id) and not a.sa_blocked:
-            a.sa_interrupt = True
+        if a.act.id == i32(sa_id) and a.act.state not in (BLOCKED, UNBLOCKED):
+            a.act.interrupt = True
             return 0
     raise SysError(ESRCH)

@@ -1,6 +1,6 @@
-"""Kernel threads and the per-hart scheduler: run queues, sleep/wakeup, preemption.
+"""The per-hart scheduler of kernel threads: run queues, sleep/wakeup, preemption.
 
-Every runnable thing is a kernel thread (Thread) with its own kernel stack: a greenlet.
+Every runnable thing is a kernel thread (thread.Thread) with its own kernel stack: a greenlet.
 A thread with a user context (an LWP) alternates between user mode, where its hart runs
 guest code, and kernel mode, where its greenlet runs kernel Python code for a trap. Pure
 kernel threads (daemons) have no user context and run only kernel code.
@@ -18,93 +18,34 @@ Contracts:
   code may have gained work (a thread queued on another hart, or queued on a busy hart
   where another hart may steal it), the scheduler calls machine.kick(); run_hart returns
   at its next loop boundary once the machine is kicked.
+- A thread's state changes only through thread.set_state, called from the functions here;
+  it checks each change against the state machine written in thread.py.
 
-Policies (--sched): "flat" is round robin over all runnable threads of a hart's queue;
-"two-level" first picks the process that has had the least CPU time (fair between
-processes, a pure kernel thread counting as a process of its own), then that process's
-longest-waiting thread (round robin between its threads). Daemons marked idle run only
-when nothing else can. Load balancing: a woken thread goes to an idle allowed hart if
-there is one; an idle hart steals from the longest queue of a busy hart.
+The policy (--sched, policy.py: flat or two-level) places a thread made runnable, chooses
+the next thread of a queue, accounts run time and sets the time slice. Mechanism here,
+the same under every policy: daemons marked idle run only when nothing else can; an idle
+hart steals the most recently queued thread of the busiest hart.
 """
 from collections import deque
 
 from greenlet import GreenletExit, greenlet
 
-from emulator.hart import CAUSE_BUDGET, REG_PC, Trap
-
-from . import cost, params
+from . import arch, cost
 from .panic import KernelPanic
+from .policy import POLICIES
+from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
+                     Thread, set_state)
 from .trace import chan_name
 from .vm import WX_CAUSES
 
-RUNNABLE, RUNNING, SLEEPING, ZOMBIE = "runnable", "running", "sleeping", "zombie"
-USER, KERNEL = "user", "kernel"
+# What a thread's greenlet says when it switches back to the scheduler (run_hart).
 TO_USER, SLEEP, YIELD, EXIT = "to_user", "sleep", "yield", "exit"
-WOKEN, TIMEOUT, INTERRUPTED = "woken", "timeout", "interrupted"
 REAPER_CHAN = ("kreaper",)                  # sleep channel of the reaper daemon
-POLICIES = ("flat", "two-level")
-CAUSE_SIGNAL = -2
-SIGNAL_CHECK = Trap(CAUSE_SIGNAL, 0, 0, 0)   # a pseudo-trap: enter the kernel to take signals
+SIGNAL_CHECK = arch.Trap(arch.SIGNAL, 0, 0, 0)   # a pseudo-trap: enter the kernel to take signals
 
 
 class ThreadExit(Exception):
     """Raised in a thread's greenlet to unwind its kernel stack when it exits."""
-
-
-class Thread:
-    # Slots: the trap path reads a thread's fields often, and a dict of more than 30 keys
-    # would make each read a full lookup.
-    __slots__ = ("tid", "name", "proc", "body", "glet", "idle", "state", "mode", "ctx", "live",
-                 "chan", "interruptible", "wake_reason", "ready_at", "left_at", "cpu", "cputime",
-                 "vtime", "utime", "stime", "affinity", "sigmask", "sigpending", "altstack", "restart",
-                 "saved_mask", "fault", "park_token", "clear_tid", "detached", "exited", "sa_vp", "sa_id",
-                 "sa_blocked", "sa_announced", "sa_idle", "sa_interrupt", "sa_started", "sa_news",
-                 "sa_retire", "sa_wake", "sa_deferred", "sa_pending")
-
-    def __init__(self, tid, name, proc, body, idle=False):
-        self.tid = tid
-        self.name = name
-        self.proc = proc                  # None for a pure kernel thread
-        self.body = body                  # fn(thread, first_switch_value)
-        self.glet = None
-        self.idle = idle                  # runs only when a hart has nothing else
-        self.state = RUNNABLE
-        self.mode = USER if proc is not None else KERNEL
-        self.ctx = None                   # saved user registers (list of NREGS) or None
-        self.live = None                  # Cpu whose hart holds this thread's registers
-        self.chan = None
-        self.interruptible = False
-        self.wake_reason = WOKEN
-        self.ready_at = 0
-        self.left_at = 0                  # hart time when it last left a hart
-        self.cpu = None                   # Cpu it runs on (RUNNING) or last ran on
-        self.cputime = 0                  # user time and kernel time after a sleep (lwpinfo, CPUTIME clocks)
-        self.utime = self.stime = 0       # user and kernel time, every stretch (times, getrusage, /proc)
-        self.vtime = 0                    # CPU time for the two-level policy (kernel threads)
-        self.affinity = (1 << params.MAX_HARTS) - 1
-        self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)
-        self.sigpending = 0               # signals sent to this LWP only (tgkill, faults)
-        self.altstack = (0, 2, 0)         # sigaltstack (sp, flags, size); 2 = SS_DISABLE
-        self.restart = None               # (a0, epc) of a syscall interrupted with EINTR
-        self.saved_mask = None            # mask to restore after rt_sigsuspend's handler
-        self.fault = None                 # (cause, pc, addr) of the fault that killed it
-        self.park_token = False           # an lwp_unpark that arrived before lwp_park
-        self.clear_tid = 0                # user address zeroed and futex-woken at exit
-        self.detached = False
-        self.exited = False
-        self.sa_vp = None                 # virtual processor, if a scheduler activation (sa.py)
-        self.sa_id = 0
-        self.sa_blocked = self.sa_announced = self.sa_idle = self.sa_interrupt = self.sa_started = False
-        self.sa_news = False              # woken from sa_yield: take the news in an upcall
-        self.sa_retire = False            # its vp was taken back: end at the next kernel entry
-        self.sa_wake = False              # idle vp asked back by sa_setconcurrency
-        self.sa_deferred = 0              # times taking its vp back was put off (sa.py)
-        self.sa_pending = []              # upcall events this activation must deliver
-
-    @property
-    def group(self):
-        """What the two-level policy is fair between: the process, or the kernel thread."""
-        return self.proc if self.proc is not None else self
 
 
 class Cpu:
@@ -126,9 +67,9 @@ class Scheduler:
         if policy not in POLICIES:
             raise ValueError(f"--sched must be one of {', '.join(POLICIES)}")
         self.k = kernel
-        self.policy = policy
         self.machine = kernel.machine
         self.cpus = [Cpu(h) for h in self.machine.harts]
+        self.policy = POLICIES[policy](self)
         self.all_harts = (1 << len(self.cpus)) - 1
         self.main = greenlet.getcurrent()
         self.cur = None                   # Cpu executing kernel code now (None: event context)
@@ -163,47 +104,44 @@ class Scheduler:
 
     # ---- run queues ----
     def make_runnable(self, t: Thread) -> None:
-        t.state = RUNNABLE
+        """t (new, woken, or leaving its hart) joins the queue of the hart the policy places it on."""
+        set_state(t, RUNNABLE)
+        self._enqueue(t)
+
+    def _enqueue(self, t: Thread) -> None:
         t.ready_at = max(self.now(), t.left_at)   # never before it left its last hart
-        cpu = self._place(t)
-        g = t.group
-        busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
-        if busy and not self._has_runnable(g, exclude=t):
-            g.vtime = max(g.vtime, min(busy))     # a returning sleeper gets no credit
+        cpu = self.policy.place(t)
         cpu.runq.append(t)
         if cpu is not self.cur or cpu.current is not None and self._stealable(t, cpu):
             self.machine.kick()             # another hart has work now
+
+    def run_next(self, t: Thread) -> None:
+        """New thread t goes to the head of this hart's queue, not where the policy would
+        place it: the hart's current thread is about to sleep and hands its hart over (a
+        scheduler activation's vp going on with a new activation, sa.py). The policy still
+        chooses: flat runs t next; two-level does if t's process is the one due."""
+        set_state(t, RUNNABLE)
+        t.ready_at = self.now()
+        self.cur.runq.appendleft(t)
 
     def _stealable(self, t, cpu) -> bool:
         """May a hart other than cpu steal t from cpu's queue (while cpu is busy)?"""
         return not t.idle and t.affinity & self.all_harts & ~(1 << cpu.hid) != 0
 
-    def _has_runnable(self, g, exclude) -> bool:
+    def group_active(self, g, exclude) -> bool:
+        """Has group g (a process, or a pure kernel thread) a thread other than exclude that
+        is runnable or running? (For policies: policy.py.)"""
         threads = [g] if isinstance(g, Thread) else g.threads
         return any(x is not exclude and x.state in (RUNNABLE, RUNNING) for x in threads)
 
-    def _place(self, t) -> Cpu:
-        """Idle allowed hart first (the last one used, then lowest id), else the least loaded."""
-        allowed = [c for c in self.cpus if t.affinity >> c.hid & 1] or self.cpus
-        idle = [c for c in allowed if c.current is None and not c.runq]
-        if t.cpu in idle:
-            return t.cpu
-        if idle:
-            return idle[0]
-        return min(allowed, key=lambda c: (len(c.runq) + 1, c is not t.cpu, c.hid))
-
-    def _choose(self, q, cpu):
-        """The thread of queue q the policy runs next on cpu (not removed), or None."""
-        cand = [t for t in q if not t.idle and t.affinity >> cpu.hid & 1]
-        if not cand:
-            return None
-        if self.policy == "flat":
-            return cand[0]
-        g = min((t.group for t in cand), key=lambda g: g.vtime)
-        return next(t for t in cand if t.group is g)
+    @staticmethod
+    def _candidates(cpu):
+        """The threads of cpu's queue the policy may choose from (see policy.py)."""
+        return [t for t in cpu.runq if not t.idle and t.affinity >> cpu.hid & 1]
 
     def _pick(self, cpu: Cpu):
-        t = self._choose(cpu.runq, cpu)
+        cands = self._candidates(cpu)
+        t = self.policy.choose(cands, cpu) if cands else None
         if t is None:
             victim = self._victim(cpu)
             if victim is not None:
@@ -239,7 +177,7 @@ class Scheduler:
         for c in self.cpus:
             if t in c.runq and not t.affinity >> c.hid & 1:
                 c.runq.remove(t)
-                self.make_runnable(t)
+                self._enqueue(t)
                 return
         self.machine.kick()                 # an idle hart may now steal t
 
@@ -261,9 +199,9 @@ class Scheduler:
                 if t.mode != USER:
                     msg = t.glet.switch()
                     t.cputime += h.time - start
-                    t.group.vtime += h.time - start
+                    self.policy.ran(t, h.time - start)
                 elif ((t.proc.sig.pending or t.sigpending or t.proc.sig.stopped) and self.k.signals.wants(t)
-                        or t.sa_interrupt or t.sa_pending):
+                        or t.act is not None and (t.act.interrupt or t.act.pending)):
                     t.mode = KERNEL                 # as if interrupted: deliver on the way back
                     msg = t.glet.switch(SIGNAL_CHECK)
                 else:
@@ -284,10 +222,10 @@ class Scheduler:
                     cpu.busy_time += n
                     t.cputime += n
                     t.utime += n
-                    p.vtime += n                    # t.group: an LWP's is its process
+                    self.policy.ran(t, n)
                     if vt is not None:
                         self.k.itimers.user_time(t, n)
-                    if trap.cause == CAUSE_BUDGET:
+                    if trap.cause == arch.BUDGET:
                         continue
                     h.time += cost.TRAP_ENTRY
                     t.mode = KERNEL
@@ -307,14 +245,14 @@ class Scheduler:
         h = cpu.hart
         if h.time < t.ready_at:
             h.time = t.ready_at
-        t.state = RUNNING
+        set_state(t, RUNNING)
         t.cpu = cpu
         cpu.current = t
         if cpu.runq and any(self._stealable(x, cpu) for x in cpu.runq):
             self.machine.kick()             # cpu is busy now: other harts may steal
         cpu.switches += 1
         h.time += cost.KTHREAD_SWITCH
-        self.machine.set_timer(cpu.hid, h.time + params.TIME_SLICE_NS)
+        self.machine.set_timer(cpu.hid, h.time + self.policy.time_slice(t))
         if self.k.events is not None:
             self.k.event("switch", t, name=t.name)
 
@@ -366,7 +304,7 @@ class Scheduler:
             self.k.event("off", t, why=why)
 
     def _bury(self, t) -> None:
-        t.state = ZOMBIE
+        set_state(t, ZOMBIE)
         self.threads.pop(t.tid, None)
         if t.live is not None:
             t.live.loaded = None
@@ -380,7 +318,7 @@ class Scheduler:
         t = cpu.current
         if t is None:
             return
-        preempt = self._choose(cpu.runq, cpu) is not None or self._victim(cpu) is not None
+        preempt = bool(self._candidates(cpu)) or self._victim(cpu) is not None
         if self.k.events is not None:
             self.cur = cpu
             self.k.event("timer", t, preempt=preempt)
@@ -391,7 +329,7 @@ class Scheduler:
             self.cur = None
             self.make_runnable(t)
         else:
-            self.machine.set_timer(hid, cpu.hart.time + params.TIME_SLICE_NS)
+            self.machine.set_timer(hid, cpu.hart.time + self.policy.time_slice(t))
 
     # ---- called from a thread's greenlet ----
     def to_user(self):
@@ -411,10 +349,11 @@ class Scheduler:
         t = self.mythread()
         if interruptible and t.proc is not None and self.k.signals.deliverable(t.proc, t):
             return INTERRUPTED
-        if (t.sa_vp is not None and not t.proc.exiting and t.proc.sa is not None and t.proc.sa.enabled
-                and not t.sa_blocked and not t.sa_idle):
+        p = t.proc
+        if (t.act is not None and t.act.hands_over() and not p.exiting and not p.sig.stopped
+                and p.sa is not None and p.sa.enabled):
             self.k.sa.on_block(t)             # its virtual processor goes on with an upcall
-        t.state = SLEEPING
+        set_state(t, SLEEPING)
         t.chan = chan
         t.interruptible = interruptible
         t.wake_reason = WOKEN
@@ -520,10 +459,11 @@ class Scheduler:
         t.ctx = list(regs)
 
     def set_reg(self, t, n: int, value: int) -> None:
+        """Set register n (an arch name: arch.A0, arch.PC, ...) of t's user context."""
         if t.live is not None:
-            if n == REG_PC:
+            if n == arch.PC:
                 t.live.hart.set_pc(value)
             else:
                 t.live.hart.set_x(n, value)
-        elif n:
-            t.ctx[n] = value & 0xFFFFFFFFFFFFFFFF
+        elif n != arch.ZERO:
+            t.ctx[n] = value & arch.WORD_MASK

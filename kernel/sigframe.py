@@ -10,7 +10,7 @@ trampoline (li a7, 139; ecall), which calls rt_sigreturn with sp at the frame ag
 """
 import struct
 
-from emulator.hart import NREGS, REG_FCSR, REG_PC
+from . import arch
 
 INFO_SIZE = 128
 UC_OFF = INFO_SIZE
@@ -33,19 +33,18 @@ def build(regs: list, sig: int, mask: int, altstack: tuple, info_code: int, addr
     sp, flags, size = altstack
     struct.pack_into("<QiiQ", f, UC_STACK_OFF, sp, flags, 0, size)
     struct.pack_into("<Q", f, UC_SIGMASK_OFF, mask)
-    struct.pack_into("<32Q", f, MCTX_OFF, regs[REG_PC], *regs[1:32])
-    struct.pack_into("<32Q", f, FP_OFF, *regs[32:64])
-    struct.pack_into("<I", f, FCSR_OFF, regs[REG_FCSR] & 0xFFFFFFFF)
+    struct.pack_into("<32Q", f, MCTX_OFF, regs[arch.PC], *regs[arch.GPRS])
+    struct.pack_into("<32Q", f, FP_OFF, *regs[arch.FPRS])
+    struct.pack_into("<I", f, FCSR_OFF, regs[arch.FCSR] & 0xFFFFFFFF)
     return bytes(f)
 
 
 def restore(frame: bytes):
     """(registers, signal mask) saved in a frame read back from the user stack."""
     g = struct.unpack_from("<32Q", frame, MCTX_OFF)
-    regs = [0] * NREGS
-    regs[1:32] = g[1:]
-    regs[REG_PC] = g[0]
-    regs[32:64] = struct.unpack_from("<32Q", frame, FP_OFF)
-    regs[REG_FCSR] = struct.unpack_from("<I", frame, FCSR_OFF)[0]
+    regs = arch.context(pc=g[0])
+    regs[arch.GPRS] = g[1:]
+    regs[arch.FPRS] = struct.unpack_from("<32Q", frame, FP_OFF)
+    regs[arch.FCSR] = struct.unpack_from("<I", frame, FCSR_OFF)[0]
     mask = struct.unpack_from("<Q", frame, UC_SIGMASK_OFF)[0]
     return regs, mask

@@ -1,4 +1,4 @@
-"""Signals: posting, masks, default actions, user handlers, stop/continue, interval timers.
+"""Signals: posting, masks, default actions, user handlers, stop/continue, and their calls.
 
 A signal is pending either for a process (kill) or for one LWP (tgkill, faults); each LWP
 has its own mask. Delivery happens on the way back to user mode (trap.usertrapret): one
@@ -6,13 +6,15 @@ handler frame per return (kernel/sigframe.py), or the default action. A thread s
 interruptibly is woken to take a signal; its call returns EINTR, or is restarted when no
 handler ran or the handler has SA_RESTART.
 """
+import struct
 from dataclasses import dataclass
 
-from emulator.hart import CAUSE_LOAD_MISALIGNED, CAUSE_STORE_MISALIGNED, REG_PC
-
-from . import params, sigframe
-from .errno import EINVAL, ESRCH, SysError
-from .vm import Fault
+from . import arch, params, sigframe
+from .arch import i32
+from .errno import EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError
+from .proc import ALIVE
+from .thread import SLEEPING
+from .vm import PROT_W, Fault
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 5, 6, 7, 8
 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 13, 14, 15
@@ -22,6 +24,7 @@ NSIG = 64
 SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 4, 0x08000000, 0x10000000, 0x40000000, 0x80000000
 SS_ONSTACK, SS_DISABLE = 1, 2
+MINSIGSTKSZ = 2048
 
 NAMES = {SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
          SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
@@ -89,7 +92,7 @@ class Signals:
     # ---- posting ----
     def post(self, p, sig, t=None) -> None:
         """Make sig pending for process p (or, with t, for that LWP only)."""
-        if p.state != "alive" or p.exiting:
+        if p.state is not ALIVE or p.exiting:
             return
         if sig == SIGCONT:
             p.sig.pending &= ~STOP_BITS
@@ -111,7 +114,7 @@ class Signals:
         if p.sig.stopped and self._fatal(p, bit(sig)):
             self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
-        if sig == SIGKILL or not any(x.state != "sleeping" for x in takers):
+        if sig == SIGKILL or not any(x.state is not SLEEPING for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
                 self.k.sched.interrupt(x)
 
@@ -166,8 +169,8 @@ class Signals:
 
     def _rewind(self, t) -> None:
         a0, epc = t.restart
-        self.k.sched.set_reg(t, 10, a0)
-        self.k.sched.set_reg(t, REG_PC, epc)
+        self.k.sched.set_reg(t, arch.SYSCALL_RET, a0)
+        self.k.sched.set_reg(t, arch.PC, epc)
 
     def _stop(self, t, sig) -> None:
         """Stop (with a stop signal) or stay stopped until SIGCONT. Other signals stay
@@ -202,9 +205,9 @@ class Signals:
         sched = self.k.sched
         regs = sched.regs(t)
         if t.restart is not None and act.flags & SA_RESTART:
-            regs[10], regs[REG_PC] = t.restart
+            regs[arch.SYSCALL_RET], regs[arch.PC] = t.restart
         ss_sp, ss_flags, ss_size = t.altstack
-        sp = regs[2]
+        sp = regs[arch.SP]
         on_alt = ss_flags != SS_DISABLE and ss_sp <= sp < ss_sp + ss_size
         if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
             sp = ss_sp + ss_size
@@ -212,7 +215,7 @@ class Signals:
         fault = t.fault if t.fault is not None and sig in CORE else None
         fault_addr = fault[2] if fault is not None else 0
         code = sigframe.SI_USER
-        if fault is not None and fault[0] in (CAUSE_LOAD_MISALIGNED, CAUSE_STORE_MISALIGNED):
+        if fault is not None and fault[0] in (arch.LOAD_MISALIGNED, arch.STORE_MISALIGNED):
             code = sigframe.BUS_ADRALN
         elif fault_addr:
             code = sigframe.SI_KERNEL
@@ -227,8 +230,8 @@ class Signals:
             t.sigmask &= ~bit(SIGSEGV)
             self.post(p, SIGSEGV, t)
             return False
-        regs[REG_PC], regs[1], regs[2] = act.handler, params.SIGTRAMP, frame_sp
-        regs[10], regs[11], regs[12] = sig, frame_sp, frame_sp + sigframe.UC_OFF
+        regs[arch.PC], regs[arch.RA], regs[arch.SP] = act.handler, params.SIGTRAMP, frame_sp
+        regs[arch.A0], regs[arch.A1], regs[arch.A2] = sig, frame_sp, frame_sp + sigframe.UC_OFF
         sched.set_regs(t, regs)
         t.sigmask |= act.mask | (0 if act.flags & SA_NODEFER else bit(sig))
         t.sigmask &= ~UNBLOCKABLE
@@ -240,7 +243,7 @@ class Signals:
     def sigreturn(self, t) -> None:
         """rt_sigreturn: restore what the frame at sp saved; a bad frame is SIGSEGV."""
         p = t.proc
-        sp = self.k.sched.regs(t)[2]
+        sp = self.k.sched.regs(t)[arch.SP]
         try:
             regs, mask = sigframe.restore(p.aspace.copyin(sp, sigframe.FRAME_SIZE))
         except Fault:
@@ -268,7 +271,7 @@ class Signals:
             targets = [p for p in procs if p.pid != 1 and p is not sender]
         else:
             targets = [p for p in procs if p.pgid == -pid]
-        targets = [p for p in targets if p.state == "alive"]
+        targets = [p for p in targets if p.state is ALIVE]
         if not targets:
             raise SysError(ESRCH)
         if sig:
@@ -294,3 +297,109 @@ class Signals:
                 t.sigpending &= ~bit(sig)
         return old
 
+
+# ---- the system calls ----
+def sys_kill(k, t, pid, sig):
+    k.signals.kill(t.proc, i32(pid), i32(sig))
+    return 0
+
+
+def sys_rt_sigaction(k, t, sig, act, oact, size):
+    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer).
+    Linux's order: size, reading act, the signal number, then writing oact."""
+    sig = i32(sig)
+    if size != 8:
+        raise SysError(EINVAL)
+    p = t.proc
+    a = p.aspace
+    new = struct.unpack("<QQQ", a.copyin(act, 24)) if act else None
+    if not 1 <= sig < 64:
+        raise SysError(EINVAL)
+    old = p.sig.action.get(sig, Action())
+    if new is not None:
+        handler, flags, mask = new
+        old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
+    if oact:
+        a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
+    return 0
+
+
+def sys_rt_sigreturn(k, t):
+    k.signals.sigreturn(t)
+    return None                        # the saved registers, a0 included, are back
+
+
+def sys_rt_sigsuspend(k, t, maskp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    mask = struct.unpack("<Q", t.proc.aspace.copyin(maskp, 8))[0]
+    t.saved_mask, t.sigmask = t.sigmask, mask & ~UNBLOCKABLE
+    while k.sched.sleep(("sigsuspend", t)):
+        pass
+    raise SysError(EINTR)
+
+
+def sys_rt_sigpending(k, t, setp, size):
+    if size != 8:
+        raise SysError(EINVAL)
+    pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
+    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
+    return 0
+
+
+def sys_sigaltstack(k, t, ss, old):
+    a = t.proc.aspace
+    if old:
+        a.check(old, 24, PROT_W)
+    sp, flags, size = t.altstack
+    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[arch.SP] < sp + size
+    if ss:
+        nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
+        if on:
+            raise SysError(EPERM)
+        if nflags not in (0, SS_DISABLE):
+            raise SysError(EINVAL)
+        if nflags != SS_DISABLE and nsize < MINSIGSTKSZ:
+            raise SysError(ENOMEM)
+        t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
+    if old:
+        a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
+    return 0
+
+
+def sys_tgkill(k, t, tgid, tid, sig):
+    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
+    x = k.sched.threads.get(tid)
+    if tid <= 0 or not 0 <= sig < 64:
+        raise SysError(EINVAL)
+    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
+        raise SysError(ESRCH)
+    if sig:
+        k.signals.post(x.proc, sig, x)
+    return 0
+
+
+def sys_tkill(k, t, tid, sig):
+    return sys_tgkill(k, t, -1, tid, sig)
+
+
+def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
+    how = i32(how)
+    if size != 8:
+        raise SysError(EINVAL)
+    a = t.proc.aspace
+    old = t.sigmask
+    if setp:
+        new = struct.unpack("<Q", a.copyin(setp, 8))[0]
+        if how == 0:
+            t.sigmask |= new
+        elif how == 1:
+            t.sigmask &= ~new
+        elif how == 2:
+            t.sigmask = new
+        else:
+            raise SysError(EINVAL)
+        t.sigmask &= ~UNBLOCKABLE
+    if oldp:
+        a.copyout(oldp, struct.pack("<Q", old))
+    return 0

@@ -5,11 +5,8 @@ Numbers and argument counts come from kernel/sysnum.py, generated from syscalls.
 it has set the registers itself (execve); SysError becomes -errno, a Fault on a user
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
-
-from . import cost, itimer as I, lwp as L, sa as S, sysfile as F, sysnum as N, sysproc as P
-from . import sysmeta as M, syspoll as Q, sysres as R, systime as T
-from emulator.hart import REG_PC
-
+from . import arch, cost, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
+from . import sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
@@ -23,26 +20,26 @@ HANDLERS = {
     N.SYS_pread64: F.sys_pread64, N.SYS_pwrite64: F.sys_pwrite64, N.SYS_fsync: F.sys_fsync,
     N.SYS_fdatasync: F.sys_fsync, N.SYS_ftruncate: F.sys_ftruncate, N.SYS_renameat: F.sys_renameat,
     N.SYS_renameat2: F.sys_renameat2,
-    N.SYS_exit: L.sys_exit, N.SYS_exit_group: L.sys_exit_group, N.SYS_set_tid_address: P.sys_set_tid_address,
+    N.SYS_exit: P.sys_exit, N.SYS_exit_group: P.sys_exit_group, N.SYS_set_tid_address: P.sys_set_tid_address,
     N.SYS_nanosleep: P.sys_nanosleep, N.SYS_clock_gettime: P.sys_clock_gettime,
-    N.SYS_sched_yield: P.sys_sched_yield, N.SYS_kill: P.sys_kill, N.SYS_rt_sigaction: P.sys_rt_sigaction,
-    N.SYS_rt_sigprocmask: P.sys_rt_sigprocmask, N.SYS_setpgid: P.sys_setpgid,
+    N.SYS_sched_yield: P.sys_sched_yield, N.SYS_kill: G.sys_kill, N.SYS_rt_sigaction: G.sys_rt_sigaction,
+    N.SYS_rt_sigprocmask: G.sys_rt_sigprocmask, N.SYS_setpgid: P.sys_setpgid,
     N.SYS_getpgid: P.sys_getpgid, N.SYS_setsid: P.sys_setsid, N.SYS_uname: P.sys_uname,
     N.SYS_getcpu: P.sys_getcpu, N.SYS_getpid: P.sys_getpid, N.SYS_getppid: P.sys_getppid,
     N.SYS_getuid: P.sys_getuid, N.SYS_geteuid: P.sys_getuid, N.SYS_getgid: P.sys_getuid,
     N.SYS_getegid: P.sys_getuid, N.SYS_gettid: P.sys_gettid, N.SYS_brk: P.sys_brk,
-    N.SYS_munmap: P.sys_munmap, N.SYS_clone: L.sys_clone, N.SYS_execve: P.sys_execve,
+    N.SYS_munmap: P.sys_munmap, N.SYS_clone: P.sys_clone, N.SYS_execve: P.sys_execve,
     N.SYS_mmap: P.sys_mmap, N.SYS_mprotect: P.sys_mprotect, N.SYS_wait4: P.sys_wait4,
     N.SYS_riscv_flush_icache: P.sys_riscv_flush_icache,
     N.SYS_procinfo: P.sys_procinfo, N.SYS_kstat: P.sys_kstat,
-    N.SYS_futex: L.sys_futex, N.SYS_sched_setaffinity: L.sys_sched_setaffinity,
+    N.SYS_futex: X.sys_futex, N.SYS_sched_setaffinity: L.sys_sched_setaffinity,
     N.SYS_sched_getaffinity: L.sys_sched_getaffinity, N.SYS_lwp_create: L.sys_lwp_create,
     N.SYS_lwp_exit: L.sys_lwp_exit, N.SYS_lwp_self: L.sys_lwp_self, N.SYS_lwp_park: L.sys_lwp_park,
     N.SYS_lwp_unpark: L.sys_lwp_unpark, N.SYS_lwp_wait: L.sys_lwp_wait, N.SYS_lwpinfo: L.sys_lwpinfo,
-    N.SYS_hostclock: L.sys_hostclock, N.SYS_uevent: P.sys_uevent,
-    N.SYS_rt_sigreturn: P.sys_rt_sigreturn, N.SYS_rt_sigsuspend: P.sys_rt_sigsuspend,
-    N.SYS_rt_sigpending: P.sys_rt_sigpending, N.SYS_sigaltstack: P.sys_sigaltstack,
-    N.SYS_tgkill: P.sys_tgkill, N.SYS_tkill: P.sys_tkill, N.SYS_getitimer: I.sys_getitimer,
+    N.SYS_hostclock: P.sys_hostclock, N.SYS_uevent: P.sys_uevent,
+    N.SYS_rt_sigreturn: G.sys_rt_sigreturn, N.SYS_rt_sigsuspend: G.sys_rt_sigsuspend,
+    N.SYS_rt_sigpending: G.sys_rt_sigpending, N.SYS_sigaltstack: G.sys_sigaltstack,
+    N.SYS_tgkill: G.sys_tgkill, N.SYS_tkill: G.sys_tkill, N.SYS_getitimer: I.sys_getitimer,
     N.SYS_setitimer: I.sys_setitimer, N.SYS_sa_register: S.sys_sa_register,
     N.SYS_sa_stacks: S.sys_sa_stacks, N.SYS_sa_enable: S.sys_sa_enable,
     N.SYS_sa_setconcurrency: S.sys_sa_setconcurrency, N.SYS_sa_yield: S.sys_sa_yield,
@@ -82,7 +79,7 @@ class Syscalls:
         This is the hottest kernel path: keep it free of avoidable calls."""
         k = self.k
         hart = t.cpu.hart
-        args = hart.syscall_args()
+        args = arch.syscall_args(hart)
         nr = args[0]
         hart.time += cost.SYSCALL_DISPATCH
         fn = HANDLERS.get(nr)
@@ -97,13 +94,13 @@ class Syscalls:
             except SysError as e:
                 ret = -e.errno
                 if e.errno == EINTR and nr in RESTARTABLE:
-                    t.restart = (args[1], k.sched.regs(t)[REG_PC] - 4)
+                    t.restart = (args[1], k.sched.regs(t)[arch.PC] - arch.ECALL_SIZE)
             except Fault:
                 ret = -EFAULT
         if ret is not None:
             if t.live is not None:
-                t.live.hart.set_x(10, ret)
+                t.live.hart.set_x(arch.SYSCALL_RET, ret)
             else:
-                k.sched.set_reg(t, 10, ret)
+                k.sched.set_reg(t, arch.SYSCALL_RET, ret)
         if k.events is not None:
             k.event("sysret", t, nr=nr, ret=ret)

@@ -4,13 +4,13 @@ The calls on file metadata (modes, owners, times, links) are in sysmeta.py."""
 import struct
 
 from . import params
+from .arch import i32, sx
 from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
                     EPERM, ERANGE, ESPIPE, SysError)
 from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH,
                    O_RDONLY, O_TRUNC, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
 from .ramfs import DIR, FILE, LNK
-from .sysproc import i32, sx
 from .vm import PROT_W
 
 AT_FDCWD = -100

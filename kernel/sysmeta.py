@@ -14,7 +14,8 @@ from .fs import statfs_bytes
 from .fslayout import clamp_time
 from .ramfs import DIR, LNK
 from .sysfile import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, _dir, _path, at_inode, new_owner
-from .sysproc import NS, i32
+from .arch import i32
+from .sysproc import NS
 from .vm import PROT_W
 
 AT_SYMLINK_FOLLOW, AT_EACCESS = 0x400, 0x200

@@ -14,9 +14,10 @@ import struct
 
 from .errno import EBADF, EINTR, EINVAL, SysError
 from .file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, fd_limit
-from .sched import INTERRUPTED
+from .thread import INTERRUPTED
 from .signal import UNBLOCKABLE
-from .sysproc import NS, _read_timespec, i32
+from .arch import i32
+from .sysproc import NS, read_timespec
 from .vm import Fault
 
 POLLIN_SET = POLLIN | POLLRDNORM | POLLHUP | POLLERR          # what select counts as readable
@@ -26,7 +27,7 @@ POLLEX_SET = POLLPRI                                           # ... as an excep
 
 def _deadline(k, t, tsp):
     """Virtual time the wait ends at: None for no timeout (NULL)."""
-    return None if not tsp else k.sched.now() + _read_timespec(t.proc.aspace, tsp)
+    return None if not tsp else k.sched.now() + read_timespec(t.proc.aspace, tsp)
 
 
 def _swap_mask(k, t, sigmask, size) -> bool:

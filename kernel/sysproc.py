@@ -1,19 +1,19 @@
-"""Process, memory, time and identity system calls.
+"""Process, memory, time and identity system calls (more in systime.py, sysres.py).
 
 Each handler is sys_<name>(k, t, args...) with raw 64-bit register arguments; it returns
 the result or raises SysError (or vm.Fault, turned into EFAULT by the dispatcher).
 """
 import struct
-
-from emulator.mmu import PAGE_SIZE
+import time
 
 from . import params
+from .arch import PAGE_SIZE, i32
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
+from .lwp import CLONE_THREAD, CLONE_VM, clone_thread
 from .proc import ZOMBIE, rusage_bytes
-from .signal import SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, Action
-
-MINSIGSTKSZ = 2048
+from .signal import SIGCHLD
+from .thread import RUNNABLE, RUNNING
 from .vm import PROT_R, PROT_W, PROT_X, page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
@@ -21,18 +21,6 @@ NS = 1_000_000_000
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_STACK = 0x01, 0x02, 0x10, 0x20, 0x20000
 MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
-CLONE_VM = 0x100
-
-
-def sx(v: int) -> int:
-    """A register as a signed 64-bit integer."""
-    return v - (1 << 64) if v >> 63 else v
-
-
-def i32(v: int) -> int:
-    """The low 32 bits of a register as a signed C int."""
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 def sys_getpid(k, t):
@@ -56,6 +44,24 @@ def sys_set_tid_address(k, t, addr):
     return t.tid
 
 
+def sys_exit(k, t, status):
+    """exit(2): this LWP only; the last LWP's status becomes the process's."""
+    k.procs.exit_lwp(t, (status & 0xFF) << 8)
+
+
+def sys_exit_group(k, t, status):
+    k.procs.exit(t.proc, (status & 0xFF) << 8)
+
+
+def sys_clone(k, t, flags, stack, ptid, tls, ctid):
+    if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
+        return k.procs.fork(t)
+    if flags & CLONE_THREAD:
+        return clone_thread(k, t, flags, stack, ptid, tls, ctid)
+    k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
+    raise SysError(ENOSYS if flags & CLONE_VM else EINVAL)
+
+
 def sys_execve(k, t, path, argv, envp):
     execve(k, t, path, argv, envp)
     return None                        # the new image's registers are already set
@@ -75,11 +81,6 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
         times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
         p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
-
-
-def sys_kill(k, t, pid, sig):
-    k.signals.kill(t.proc, i32(pid), i32(sig))
-    return 0
 
 
 def sys_brk(k, t, addr):
@@ -179,7 +180,8 @@ def _kprot(prot: int) -> int:
     return (PROT_R if prot & 3 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
 
 
-def _read_timespec(a, va) -> int:
+def read_timespec(a, va) -> int:
+    """A struct timespec at user address va, checked, in ns."""
     sec, nsec = struct.unpack("<qq", a.copyin(va, 16))
     if sec < 0 or not 0 <= nsec < NS:
         raise SysError(EINVAL)
@@ -188,7 +190,7 @@ def _read_timespec(a, va) -> int:
 
 def sys_nanosleep(k, t, req, rem):
     a = t.proc.aspace
-    dur = _read_timespec(a, req)
+    dur = read_timespec(a, req)
     if rem:
         a.check(rem, 16, PROT_W)
     deadline = k.sched.now() + dur
@@ -214,6 +216,17 @@ def sys_clock_gettime(k, t, clk, tp):
     else:
         raise SysError(EINVAL)
     t.proc.aspace.copyout(tp, struct.pack("<qq", ns // NS, ns % NS))
+    return 0
+
+
+def sys_hostclock(k, t, ts):
+    """The HOST's monotonic clock, so that a demo can print what its run cost the host beside
+    the virtual figures (s20_parallel, solaris, costs). Nothing in the kernel or the libc
+    decides anything by it; but printing the number runs instructions that depend on its
+    digits, so virtual times after such a print vary from run to run (tests that compare
+    whole runs replace time.monotonic_ns: tests/test_eventlog.py)."""
+    ns = time.monotonic_ns()
+    t.proc.aspace.copyout(ts, struct.pack("<qq", ns // NS, ns % NS))
     return 0
 
 
@@ -268,107 +281,6 @@ def sys_setsid(k, t):
     return p.pid
 
 
-def sys_rt_sigaction(k, t, sig, act, oact, size):
-    """struct sigaction as the riscv64 kernel has it: handler, flags, mask (no restorer).
-    Linux's order: size, reading act, the signal number, then writing oact."""
-    sig = i32(sig)
-    if size != 8:
-        raise SysError(EINVAL)
-    p = t.proc
-    a = p.aspace
-    new = struct.unpack("<QQQ", a.copyin(act, 24)) if act else None
-    if not 1 <= sig < 64:
-        raise SysError(EINVAL)
-    old = p.sig.action.get(sig, Action())
-    if new is not None:
-        handler, flags, mask = new
-        old = k.signals.set_action(p, sig, Action(handler, flags, mask & ~UNBLOCKABLE))
-    if oact:
-        a.copyout(oact, struct.pack("<QQQ", old.handler, old.flags, old.mask))
-    return 0
-
-
-def sys_rt_sigreturn(k, t):
-    k.signals.sigreturn(t)
-    return None                        # the saved registers, a0 included, are back
-
-
-def sys_rt_sigsuspend(k, t, maskp, size):
-    if size != 8:
-        raise SysError(EINVAL)
-    mask = struct.unpack("<Q", t.proc.aspace.copyin(maskp, 8))[0]
-    t.saved_mask, t.sigmask = t.sigmask, mask & ~UNBLOCKABLE
-    while k.sched.sleep(("sigsuspend", t)):
-        pass
-    raise SysError(EINTR)
-
-
-def sys_rt_sigpending(k, t, setp, size):
-    if size != 8:
-        raise SysError(EINVAL)
-    pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
-    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
-    return 0
-
-
-def sys_sigaltstack(k, t, ss, old):
-    a = t.proc.aspace
-    if old:
-        a.check(old, 24, PROT_W)
-    sp, flags, size = t.altstack
-    on = flags != SS_DISABLE and sp <= k.sched.regs(t)[2] < sp + size
-    if ss:
-        nsp, nflags, _pad, nsize = struct.unpack("<QiiQ", a.copyin(ss, 24))
-        if on:
-            raise SysError(EPERM)
-        if nflags not in (0, SS_DISABLE):
-            raise SysError(EINVAL)
-        if nflags != SS_DISABLE and nsize < MINSIGSTKSZ:
-            raise SysError(ENOMEM)
-        t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
-    if old:
-        a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
-    return 0
-
-
-def sys_tgkill(k, t, tgid, tid, sig):
-    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
-    x = k.sched.threads.get(tid)
-    if tid <= 0 or not 0 <= sig < 64:
-        raise SysError(EINVAL)
-    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
-        raise SysError(ESRCH)
-    if sig:
-        k.signals.post(x.proc, sig, x)
-    return 0
-
-
-def sys_tkill(k, t, tid, sig):
-    return sys_tgkill(k, t, -1, tid, sig)
-
-
-def sys_rt_sigprocmask(k, t, how, setp, oldp, size):
-    how = i32(how)
-    if size != 8:
-        raise SysError(EINVAL)
-    a = t.proc.aspace
-    old = t.sigmask
-    if setp:
-        new = struct.unpack("<Q", a.copyin(setp, 8))[0]
-        if how == 0:
-            t.sigmask |= new
-        elif how == 1:
-            t.sigmask &= ~new
-        elif how == 2:
-            t.sigmask = new
-        else:
-            raise SysError(EINVAL)
-        t.sigmask &= ~UNBLOCKABLE
-    if oldp:
-        a.copyout(oldp, struct.pack("<Q", old))
-    return 0
-
-
 def sys_procinfo(k, t, buf, n):
     n = i32(n)
     if n < 0:
@@ -378,9 +290,9 @@ def sys_procinfo(k, t, buf, n):
         if p.state == ZOMBIE:
             state, hart = "Z", -1
         else:
-            running = [x for x in p.threads if x.state == "running"]
+            running = [x for x in p.threads if x.state is RUNNING]
             hart = running[0].cpu.hid if running else -1
-            state = "R" if running else "r" if any(x.state == "runnable" for x in p.threads) else "S"
+            state = "R" if running else "r" if any(x.state is RUNNABLE for x in p.threads) else "S"
         cputime = p.cputime + sum(x.cputime for x in p.threads)
         recs.append(struct.pack("<6iq16s", p.pid, p.ppid, p.pgid, ord(state), hart, len(p.threads),
                                 cputime, p.name.encode()[:15]))

@@ -13,7 +13,7 @@ import struct
 from . import params
 from .errno import EFAULT, EINVAL, EPERM, ESRCH, SysError
 from .proc import RLIM_NLIMITS, RLIMIT_NOFILE, ZOMBIE
-from .sysproc import i32
+from .arch import i32
 from .vm import PROT_W
 
 NO_ID = 0xFFFFFFFF                    # (uid_t)-1: leave this id unchanged

@@ -11,7 +11,8 @@ import struct
 from .errno import EINTR, EINVAL, EOPNOTSUPP, SysError
 from .proc import rusage_bytes
 from .proctext import TICK
-from .sysproc import NS, i32, _read_timespec
+from .arch import i32
+from .sysproc import NS, read_timespec
 from .vm import PROT_W
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
@@ -51,7 +52,7 @@ def sys_clock_nanosleep(k, t, clk, flags, req, rem):
     if clk not in (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME):
         raise SysError(EOPNOTSUPP)
     a = t.proc.aspace
-    when = _read_timespec(a, req)
+    when = read_timespec(a, req)
     if rem and not flags & TIMER_ABSTIME:
         a.check(rem, 16, PROT_W)
     if not flags & TIMER_ABSTIME:

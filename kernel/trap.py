@@ -4,23 +4,17 @@ lwp_body is the kernel half of every LWP: its greenlet starts at the thread's fi
 and loops trap -> handle -> back to user. Each trap ends in usertrapret, which delivers
 pending signals. A user program's mistake becomes a signal here, never a Python exception.
 """
-from emulator import hart as H
-
+from . import arch
 from .kalloc import OutOfMemory
-from .sched import CAUSE_SIGNAL
+from .sa import BLOCKED
 from .signal import SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from .vm import PROT_R, PROT_W, PROT_X, PageInError
 
-CAUSE_NAMES = {H.CAUSE_INSN_ACCESS: "instruction access fault", H.CAUSE_ILLEGAL: "illegal instruction",
-               H.CAUSE_BREAKPOINT: "breakpoint", H.CAUSE_LOAD_ACCESS: "load access fault",
-               H.CAUSE_STORE_ACCESS: "store access fault", H.CAUSE_INSN_PAGE: "instruction page fault",
-               H.CAUSE_LOAD_PAGE: "load page fault", H.CAUSE_STORE_PAGE: "store page fault",
-               H.CAUSE_LOAD_MISALIGNED: "misaligned load", H.CAUSE_STORE_MISALIGNED: "misaligned store/AMO"}
-_ACCESS = {H.CAUSE_INSN_PAGE: PROT_X, H.CAUSE_LOAD_PAGE: PROT_R, H.CAUSE_STORE_PAGE: PROT_W}
-_ACCESS_NAMES = {H.CAUSE_INSN_PAGE: "exec", H.CAUSE_LOAD_PAGE: "read", H.CAUSE_STORE_PAGE: "write"}
-_FAULT_SIGNALS = {H.CAUSE_ILLEGAL: SIGILL, H.CAUSE_BREAKPOINT: SIGTRAP,
-                  H.CAUSE_LOAD_MISALIGNED: SIGBUS,     # only atomics: Linux emulates plain accesses
-                  H.CAUSE_STORE_MISALIGNED: SIGBUS}
+_ACCESS = {arch.INSN_PAGE_FAULT: PROT_X, arch.LOAD_PAGE_FAULT: PROT_R, arch.STORE_PAGE_FAULT: PROT_W}
+_ACCESS_NAMES = {arch.INSN_PAGE_FAULT: "exec", arch.LOAD_PAGE_FAULT: "read", arch.STORE_PAGE_FAULT: "write"}
+_FAULT_SIGNALS = {arch.ILLEGAL_INSN: SIGILL, arch.BREAKPOINT: SIGTRAP,
+                  arch.LOAD_MISALIGNED: SIGBUS,        # only atomics: Linux emulates plain accesses
+                  arch.STORE_MISALIGNED: SIGBUS}
 
 
 def fault_signal(cause: int) -> int:
@@ -28,7 +22,7 @@ def fault_signal(cause: int) -> int:
     return _FAULT_SIGNALS.get(cause, SIGSEGV)
 
 
-class Trap:
+class Traps:
     def __init__(self, kernel):
         self.k = kernel
         # wx_faults: W^X mode switches (vm.py), an emulator artifact kept out of page_faults
@@ -45,11 +39,11 @@ class Trap:
     def usertrap(self, t, trap) -> None:
         self.stats["traps"] += 1
         cause = trap.cause
-        if self.k.events is not None and cause != H.CAUSE_ECALL_U and cause != CAUSE_SIGNAL:
+        if self.k.events is not None and cause != arch.SYSCALL and cause != arch.SIGNAL:
             self.k.event("trap", t, cause=cause, epc=trap.epc, tval=trap.tval)
-        if cause == CAUSE_SIGNAL:
+        if cause == arch.SIGNAL:
             return
-        if cause == H.CAUSE_ECALL_U:
+        if cause == arch.SYSCALL:
             self.stats["syscalls"] += 1
             self.k.syscalls.dispatch(t)
         elif cause in _ACCESS:
@@ -82,7 +76,10 @@ class Trap:
 
     def usertrapret(self, t) -> None:
         p = t.proc
-        if t.sa_vp is not None:
+        if t.act is not None:
             self.k.sa.on_return(t)
         if p.sig.pending or t.sigpending or p.sig.stopped or t.restart is not None or t.saved_mask is not None:
             self.k.signals.deliver(t)
+            if t.act is not None and t.act.state is BLOCKED:
+                self.k.sa.on_return(t)          # it slept taking a signal (its frame's page came
+                                                # from the disk): UNBLOCKED, it ends

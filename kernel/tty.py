@@ -30,7 +30,7 @@ from collections import deque
 from . import params
 from .errno import EINTR, EINVAL, EIO, EPERM, SysError
 from .file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFCHR, File, notify
-from .sched import INTERRUPTED
+from .thread import INTERRUPTED
 from .signal import SIGINT, SIGQUIT
 
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404

@@ -37,20 +37,17 @@ removes W or X), and so does moving a page to another frame (a COW copy: the oth
 running this address space may hold a read-only entry for the old frame). shootdown()
 flushes every hart that runs it; the others flush when they next load its satp.
 """
-from emulator import mmu
-from emulator.hart import CAUSE_BUDGET, CAUSE_INSN_PAGE, CAUSE_STORE_PAGE, Trap
-from emulator.mmu import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
-
-from . import cost, params
+from . import arch, cost, params
+from .arch import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from .errno import ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .vma import Region, RegionMap
 
-PTE_COW = mmu.PTE_RSW0
+PTE_COW = arch.PTE_SOFT
 PROT_R, PROT_W, PROT_X = PTE_R, PTE_W, PTE_X
 _RWX = PTE_R | PTE_W | PTE_X
 _LEAF_FLAGS = PTE_V | PTE_U | PTE_A | PTE_D
-WX_CAUSES = (CAUSE_INSN_PAGE, CAUSE_STORE_PAGE)     # the traps coherence() may absorb
+WX_CAUSES = (arch.INSN_PAGE_FAULT, arch.STORE_PAGE_FAULT)     # the traps coherence() may absorb
 _VALID = bytes(b & PTE_V for b in range(256))       # a PTE's low byte -> 1 if valid
 
 
@@ -90,7 +87,7 @@ class AddressSpace:
         self.regions = RegionMap()
         self.backings = set()              # exec.FileBacking held by regions of this space
         self.brk_start = self.brk = 0
-        self.satp = mmu.make_satp(self.root)
+        self.satp = arch.make_satp(self.root)
 
     # ---- regions ----
     def find(self, va: int):
@@ -140,19 +137,15 @@ class AddressSpace:
     # ---- page table ----
     def walk(self, va: int, alloc: bool):
         """Address of the level-0 PTE for va, creating tables if alloc; None if absent."""
-        table = self.root
-        for level in (2, 1):
-            pte_addr = table + 8 * mmu.vpn(va, level)
-            pte = self.mem.read64(pte_addr)
-            if pte & PTE_V:
-                table = mmu.pte_pa(pte)
-            elif not alloc:
-                return None
-            else:
-                table = self.kalloc.alloc()
-                self.tables.append(table)
-                self.mem.write64(pte_addr, mmu.pa_to_pte(table, PTE_V))
-        return table + 8 * mmu.vpn(va, 0)
+        level = a = None
+        for level, a, _pte in arch.walk(self.mem, self.root, va, self._new_table if alloc else None):
+            pass
+        return a if level == 0 else None
+
+    def _new_table(self) -> int:
+        table = self.kalloc.alloc()
+        self.tables.append(table)
+        return table
 
     def present(self, start: int, end: int):
         """(va, pte_address, pte) of every present leaf in [start, end), skipping absent
@@ -172,7 +165,7 @@ class AddressSpace:
                 if lvl == 0:
                     yield va, a, pte
                 else:
-                    yield from level(mmu.pte_pa(pte), lvl - 1, va)
+                    yield from level(arch.pte_pa(pte), lvl - 1, va)
                 i = valid.find(1, i + 1, hi)
         yield from level(self.root, 2, 0)
 
@@ -206,8 +199,8 @@ class AddressSpace:
         if perm & PTE_X:
             self.kalloc.mark_code(pa)
         old = self.mem.read64(a)
-        self.mem.write64(a, mmu.pa_to_pte(pa, _LEAF_FLAGS | perm | (PTE_COW if cow else 0)))
-        return bool(old & PTE_V) and (mmu.pte_pa(old) != pa or bool(old & _RWX & ~perm))
+        self.mem.write64(a, arch.pa_to_pte(pa, _LEAF_FLAGS | perm | (PTE_COW if cow else 0)))
+        return bool(old & PTE_V) and (arch.pte_pa(old) != pa or bool(old & _RWX & ~perm))
 
     def map_page(self, va: int, pa: int, prot: int) -> None:
         """Map va to frame pa with exactly the permissions prot."""
@@ -219,7 +212,7 @@ class AddressSpace:
         n = 0
         for _va, a, pte in list(self.present(start, end)):
             self.mem.write64(a, 0)
-            self.kalloc.decref(mmu.pte_pa(pte))
+            self.kalloc.decref(arch.pte_pa(pte))
             n += 1
         if n:
             self.shootdown()
@@ -263,7 +256,7 @@ class AddressSpace:
                     self.regions.insert(Region(hi, last, r.prot, r.kind, r.backing))
             r.prot = prot
             for _va, a, pte in list(self.present(lo, hi)):
-                pa = mmu.pte_pa(pte)
+                pa = arch.pte_pa(pte)
                 flush |= self._set(a, pa, *self._perm(r, pa, 0, pte))
         if flush:
             self.shootdown()
@@ -289,7 +282,7 @@ class AddressSpace:
             return self._page_in(r, va, a, access)
         if pte & access:
             return False               # present and already allowed: no fault to resolve
-        pa = mmu.pte_pa(pte)
+        pa = arch.pte_pa(pte)
         if access == PROT_W and self.kalloc.refcount(pa) > 1:
             self.k.charge(cost.PAGE_FAULT)
             new = self.kalloc.alloc()
@@ -345,11 +338,11 @@ class AddressSpace:
             self._set(pte_at, pa, *self._perm(r, pa, access))
         return True
 
-    def coherence(self, hart, trap: Trap, now: int, budget: int) -> Trap:
+    def coherence(self, hart, trap, now: int, budget: int):
         """trap ended a run of `hart` (on this space) started at now with budget. A W^X switch
-        is made here, free, and replaced by a CAUSE_BUDGET trap (the instruction runs again)
+        is made here, free, and replaced by an arch.BUDGET trap (the instruction runs again)
         or by the trap ending _own_page's run; any other trap is returned as it is."""
-        access = PROT_X if trap.cause == CAUSE_INSN_PAGE else PROT_W
+        access = PROT_X if trap.cause == arch.INSN_PAGE_FAULT else PROT_W
         page = page_down(trap.tval)
         pte = self.pte(page) if 0 <= page < params.USER_TOP else 0
         if access == PROT_X and pte & PTE_X:
@@ -359,7 +352,7 @@ class AddressSpace:
         if r is None or r.prot & (PROT_W | PROT_X) != PROT_W | PROT_X or pte & access:
             return trap
         a = self.walk(page, False)
-        pa = mmu.pte_pa(pte)
+        pa = arch.pte_pa(pte)
         if access == PROT_W and self.kalloc.refcount(pa) > 1:
             return trap                # a COW copy: a page fault proper
         self.k.trap.stats["wx_faults"] += 1
@@ -367,9 +360,9 @@ class AddressSpace:
             return self._own_page(hart, trap, now, budget, r, a, pa)
         if self._set(a, pa, *self._perm(r, pa, access, pte)):
             self.shootdown()
-        return Trap(CAUSE_BUDGET, trap.epc, 0, trap.executed)
+        return arch.Trap(arch.BUDGET, trap.epc, 0, trap.executed)
 
-    def _own_page(self, hart, trap, now, budget, r, a, pa) -> Trap:
+    def _own_page(self, hart, trap, now, budget, r, a, pa):
         """The store at trap.epc writes its own page: the hart runs the rest of its budget with
         the page W and X (no other hart runs meanwhile; unicorn keeps a hart's code coherent
         with its own stores), then the frame's code is dropped everywhere and the page is X."""
@@ -393,7 +386,7 @@ class AddressSpace:
         for _ in range(3):
             pte = self.pte(va)
             if pte & PTE_V and pte & PTE_U and pte & access:
-                return mmu.pte_pa(pte) | (va & (PAGE_SIZE - 1))
+                return arch.pte_pa(pte) | (va & (PAGE_SIZE - 1))
             try:
                 if not self.fault(va, access):
                     break
@@ -417,11 +410,8 @@ class AddressSpace:
         if n < 0 or va < 0 or va + n > params.USER_TOP:
             raise Fault(va)
         out = bytearray()
-        while len(out) < n:
-            cur = va + len(out)
-            pa = self.resolve(cur, PROT_R)
-            chunk = min(n - len(out), PAGE_SIZE - (cur & (PAGE_SIZE - 1)))
-            out += self.mem.read(pa, chunk)
+        for cur, chunk in arch.spans(va, n):
+            out += self.mem.read(self.resolve(cur, PROT_R), chunk)
         self.k.charge(n // cost.BYTE_COPY_DIV)
         return bytes(out)
 
@@ -431,24 +421,17 @@ class AddressSpace:
         n = len(data)
         if va < 0 or va + n > params.USER_TOP:
             raise Fault(va)
-        done = 0
-        while done < n:
-            cur = va + done
-            pa = self.resolve(cur, PROT_W)
-            chunk = min(n - done, PAGE_SIZE - (cur & (PAGE_SIZE - 1)))
-            self.mem.write(pa, data[done:done + chunk])
-            done += chunk
+        for cur, chunk in arch.spans(va, n):
+            self.mem.write(self.resolve(cur, PROT_W), data[cur - va:cur - va + chunk])
         self.k.charge(n // cost.BYTE_COPY_DIV)
 
     def copyinstr(self, va: int, maxlen: int) -> bytes:
         """NUL-terminated string at va (without the NUL); Fault, or None if longer than maxlen."""
         out = bytearray()
-        while len(out) < maxlen:
-            cur = va + len(out)
+        for cur, n in arch.spans(va, maxlen):
             if not 0 <= cur < params.USER_TOP:
                 raise Fault(cur)
-            pa = self.resolve(cur, PROT_R)
-            chunk = self.mem.read(pa, min(maxlen - len(out), PAGE_SIZE - (cur & (PAGE_SIZE - 1))))
+            chunk = self.mem.read(self.resolve(cur, PROT_R), n)
             i = chunk.find(b"\0")
             if i >= 0:
                 out += chunk[:i]
@@ -476,7 +459,7 @@ class AddressSpace:
                     self.mem.write64(a, pte)
                     downgraded = True
                 self.mem.write64(child.walk(va, True), pte)
-                self.kalloc.incref(mmu.pte_pa(pte))
+                self.kalloc.incref(arch.pte_pa(pte))
         except OutOfMemory:
             child.destroy()
             raise

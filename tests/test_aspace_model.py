@@ -32,7 +32,6 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
 from emulator import hart as H
 from emulator import mmu
 from emulator.machine import Machine
-from kernel import lwp as L
 from kernel import params, sigframe
 from kernel import sysproc as P
 from kernel.errno import SysError
@@ -160,7 +159,7 @@ class AddressSpaces(RuleBasedStateMachine):
         cpu = k.sched.cpus[0]
         k.sched.cur, cpu.current = cpu, mp.t
         try:
-            L.sys_exit_group(k, mp.t, 0)
+            P.sys_exit_group(k, mp.t, 0)
         except ThreadExit:
             pass
         finally:

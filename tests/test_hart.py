@@ -277,3 +277,18 @@ def test_pc_bit0_is_clear_and_epc_is_a_64_bit_address(pc):
     regs[H.REG_PC] = pc
     r.hart.load(regs)
     assert r.hart.get_pc() == pc & ~1 and r.hart.save()[H.REG_PC] == pc & ~1
+
+
+def test_the_ecall_registers_are_the_ones_named(rig):
+    """set_ecall_regs: a run ending in an ecall reads the registers it names, in that order."""
+    try:
+        rig.hart.set_ecall_regs((10, 11, 12, 13, 14, 15, 16))
+        rig.run("li a0, 3\nli a1, 4\nli a6, 9\nli a7, 5\necall")
+        args = rig.hart.syscall_args()
+        assert (args[0], args[1], args[6]) == (3, 4, 9)
+    finally:
+        rig.hart.set_ecall_regs((17, 10, 11, 12, 13, 14, 15))
+    rig.run("li a0, 3\nli a7, 5\necall")
+    assert rig.hart.syscall_args()[:2] == [5, 3]
+    with pytest.raises(ValueError):
+        rig.hart.set_ecall_regs((0, 1))

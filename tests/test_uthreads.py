@@ -130,6 +130,27 @@ def test_sa_stress_fuzz_more_seeds(userland, utest, cpus, vps, mode, seed):
     check_sastress(utest, cpus, vps, mode, seed)
 
 
+def test_sa_process_stopped_and_continued(userland, utest):
+    """SIGSTOP freezes a process of activations as it is: its activations sleep stopped and
+    keep their vps (no new activation for a BLOCKED upcall), and SIGCONT resumes them. (A stop
+    used to count as blocking: each stopped activation's vp went on with a new activation,
+    which stopped in turn, until the upcall stacks ran out and the process died of SIGSEGV.)"""
+    from tools.run import bin_files
+    files = dict(bin_files())
+    with open(utest, "rb") as f:
+        files["/bin/utest"] = f.read()
+    script = ("utest sastress 3 - &\nsleep 0.0001\nkill -STOP -5\nsleep 0.0002\nkill -CONT -5\n"
+              "sleep 0.0001\nkill -STOP -5\nkill -CONT -5\nwait\n")
+    r = simulate(None, input=script, cpus=3, seed=1, files=files, trace=True, max_time=3_000_000_000)
+    assert "[1] 5" in r.output and "counter 1200 " in r.output and "ALL OK" in r.output, r.output + r.log
+    ev = [e for e in r.kernel.events if e.pid == 5 or e.kind == "signal"]
+    stop = next(i for i, e in enumerate(ev) if e.kind == "signal" and e.pid == 5 and e.detail["sig"] == 19)
+    cont = next(i for i, e in enumerate(ev) if i > stop and e.kind == "wakeup" and e.detail["chan"] == "stopped")
+    assert [e.kind for e in ev[stop:cont]].count("sleep") >= 3        # every vp stopped ...
+    assert not [e for e in ev[stop:cont] if e.kind == "upcall_planned"]    # ... and kept its vp
+    assert any(e.kind == "upcall" for e in ev[cont:])          # it went on afterwards
+
+
 def test_api_on_one_hart(userland, utest):
     r = run(utest, "api", "mn", "3", cpus=1)
     assert r.status == 0 and r.output.endswith("ALL OK\n"), r.output + r.log

@@ -17,7 +17,7 @@ import sys
 import termios
 import tty
 
-from kernel.boot import BootError, KernelPanic, Run, System, check_program
+from kernel.boot import POLICIES, BootError, KernelPanic, Run, System, check_program
 from tools import stats as tstats
 from tools import trace as ttrace
 
@@ -34,8 +34,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--mem", type=int, default=128, help="RAM in MiB (default 128)")
     ap.add_argument("--seed", type=int, default=0, help="fixes interleaving and jitter (default 0)")
     ap.add_argument("--quantum", type=int, default=10_000, help="instructions per hart per round")
-    ap.add_argument("--sched", default="flat", choices=["flat", "two-level"],
-                    help="scheduling policy (default flat)")
+    ap.add_argument("--sched", default="flat", choices=list(POLICIES),
+                    help="scheduling policy (kernel/policy.py; default flat)")
     ap.add_argument("--input", default=None, help="scripted console input (\\n separates lines)")
     ap.add_argument("--stats", action="store_true", help="print machine statistics at exit")
     ap.add_argument("--trace", metavar="OUT.json", default=None,

@@ -1,0 +1,86 @@
+"""Scheduling policies: where a thread made runnable waits, which runnable thread a hart
+runs next, for how long, and the bookkeeping those answers need. The mechanism (run
+queues, sleep/wakeup, switching, stealing, preemption) is the Scheduler's (sched.py); a
+policy only answers its four questions:
+
+- place(t) -> Cpu: t was made runnable (new, woken, preempted, yielding): the hart whose
+  queue it joins (at the tail).
+- choose(cands, cpu) -> Thread: the thread cpu runs next, one of cands: the threads of
+  cpu's queue it may run (affinity), idle daemons left out, oldest first; never empty.
+- ran(t, ns): t held a hart for ns of virtual time (its user code, or its kernel code).
+- time_slice(t) -> ns: how long t runs before the hart's timer checks whether another
+  thread is waiting for the hart (if so, t is preempted and placed again).
+
+Adding a policy (stride or lottery scheduling, say) is adding a subclass of Policy that
+overrides what differs, and listing it in POLICIES (then --sched NAME selects it). Numbers
+a policy keeps per scheduled entity live on t.group (the process of an LWP, or the pure
+kernel thread itself): TwoLevel's is `vtime`; a new one adds its attribute to Proc
+(proc.py) and to Thread's slots (thread.py). A policy runs in kernel context, must not
+sleep, and must be deterministic (draw lots from the kernel's seeded k.rng).
+
+Stealing (an idle hart takes the most recently queued thread of the busiest hart it may
+run) and the idle daemons (run only when a hart has nothing else) are the same under
+every policy.
+"""
+from . import params
+
+
+class Policy:
+    """The interface, with round robin's answers: the base of every policy."""
+    name = None
+
+    def __init__(self, sched):
+        self.sched = sched
+
+    def place(self, t):
+        """An idle hart t may run on (the one it last ran on, else the lowest id), else
+        the least loaded of them (shortest queue, then the last one used, then lowest id)."""
+        cpus = self.sched.cpus
+        allowed = [c for c in cpus if t.affinity >> c.hid & 1] or cpus
+        idle = [c for c in allowed if c.current is None and not c.runq]
+        if t.cpu in idle:
+            return t.cpu
+        if idle:
+            return idle[0]
+        return min(allowed, key=lambda c: (len(c.runq) + 1, c is not t.cpu, c.hid))
+
+    def choose(self, cands, cpu):
+        return cands[0]
+
+    def ran(self, t, ns: int) -> None:
+        pass
+
+    def time_slice(self, t) -> int:
+        return params.TIME_SLICE_NS
+
+
+class Flat(Policy):
+    """Round robin over all the runnable threads of a hart's queue."""
+    name = "flat"
+
+
+class TwoLevel(Policy):
+    """Fair between processes, then round robin between a process's threads: first the
+    group (process, or pure kernel thread) that has had the least CPU time (g.vtime), then
+    that group's longest-waiting thread. A group coming back from sleep gets no credit for
+    the time it slept: its vtime is raised to the least of those queued or running where it
+    is placed."""
+    name = "two-level"
+
+    def place(self, t):
+        cpu = super().place(t)
+        g = t.group
+        busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
+        if busy and not self.sched.group_active(g, exclude=t):
+            g.vtime = max(g.vtime, min(busy))
+        return cpu
+
+    def choose(self, cands, cpu):
+        g = min((t.group for t in cands), key=lambda g: g.vtime)
+        return next(t for t in cands if t.group is g)
+
+    def ran(self, t, ns: int) -> None:
+        t.group.vtime += ns
+
+
+POLICIES = {p.name: p for p in (Flat, TwoLevel)}
