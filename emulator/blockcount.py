@@ -313,6 +313,20 @@ def disable_counters(uc) -> bool:
     return True
 
 
+def add_empty_hook(uc) -> None:
+    """Add blockcount.c's empty block hook (bc_empty) to unicorn uc: the floor any block hook
+    costs, which make bench measures. Needs the native library (native().lib)."""
+    _add_hook(uc._uch.value, unicorn.UC_HOOK_BLOCK, native().lib.bc_empty, None)
+
+
+def _add_hook(handle, kind, fn, data) -> None:
+    hh = _ucmod.uc_hook_h()
+    err = _lib.uc_hook_add(ctypes.c_void_p(handle), ctypes.byref(hh), kind, ctypes.cast(fn, ctypes.c_void_p),
+                           data, ctypes.c_uint64(1), ctypes.c_uint64(0))
+    if err != unicorn.UC_ERR_OK:
+        raise unicorn.UcError(err)
+
+
 class BlockCounter:
     """The native counter of one hart: its C state and its two hooks (block and trap).
     exact: finish budgets through cflags_next_tb (mode "block"), else with `until`.
@@ -342,12 +356,7 @@ class BlockCounter:
         st.check_sc = int(check_sc)
         self.cause = ctypes.c_int32.from_buffer(self._buf, _State.cause.offset)
         for kind, fn in ((unicorn.UC_HOOK_BLOCK, lib.bc_block), (unicorn.UC_HOOK_INTR, lib.bc_intr)):
-            hh = _ucmod.uc_hook_h()
-            err = _lib.uc_hook_add(ctypes.c_void_p(st.uc), ctypes.byref(hh), kind,
-                                   ctypes.cast(fn, ctypes.c_void_p), self.ptr,
-                                   ctypes.c_uint64(1), ctypes.c_uint64(0))
-            if err != unicorn.UC_ERR_OK:
-                raise unicorn.UcError(err)
+            _add_hook(st.uc, kind, fn, self.ptr)
         uc.ctl_flush_tb()
         self.run = lib.bc_run             # run(ptr, c_int64 budget) -> executed, or -1
 

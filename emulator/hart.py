@@ -49,7 +49,7 @@ _MASK64 = (1 << 64) - 1
 NREGS = 66                      # x0..x31, f0..f31, pc, fcsr: one saved user context
 REG_PC = 64
 REG_FCSR = 65
-_UNTIL = (1 << 64) - 1          # never reached: PCs are 2-byte aligned
+UNTIL = (1 << 64) - 1           # the `until` of counted runs: no PC reaches it (2-byte aligned)
 _MSTATUS_FS_DIRTY = 3 << 13
 _PRIV_U, _PRIV_M = 0, 3
 
@@ -58,7 +58,7 @@ _PRIV_U, _PRIV_M = 0, 3
 # Callers pass ctypes objects, or Python ints that fit a C int.
 _lib = ctypes.PyDLL(_ucmod.uclib._name)
 _INTR_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
-_UNTIL_ARG, _ZERO_ARG = ctypes.c_uint64(_UNTIL), ctypes.c_uint64(0)
+_UNTIL_ARG, _ZERO_ARG = ctypes.c_uint64(UNTIL), ctypes.c_uint64(0)
 _REG_X0, _REG_PC = rc.UC_RISCV_REG_X0, rc.UC_RISCV_REG_PC
 _new_tuple = tuple.__new__      # builds a Trap without NamedTuple's Python-level __new__
 
@@ -115,7 +115,7 @@ def _counter_offset() -> int:
     found = None
     for start, n_nops, budget in ((0x1000, 5, 777), (0x1800, 9, 555)):
         uc.mem_write(start, nop * n_nops + ecall)
-        uc.emu_start(start, _UNTIL, 0, budget)
+        uc.emu_start(start, UNTIL, 0, budget)
         hits = {i for i in range(511) if words[i] == n_nops + 1 and words[i + 1] == budget}
         found = hits if found is None else found & hits
     if not found or len(found) != 1:
@@ -185,6 +185,12 @@ class Hart(DebugHooks):
         self._native = self._bc is not None     # a run uses the block counter (not debugging)
         self._csr_write(rc.UC_RISCV_REG_MSTATUS, self._csr_read(rc.UC_RISCV_REG_MSTATUS) | _MSTATUS_FS_DIRTY)
         self._sync_pc()
+
+    @property
+    def sc_checks(self) -> int:
+        """sc instructions whose address the native counter checked before they ran (0 in
+        count mode, which has no counter)."""
+        return self._bc.state.sc_checks if self._bc is not None else 0
 
     # ---- CSRs: only correct with PRIV raised to M ----
     def _csr_read(self, reg):

@@ -3,7 +3,8 @@
 Off by default: every emitting site is guarded by `if k.events is not None`, one attribute
 test, so tracing costs nothing measurable when off. When on, events are appended in the
 order they happen, which is deterministic (same seed, same stream), and also passed to
-listeners (the debugger's catchpoints).
+listeners (the debugger's catchpoints); with keep False they are only passed on (a tool
+counting events over a long run: kernel/inspect.py's subscribe).
 
 Event kinds and their detail fields:
   switch      a hart starts running thread lwp            name
@@ -49,6 +50,7 @@ class Tracer:
     def __init__(self, kernel):
         self.k = kernel
         self.listeners = []             # fn(Event), called for each event
+        self.keep = True                # append each event to k.events
 
     def start(self) -> list:
         self.k.events = []
@@ -62,6 +64,7 @@ class Tracer:
         pid = t.proc.pid if t is not None and t.proc is not None else 0
         ev = Event(sched.now(), cpu.hid if cpu is not None else -1, pid, t.tid if t is not None else 0,
                    kind, detail)
-        self.k.events.append(ev)
+        if self.keep:
+            self.k.events.append(ev)
         for fn in self.listeners:
             fn(ev)

@@ -12,6 +12,14 @@ from .vm import PROT_R, PROT_W, PROT_X, PageInError
 
 _ACCESS = {arch.INSN_PAGE_FAULT: PROT_X, arch.LOAD_PAGE_FAULT: PROT_R, arch.STORE_PAGE_FAULT: PROT_W}
 _ACCESS_NAMES = {arch.INSN_PAGE_FAULT: "exec", arch.LOAD_PAGE_FAULT: "read", arch.STORE_PAGE_FAULT: "write"}
+_FAULT_SIGNALS = {arch.ILLEGAL_INSN: SIGILL, arch.BREAKPOINT: SIGTRAP,
+                  arch.LOAD_MISALIGNED: SIGBUS,        # only atomics: Linux emulates plain accesses
+                  arch.STORE_MISALIGNED: SIGBUS}
+
+
+def fault_signal(cause: int) -> int:
+    """The signal a trap of this cause sends when the kernel cannot resolve it."""
+    return _FAULT_SIGNALS.get(cause, SIGSEGV)
 
 
 class Traps:
@@ -41,14 +49,8 @@ class Traps:
         elif cause in _ACCESS:
             self.stats["page_faults"] += 1
             self.page_fault(t, trap)
-        elif cause == arch.ILLEGAL_INSN:
-            self.fatal(t, trap, SIGILL)
-        elif cause == arch.BREAKPOINT:
-            self.fatal(t, trap, SIGTRAP)
-        elif cause == arch.LOAD_MISALIGNED or cause == arch.STORE_MISALIGNED:
-            self.fatal(t, trap, SIGBUS)            # only atomics: Linux emulates plain accesses
         else:
-            self.fatal(t, trap, SIGSEGV)
+            self.fatal(t, trap, fault_signal(cause))
 
     def page_fault(self, t, trap) -> None:
         p = t.proc

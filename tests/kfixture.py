@@ -1,8 +1,7 @@
 """A booted-enough kernel for unit tests: machine, allocator, scheduler, no processes."""
-from emulator.machine import Machine
-from kernel.main import Kernel
+from kernel.boot import System
 
 
 def make_kernel(cpus=1, mem=8):
-    machine = Machine(cpus=cpus, mem_mib=mem)
-    return Kernel(machine, {}, log_sink=lambda line: None)
+    """The kernel of a System that is built but not booted (init never started)."""
+    return System(cpus=cpus, mem=mem, files={}, log=lambda line: None).kernel

@@ -362,7 +362,7 @@ def test_same_session_twice_and_same_machine_as_tools_run(progs):
     first, second = twice.split("Starting program", 2)[1:]
     assert first.strip() == second.strip()                           # run twice: the same session
     r = simulate(progs["dbgthreads"], cpus=2)
-    assert (m.clock.now, [c.instret for c in cli.s.sched.cpus]) == \
+    assert (m.clock.now, [h.instret for h in cli.s.inspect.harts()]) == \
            (r.machine.clock.now, [c.instret for c in r.kernel.sched.cpus])
     assert "shared 33" in r.output and "shared 33" in one
 

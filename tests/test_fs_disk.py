@@ -9,10 +9,8 @@ import sys
 
 import pytest
 
-from emulator.console import Console
-from emulator.disk import BLOCK_NS, Disk
-from emulator.machine import Machine
-from kernel.main import Kernel
+from emulator.disk import BLOCK_NS
+from kernel.boot import System
 from tests.conftest import ROOT
 from tools import fsck
 from tools.mkfs import HostFS, make_image
@@ -139,14 +137,11 @@ def test_corrupt_image_stops_the_boot_with_one_line(disk):
     raw[0] ^= 0xFF
     with open(disk, "r+b") as f:
         f.write(raw)
-    m = Machine(cpus=1, console=Console(), disk=Disk(disk))
     log = []
-    k = Kernel(m, {}, log_sink=log.append)
-    k.boot(["/bin/init"])
-    assert m.run(k) == 2
+    with System(cpus=1, disk=disk, log=log.append) as s:
+        assert s.run() == 2
     assert [line for line in log if "disk" in line] == [
         re.search(r"\[.*\] (disk: cannot mount .*not a diskfs image.*)\n", "".join(log))[0]]
-    m.disk.close()
     raw[0] ^= 0xFF
     with open(disk, "r+b") as f:
         f.write(raw)

@@ -59,7 +59,7 @@ from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_T1
 from emulator import blockcount
 from emulator.decode import insn_length
 from emulator.disk import BLOCK_NS, LATENCY_NS
-from emulator.hart import _UNTIL, _lib
+from emulator.hart import UNTIL
 from tools import cc
 from tools.mkfs import make_image
 from tools.run import bin_files, simulate
@@ -148,13 +148,10 @@ class Bare:
             native.reg_write(UC_RISCV_REG_PC, self.addr)
             assert bc.run(bc.ptr, ctypes.c_int64(self.width * n)) == self.width * n
         rows = {"bare unicorn, no counting": timed(plain, lambda n: plain.emu_start(self.addr, self.end)),
-                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, _UNTIL, 0, self.width * n))}
+                "bare unicorn, count mode": timed(counted, lambda n: counted.emu_start(self.addr, UNTIL, 0, self.width * n))}
         if blockcount.native().lib is None:
             return rows
-        hh = ctypes.c_size_t()
-        _lib.uc_hook_add(ctypes.c_void_p(empty._uch.value), ctypes.byref(hh), unicorn.UC_HOOK_BLOCK,
-                         ctypes.cast(blockcount.native().lib.bc_empty, ctypes.c_void_p), None,
-                         ctypes.c_uint64(1), ctypes.c_uint64(0))
+        blockcount.add_empty_hook(empty)
         bc = blockcount.BlockCounter(native, exact=blockcount.native().mode == "block")
         rows["bare unicorn, empty block hook"] = timed(empty, lambda n: empty.emu_start(self.addr, self.end))
         rows["bare unicorn, native counter"] = timed(native, native_run)
@@ -168,7 +165,7 @@ def kernel_ips(spin, width, cpus, procs, mode, trace=False):
     with blockcount.forced(mode):
         secs, r = between(spin, [str(SPIN_N), str(procs), str(width)], "spin start", "spin done",
                           cpus=cpus, trace=trace)
-    return sum(c.instret for c in r.kernel.sched.cpus) / secs
+    return sum(h.instret for h in r.inspect.harts()) / secs
 
 
 def qemu_ips(spin):
@@ -365,7 +362,7 @@ def sc_check() -> None:
                                    f"mutex done: counter {n * threads} of {n * threads}", cpus=cpus)
                     secs[(name, on)].append(t)
                     if on:
-                        checked[name] = (sum(h._bc.state.sc_checks for h in r.machine.harts),
+                        checked[name] = (sum(h.sc_checks for h in r.machine.harts),
                                          sum(h.instret for h in r.machine.harts))
     finally:
         blockcount.check_sc = saved

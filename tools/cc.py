@@ -126,9 +126,12 @@ def _flags(s):
 
 
 def _libc_deps():
+    """(sources, dependencies) of the libc: each userland/libc/*.c and *.S is compiled; the
+    files of its subdirectories are parts that one of them includes (uthread.c's)."""
     srcs = sorted(glob.glob(os.path.join(LIBC, "*.c")) + glob.glob(os.path.join(LIBC, "*.S")))
     deps = srcs + glob.glob(os.path.join(INCLUDE, "**", "*.h"), recursive=True)
-    deps += glob.glob(os.path.join(LIBC, "*.h")) + [os.path.abspath(__file__)]
+    deps += glob.glob(os.path.join(LIBC, "*.h")) + glob.glob(os.path.join(LIBC, "*", "*.c"))
+    deps += [os.path.abspath(__file__)]
     return srcs, deps
 
 

@@ -17,7 +17,7 @@ import socket
 import sys
 
 from emulator.hart import REG_FCSR, REG_PC
-from kernel.thread import RUNNING
+from kernel.inspect import fault_signal
 
 from tools.debugger import DebugError, Session
 
@@ -215,11 +215,11 @@ class Stub:
             return "l"
         if pkt.startswith("qThreadExtraInfo,"):
             tid = _num(pkt.split(",", 1)[1])
-            t = s.sched.threads.get(tid) if s.running else None
-            if t is None or t.proc is None:
+            t = s.inspect.thread(tid) if s.running else None
+            if t is None or not t.pid:
                 return "E01"
-            hart = f"hart {t.cpu.hid}" if t.state is RUNNING and t.cpu is not None else "no hart"
-            return _hex(f"pid {t.proc.pid} {t.proc.name}, {t.state}, {hart}".encode())
+            hart = f"hart {t.hart}" if t.hart >= 0 else "no hart"
+            return _hex(f"pid {t.pid} {t.proc_name}, {t.state}, {hart}".encode())
         if c == "H":
             if len(pkt) < 3 or pkt[1] not in "gc":
                 raise BadPacket(pkt)
@@ -339,7 +339,7 @@ class Stub:
         elif 33 <= n < 65 or n == REG_FCSR_GDB:
             regs = self.s.regs(t)
             regs[32 + n - 33 if n < 65 else REG_FCSR] = val
-            self.s.sched.set_regs(t, regs)
+            self.s.set_regs(t, regs)
         elif n != REG_PRIV_GDB:
             return "E01"
         return "OK"
@@ -419,11 +419,11 @@ class Stub:
             st = s.main_status if s.main_status is not None else (stop.detail.get("status") or 0) << 8
             return f"X{st & 0x7F:02x}" if st & 0x7F else f"W{(st >> 8) & 0xFF:02x}"
         tid = stop.tid
-        if tid not in s.sched.threads:
+        if s.inspect.thread(tid) is None:
             tid = self._tid()
         self.g_tid = self.c_tid = s.tid = tid
         if stop.kind == "signal":
-            return f"T{ {2: 4, 3: 5}.get(stop.detail.get('cause'), 11):02x}thread:{tid:x};"
+            return f"T{fault_signal(stop.detail.get('cause')):02x}thread:{tid:x};"
         if stop.kind == "breakpoint":
             return f"T05swbreak:;thread:{tid:x};"
         if stop.kind == "watchpoint":

@@ -11,20 +11,13 @@ is a character for the guest (its tty sends SIGINT to the foreground job). Other
 (SIGINT to this process) stops the machine at once: one line, exit status 130.
 """
 import argparse
-import gc
 import os
 import signal
 import sys
 import termios
 import tty
 
-from emulator.console import Console
-from emulator.disk import Disk
-from emulator.machine import Machine
-from kernel.elf import ElfError, load_image
-from kernel.main import Kernel
-from kernel.panic import KernelPanic, hart_dump
-from kernel.policy import POLICIES
+from kernel.boot import POLICIES, BootError, KernelPanic, Run, System, check_program
 from tools import stats as tstats
 from tools import trace as ttrace
 
@@ -32,10 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = os.path.join(ROOT, "build", "bin")
 DISK_IMAGE = os.path.join(ROOT, "build", "fs.img")
 INTERRUPTED = "tools.run: interrupted"
-
-
-class UsageError(Exception):
-    pass
+UsageError = BootError           # a one-line error for the user, exit status 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,10 +81,7 @@ def add_program(files: dict, program: str) -> str:
         name = program
         if f"/bin/{name}" not in files:
             raise UsageError(f"no program named {name!r} in /bin")
-    try:
-        load_image(files[f"/bin/{name}"])
-    except ElfError as e:
-        raise UsageError(f"{program}: not a runnable program: {e}") from None
+    check_program(files[f"/bin/{name}"], program)
     return f"/bin/{name}"
 
 
@@ -127,40 +114,33 @@ def prepare_disk(image: str, program) -> str:
         host.close()
 
 
-def open_disk(image: str, latency_us: float) -> Disk:
-    if not 0 <= latency_us <= 1e6:
-        raise UsageError("--disk-latency must be 0..1000000 us")
-    try:
-        return Disk(image, latency_ns=int(latency_us * 1000))
-    except OSError as e:
-        raise UsageError(f"cannot open disk image {image}: {e.strerror}") from None
+def root(program, files=None, disk=None):
+    """(files, disk, PROGRAM's path inside the machine) for System: an in-memory root holding
+    files (default build/bin) and PROGRAM, or the image at path disk, checked and with a
+    host PROGRAM copied into its /bin. The path is None without PROGRAM."""
+    if disk is not None:
+        return None, disk, prepare_disk(disk, program)
+    files = dict(bin_files() if files is None else files)
+    return files, None, add_program(files, program) if program else None
 
 
-def print_stats(m: Machine, k: Kernel, out) -> None:
-    total = max(1, m.clock.now)
-    print(f"virtual time      {m.clock.now / 1e6:.3f} ms", file=out)
-    for cpu in k.sched.cpus:
-        print(f"hart {cpu.hid}            {cpu.instret} instructions, "
-              f"{100 * cpu.busy_time / total:.1f}% busy, {cpu.switches} switches", file=out)
-    st = k.trap.stats
-    print(f"context switches  {sum(c.switches for c in k.sched.cpus)}", file=out)
-    print(f"syscalls          {st['syscalls']}", file=out)
-    print(f"page faults       {st['page_faults']}", file=out)
-    print(f"W^X switches      {st['wx_faults']} (code coherence, no virtual time: docs/emulator.md)", file=out)
-    print(f"free frames       {k.free_at_boot} at boot, {k.kalloc.nfree} at exit", file=out)
-    if m.disk is not None:
-        d, b = m.disk.stats, k.bio.stats
+def print_stats(st, out) -> None:
+    """The machine statistics of --stats (an Inspector's Stats)."""
+    total = max(1, st.now)
+    print(f"virtual time      {st.now / 1e6:.3f} ms", file=out)
+    for h in st.harts:
+        print(f"hart {h.hid}            {h.instret} instructions, "
+              f"{100 * h.busy_time / total:.1f}% busy, {h.switches} switches", file=out)
+    print(f"context switches  {st.switches}", file=out)
+    print(f"syscalls          {st.syscalls}", file=out)
+    print(f"page faults       {st.page_faults}", file=out)
+    print(f"W^X switches      {st.wx_faults} (code coherence, no virtual time: docs/emulator.md)", file=out)
+    print(f"free frames       {st.free_at_boot} at boot, {st.free_frames} at exit", file=out)
+    if st.disk is not None:
+        d, b = st.disk, st.bcache
         print(f"disk              {d['reads']} reads ({d['blocks_read']} blocks), {d['writes']} writes "
               f"({d['blocks_written']} blocks), {100 * d['busy_ns'] / total:.1f}% busy", file=out)
         print(f"buffer cache      {b['hits']} hits, {b['misses']} misses, {b['evictions']} evictions", file=out)
-
-
-class Run:
-    """The outcome of one boot: status, console output, kernel log, and the machine."""
-
-    def __init__(self, machine, kernel, status, log):
-        self.machine, self.kernel, self.status, self.log = machine, kernel, status, log
-        self.output = bytes(machine.console.output).decode("utf-8", "replace")
 
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
@@ -171,31 +151,13 @@ def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, inp
     The root is in memory (files, default build/bin), or the image at path `disk`.
     max_time is in virtual nanoseconds (the command line's --max-time is in seconds).
     console_out: a binary stream that also receives the console's output as it is written."""
-    gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
-    dev = None
-    if disk is not None:
-        files = {}
-        path = prepare_disk(disk, program)
-        dev = open_disk(disk, disk_latency_us)
-    else:
-        files = dict(bin_files() if files is None else files)
-        path = add_program(files, program) if program else None
-    init_argv = ["/bin/init"] + ([path] + list(args) if program else [])
-    script = input.encode() if isinstance(input, str) else input
-    machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum,
-                      console=Console(out=console_out, script=script), disk=dev)
+    files, disk, path = root(program, files, disk)
     log = []
-    kernel = Kernel(machine, files, seed=seed, log_sink=log.append, sched=sched)
-    if trace:
-        kernel.trace()
-    try:
-        kernel.boot(init_argv)
-        status = machine.run(kernel, max_time=max_time)
-    finally:
-        kernel.sched.shutdown()
-        if dev is not None:
-            dev.close()
-    return Run(machine, kernel, status, "".join(log))
+    with System(path, args, cpus=cpus, mem=mem, seed=seed, quantum=quantum, sched=sched, files=files, disk=disk,
+                disk_latency_us=disk_latency_us, input=input, console_out=console_out, log=log.append,
+                trace=trace, max_time=max_time) as s:
+        status = s.run()
+    return Run(s, status, "".join(log))
 
 
 def main(argv=None) -> int:
@@ -205,43 +167,42 @@ def main(argv=None) -> int:
         from tools.gdbstub import main_from_run
         return main_from_run(opts)
     try:
-        disk = None
         ttrace.check_outputs(opts.trace, opts.timeline)
         if opts.no_disk:
-            files = bin_files()
-            program = add_program(files, opts.program) if opts.program else None
+            files, disk, program = root(opts.program)
             if "/bin/init" not in files:
                 raise UsageError("/bin/init is missing: build the userland first (make)")
         else:
-            files = {}
-            program = prepare_disk(opts.disk, opts.program)
-            disk = open_disk(opts.disk, opts.disk_latency)
-        init_argv = ["/bin/init"] + ([program] + opts.args if program else [])
+            files, disk, program = root(opts.program, disk=opts.disk)
         interactive = opts.program is None and opts.input is None and sys.stdin.isatty()
         script = None
         if opts.input is not None:
             script = opts.input.encode().decode("unicode_escape").encode("latin-1")
         elif opts.program is None and not interactive:
             script = sys.stdin.buffer.read()
-        console = Console(out=sys.stdout.buffer, script=script, interactive=interactive)
-        machine = Machine(cpus=opts.cpus, mem_mib=opts.mem, seed=opts.seed, quantum=opts.quantum,
-                          console=console, disk=disk)
+        log_sink = None
+        if opts.program:
+            def log_sink(line):
+                sys.stdout.flush()
+                sys.stderr.write(line)
+        system = System(program, opts.args, cpus=opts.cpus, mem=opts.mem, seed=opts.seed, quantum=opts.quantum,
+                        sched=opts.sched, files=files, disk=disk, disk_latency_us=opts.disk_latency,
+                        input=script, console_out=_CrLf(sys.stdout.buffer) if interactive else sys.stdout.buffer,
+                        interactive=interactive, log=log_sink, trace=bool(opts.trace or opts.timeline or opts.stats),
+                        max_time=int(opts.max_time * 1e9) if opts.max_time else None)
     except (UsageError, ValueError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2
-    log_sink = None
-    if opts.program:
-        def log_sink(line):
-            sys.stdout.flush()
-            sys.stderr.write(line)
-    kernel = Kernel(machine, files, seed=opts.seed, log_sink=log_sink, sched=opts.sched)
-    if opts.trace or opts.timeline or opts.stats:
-        kernel.trace()
+    with system:
+        return _run(system, opts, interactive)
+
+
+def _run(system, opts, interactive) -> int:
+    machine = system.machine
     saved = None
     if interactive:
         saved = termios.tcgetattr(0)
         tty.setraw(0, termios.TCSANOW)
-        console.out = _CrLf(sys.stdout.buffer)
     interrupts = []
 
     def on_sigint(sig, frame):       # ends the run (flags only: this may be inside a unicorn hook)
@@ -251,26 +212,23 @@ def main(argv=None) -> int:
         machine.halt(128 + sig)
     old_sigint = signal.signal(signal.SIGINT, on_sigint)
     try:
-        kernel.boot(init_argv)
-        max_time = int(opts.max_time * 1e9) if opts.max_time else None
-        status = machine.run(kernel, max_time=max_time)
+        status = system.run()
     except KernelPanic as e:
         sys.stdout.flush()
-        print(f"kernel panic: {e}\n{hart_dump(kernel)}", file=sys.stderr)
+        print(f"kernel panic: {e}\n{system.inspect.hart_dump()}", file=sys.stderr)
         return 70
     finally:
         signal.signal(signal.SIGINT, old_sigint)
         if saved is not None:
             termios.tcsetattr(0, termios.TCSANOW, saved)
-        if disk is not None:
-            disk.close()
     sys.stdout.flush()
     if interrupts:
         print(INTERRUPTED, file=sys.stderr)
         return 130
-    model = ttrace.build(kernel.events, len(machine.harts), machine.clock.now) if kernel.events is not None else None
+    events = system.inspect.events()
+    model = ttrace.build(events, len(machine.harts), machine.clock.now) if events is not None else None
     if opts.stats:
-        print_stats(machine, kernel, sys.stderr)
+        print_stats(system.inspect.stats(), sys.stderr)
         print("\n".join(tstats.lines(tstats.summarise(model))), file=sys.stderr)
     if opts.trace or opts.timeline:
         meta = {"program": os.path.basename(opts.program) if opts.program else None, "args": opts.args,

@@ -18,12 +18,12 @@ import sys
 import tempfile
 import time
 
-from kernel import syscall as ksyscall
-from kernel.panic import KernelPanic
+from kernel.boot import KernelPanic, Run, System
+from kernel.inspect import errno_name
 from tools import fsck
 from tools.cc import build
 from tools.mkfs import make_image
-from tools.run import ROOT, bin_files, simulate
+from tools.run import ROOT, bin_files, root
 
 GUEST = os.path.join(ROOT, "tests", "guest")
 HOSTILE = ["procs", "lwps", "fds", "pipes", "frames", "disk", "inodes", "mappings", "signals", "altstack",
@@ -42,38 +42,42 @@ class Totals:
 
 
 class Outcomes:
-    """Counts of system-call results: wraps Syscalls.dispatch for the soak's machines."""
+    """Counts of system-call results over the soak's machines, from their event streams
+    (each call's sysret event; a call without one did not return)."""
 
     def __init__(self):
         self.count = collections.Counter()
-        self._orig = ksyscall.Syscalls.dispatch
+        self.calls = 0
 
-    def __enter__(self):
-        orig, count = self._orig, self.count
-        from kernel import errno as kerrno
-        names = {v: n for n, v in vars(kerrno).items() if n[:1] == "E" and isinstance(v, int)}
+    def on_event(self, ev) -> None:
+        if ev.kind == "syscall":
+            self.calls += 1
+        elif ev.kind == "sysret":
+            ret = ev.detail["ret"]          # None: the call set the registers (rt_sigreturn)
+            self.count["ok" if ret is None or ret >= 0 or ret < -4095 else errno_name(-ret)] += 1
 
-        def dispatch(syscalls, t):
-            try:
-                orig(syscalls, t)
-            except BaseException:
-                count["did not return (exit, fault)"] += 1
-                raise
-            ret = syscalls.k.sched.regs(t)[10]
-            ret = ret - (1 << 64) if ret >> 63 else ret
-            count["ok" if ret >= 0 or ret < -4095 else names.get(-ret, f"errno {-ret}")] += 1
-        ksyscall.Syscalls.dispatch = dispatch
-        return self
-
-    def __exit__(self, *exc):
-        ksyscall.Syscalls.dispatch = self._orig
+    def results(self) -> collections.Counter:
+        returned = sum(self.count.values())
+        return self.count + collections.Counter({"did not return (exit, fault)": self.calls - returned})
 
 
-def boot(totals, name, prog, args, disk=None, max_time=600e9, check=None):
+def simulate(prog, args, disk, max_time, seed, outcomes=None) -> Run:
+    """tools.run.simulate on 4 harts, with outcomes (if given) counting the calls."""
+    files, disk, path = root(prog, None, disk)
+    log = []
+    with System(path, args, cpus=4, mem=128, seed=seed, files=files, disk=disk, log=log.append,
+                max_time=max_time) as s:
+        if outcomes is not None:
+            s.inspect.subscribe(outcomes.on_event, keep=False)
+        status = s.run()
+    return Run(s, status, "".join(log))
+
+
+def boot(totals, name, prog, args, disk=None, max_time=600e9, check=None, outcomes=None):
     """One machine: run prog, check it, record its row. Returns the Run or None."""
     t0 = time.perf_counter()
     try:
-        r = simulate(prog, args, cpus=4, mem=128, seed=len(totals.rows), disk=disk, max_time=max_time)
+        r = simulate(prog, args, disk, max_time, len(totals.rows), outcomes)
     except KernelPanic as e:
         totals.panics += 1
         print(f"  {name}: KERNEL PANIC: {str(e).splitlines()[0]}")
@@ -83,11 +87,11 @@ def boot(totals, name, prog, args, disk=None, max_time=600e9, check=None):
         print(f"  {name}: PYTHON EXCEPTION {type(e).__name__}: {e}")
         return None
     host = time.perf_counter() - t0
-    k = r.kernel
+    st = r.inspect.stats()
     if "Traceback" in r.log:
         totals.exceptions += 1
         print(f"  {name}: a traceback in the kernel log")
-    leaked = k.free_at_boot - k.kalloc.nfree
+    leaked = st.free_at_boot - st.free_frames
     if leaked:
         totals.leaked += leaked
         print(f"  {name}: {leaked} frames leaked")
@@ -97,8 +101,8 @@ def boot(totals, name, prog, args, disk=None, max_time=600e9, check=None):
         totals.fsck += len(problems)
         for p in problems[:5]:
             print(f"  {name}: fsck: {p}")
-    instr = sum(c.instret for c in k.sched.cpus)
-    totals.rows.append((name, host, r.machine.clock.now / 1e9, instr, k.trap.stats["syscalls"], ""))
+    instr = sum(h.instret for h in st.harts)
+    totals.rows.append((name, host, st.now / 1e9, instr, st.syscalls, ""))
     if check is not None:
         check(r)
     return r
@@ -114,20 +118,20 @@ def fresh_disk(tmp, files):
 def run_sysfuzz(totals, tmp, calls, procs=6, per_child=300):
     prog = build([os.path.join(GUEST, "sysfuzz.c")], os.path.join(tmp, "sysfuzz"))
     made, batch, rounds = 0, 0, 40
-    with Outcomes() as out:
-        while made < calls:
-            r = boot(totals, f"sysfuzz batch {batch}", prog, [str(batch + 1), str(rounds), str(per_child), str(procs)],
-                     max_time=60e9)
-            if r is None:
-                break
-            if "parent alive" not in r.output:          # a guest's doing (a stuck round), not the kernel's
-                totals.timeouts += 1
-                print(f"  sysfuzz batch {batch}: the driver did not finish (status {r.status}): {r.output[-200:]}")
-            made += r.kernel.trap.stats["syscalls"]
-            batch += 1
-            print(f"  batch {batch}: {made} calls so far", flush=True)
+    out = Outcomes()
+    while made < calls:
+        r = boot(totals, f"sysfuzz batch {batch}", prog, [str(batch + 1), str(rounds), str(per_child), str(procs)],
+                 max_time=60e9, outcomes=out)
+        if r is None:
+            break
+        if "parent alive" not in r.output:          # a guest's doing (a stuck round), not the kernel's
+            totals.timeouts += 1
+            print(f"  sysfuzz batch {batch}: the driver did not finish (status {r.status}): {r.output[-200:]}")
+        made += r.inspect.stats().syscalls
+        batch += 1
+        print(f"  batch {batch}: {made} calls so far", flush=True)
     print(f"sysfuzz: {made} system calls in {batch} machines ({procs} fuzzing processes at once, 4 harts)")
-    for what, n in out.count.most_common():
+    for what, n in out.results().most_common():
         print(f"  {n:9d}  {what}")
     return made
 

@@ -18,8 +18,8 @@ import json
 import os
 import sys
 
-from kernel.signal import name as signame
-from kernel.arch import CAUSE_NAMES
+from kernel.inspect import CAUSE_NAMES
+from kernel.inspect import signal_name as signame
 
 from .trace import HARTS_PID, KERNEL_PID
 

@@ -19,9 +19,11 @@ import json
 import os
 from typing import NamedTuple
 
+from emulator.hart import CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE
+
 HARTS_PID = 1_000_000            # trace pid of the hart tracks; hart h is tid HARTS_PID + h
 KERNEL_PID = 1_000_001           # trace pid of pure kernel threads (kernel pid 0)
-PAGE_FAULT_CAUSES = (12, 13, 15)
+PAGE_FAULT_CAUSES = (CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE)   # shown by pagefault events
 
 
 class Run(NamedTuple):

@@ -7,6 +7,7 @@ BUILD ?= build
 USER_PROGS := $(patsubst userland/bin/%.c,$(BUILD)/bin/%,$(wildcard userland/bin/*.c))
 GENSYS_OUT := kernel/sysnum.py userland/include/sys/syscall.h userland/libc/syscalls.S
 LIBC_SRCS := $(sort $(wildcard userland/libc/*.c userland/libc/*.S) userland/libc/syscalls.S)
+LIBC_PARTS := $(wildcard userland/libc/*/*.c)      # included by a libc source (uthread.c)
 USER_HDRS := $(sort $(wildcard userland/include/*.h userland/include/*/*.h userland/libc/*.h) \
                userland/include/sys/syscall.h)
 LIBC_A := $(BUILD)/libc/libc.a
@@ -25,7 +26,7 @@ $(BUILD)/.gensys.stamp: kernel/syscalls.tbl tools/gensys.py | $(VENV)
 $(GENSYS_OUT): | $(VENV)
 	$(PY) -m tools.gensys
 
-$(LIBC_A): $(BUILD)/.gensys.stamp $(LIBC_SRCS) $(USER_HDRS) tools/cc.py | $(VENV)
+$(LIBC_A): $(BUILD)/.gensys.stamp $(LIBC_SRCS) $(LIBC_PARTS) $(USER_HDRS) tools/cc.py | $(VENV)
 	$(PY) -m tools.cc --libdir $(@D) --libc
 
 $(BUILD)/bin/%: userland/bin/%.c $(LIBC_A) $(USER_HDRS) tools/cc.py userland/user.ld | $(VENV)

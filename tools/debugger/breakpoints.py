@@ -4,9 +4,8 @@ import os
 
 from emulator import mmu
 from emulator.hart import REG_PC
-from kernel import signal as ksignal
-from kernel import sysnum
-from kernel.params import USER_TOP
+from kernel.inspect import SIGNAL_NAMES, SYSCALL_NAMES
+from tools.trace import PAGE_FAULT_CAUSES
 
 from .program import DebugError
 
@@ -20,12 +19,12 @@ _DESCR = {"SIGSEGV": "Segmentation fault", "SIGILL": "Illegal instruction", "SIG
 
 
 def syscall_name(nr: int) -> str:
-    return sysnum.NAMES.get(nr, str(nr))
+    return SYSCALL_NAMES.get(nr, str(nr))
 
 
 def syscall_filter(args) -> set:
     """Numbers named by args (names or numbers)."""
-    by_name = {v: k for k, v in sysnum.NAMES.items()}
+    by_name = {v: k for k, v in SYSCALL_NAMES.items()}
     out = set()
     for a in args:
         if a.isdigit():
@@ -41,14 +40,14 @@ def signal_number(a: str) -> int:
     if a.isdigit():
         return int(a)
     name = a.upper() if a.upper().startswith("SIG") else "SIG" + a.upper()
-    for n, s in ksignal.NAMES.items():
+    for n, s in SIGNAL_NAMES.items():
         if s == name:
             return n
     raise DebugError(f"Only signals 1-63 are valid as numeric signals.\nUnknown signal name '{a}'.")
 
 
 def signal_name(sig: int) -> str:
-    n = ksignal.NAMES.get(sig, f"SIG{sig}")
+    n = SIGNAL_NAMES.get(sig, f"SIG{sig}")
     return f"{n}, {_DESCR[n]}" if n in _DESCR else n
 
 
@@ -113,8 +112,8 @@ class Breakpoints:
         return [a], self.describe_addr(a)
 
     def default_file(self):
-        t = self.sched.threads.get(self.tid) if self.running and self.tid is not None else None
-        if t is not None and t.proc is not None:
+        t = self.inspect.thread(self.tid) if self.alive(self.tid) else None
+        if t is not None and t.pid:
             row = self.prog.line_at(self.regs(t)[REG_PC])
             if row:
                 return row.file
@@ -155,7 +154,7 @@ class Breakpoints:
         if not 0 < size <= 64:
             raise DebugError("Watched value too large (more than 64 bytes).")
         bp = self._new("watchpoint", f"*{addr:#x}")
-        bp.watch = (addr, size, Type("int", f"uint{8 * size}_t", size), t.proc.pid)
+        bp.watch = (addr, size, Type("int", f"uint{8 * size}_t", size), t.pid)
         bp.old = self.read(addr, size, t)
         self.sync_hooks()
         return bp
@@ -211,13 +210,10 @@ class Breakpoints:
         """Physical ranges of a watchpoint's present pages: unicorn reports stores with
         physical addresses, so watchpoints follow the page table (resynced on faults)."""
         va, n, _ty, pid = bp.watch
-        p = self.kernel.procs.procs.get(pid)
-        if p is None or p.aspace is None:
-            return []
         out, cur = [], va
         while cur < va + n:
             chunk = min(va + n - cur, mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
-            pte = p.aspace.pte(cur) if 0 <= cur < USER_TOP else 0
+            pte = self.inspect.pte(pid, cur)
             if pte & mmu.PTE_V:
                 pa = mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1))
                 out.append((pa, pa + chunk))
@@ -233,7 +229,7 @@ class Breakpoints:
         if kind == "signal":
             return k == "signal" and (filt is None or d.get("sig") in filt)
         if kind == "fault":
-            return k == "pagefault" or k == "trap" and d.get("cause") not in (12, 13, 15)
+            return k == "pagefault" or k == "trap" and d.get("cause") not in PAGE_FAULT_CAUSES
         if kind == "switch":
             return k in ("switch", "off")
         if kind == "exec":
@@ -246,4 +242,4 @@ class Breakpoints:
 
 
 def ev_pid(s) -> int:
-    return s.thread().proc.pid
+    return s.thread().pid

@@ -98,9 +98,9 @@ class CLI(Reporter, InfoCommands):
     # ---- running ----
     def _before(self):
         s = self.s
-        if not s.running or s.tid is None or s.tid not in s.sched.threads:
+        if not s.alive(s.tid):
             return None
-        t = s.sched.threads[s.tid]
+        t = s.inspect.thread(s.tid)
         fr = s.frames(t)
         fn = s.prog.function_at(fr[0]["pc"])
         return (fn.low, fr[0].get(2, 0)) if fn else None
@@ -430,7 +430,7 @@ class CLI(Reporter, InfoCommands):
         elif self.last_list is not None and self.last_command == "list":
             file, first = self.last_list
         else:
-            if s.running and s.tid is not None and s.tid in s.sched.threads:
+            if s.alive(s.tid):
                 ev = Evaluator(s)
                 row = p.line_at(ev.lookup_pc())
             else:

@@ -2,10 +2,14 @@
 as tools.run and stops it at breakpoints, watchpoints, catchpoints and steps.
 
 Contracts:
-- The machine is driven only through its public API: Machine.run / request_stop (a pause
-  is resumed exactly, so a debugged run is the undebugged run), Hart.set_breakpoints /
+- The machine is made by the boot builder (kernel/boot.py: System, the same as tools.run's)
+  and driven only through public APIs: System.run and Machine.request_stop (a pause is
+  resumed exactly, so a debugged run is the undebugged run), Hart.set_breakpoints /
   set_watchpoints / set_step / set_fault_filter (hooks only record; everything is decided
-  here after the machine paused), and the kernel's event stream (catchpoints).
+  here after the machine paused). The kernel is read through its inspection API
+  (kernel/inspect.py: threads, registers, memory, page tables, the event stream for
+  catchpoints) and changed only through System's debugger writes (registers, memory).
+- Threads are ThreadInfo snapshots: taken after each pause, never kept across a resume.
 - Guest memory is read through the process's page table without faulting pages in;
   an untouched demand-zero page reads as zeros.
 - Every resume ends in a Stop (or raises DebugError); nothing runs between commands.
@@ -14,19 +18,15 @@ import os
 from typing import NamedTuple
 
 from emulator import mmu
-from emulator.console import Console
-from emulator.hart import REG_PC
-from emulator.machine import Machine
-from kernel.main import Kernel
-from kernel.params import USER_TOP
-from kernel.panic import KernelPanic
-from kernel.vm import Fault
+from emulator.hart import CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE, REG_PC
+from kernel.boot import AccessError, KernelPanic, System
 
 from .breakpoints import Breakpoints
 from .program import DebugError, Program
 from .stepping import Stepper
 
 _PROGRAMS = {}
+_ACCESS = {CAUSE_INSN_PAGE: mmu.PTE_X, CAUSE_LOAD_PAGE: mmu.PTE_R, CAUSE_STORE_PAGE: mmu.PTE_W}
 
 
 def load_program(path: str) -> Program:
@@ -75,7 +75,7 @@ class Session(Breakpoints):
         self.out = out if out is not None else _stdout
         self.bps = {}
         self._num = 0
-        self.machine = self.kernel = None
+        self.system = self.machine = self.inspect = None
         self.status = None                # machine exit status once halted
         self.inferiors = {}               # pid -> "running": processes running the program
         self.main_pid = None              # the first of them (init's child)
@@ -88,7 +88,6 @@ class Session(Breakpoints):
         self.caught = []                  # (Breakpoint, Event) caught since the last resume
         self.events = []                  # events of the stepping thread during a step
         self._fault_seen = None
-        self._dev = None
         self.interrupted = False          # interrupt() was called: the next pause is a stop
         self.history = []                 # values printed: $1, $2, ...
         self.convenience = {}             # $name set by the user
@@ -102,24 +101,12 @@ class Session(Breakpoints):
         """A fresh machine (same seed, same files: the same run every time), booted to
         init, not yet run."""
         self.kill()
-        trun, o = self.trun, self.opts
-        if self.disk is not None:
-            files = {}
-            path = trun.prepare_disk(self.disk, self.program)
-            self._dev = trun.open_disk(self.disk, self.disk_latency_us)
-            extra = {"disk": self._dev}
-        else:
-            files = dict(trun.bin_files() if self.files is None else self.files)
-            path = trun.add_program(files, self.program)
-            extra = {}
+        files, disk, path = self.trun.root(self.program, self.files, self.disk)
         self.image = path
-        script = o["input"].encode() if isinstance(o["input"], str) else o["input"]
-        console = Console(out=_Sink(self.out), script=script)
-        self.machine = Machine(cpus=o["cpus"], mem_mib=o["mem"], seed=o["seed"], quantum=o["quantum"],
-                               console=console, **extra)
-        self.kernel = Kernel(self.machine, files, seed=o["seed"], log_sink=self.out, sched=o["sched"])
-        self.kernel.trace()
-        self.kernel.tracer.listeners.append(self._on_event)
+        self.system = System(path, self.args, files=files, disk=disk, disk_latency_us=self.disk_latency_us,
+                             console_out=_Sink(self.out), log=self.out, trace=True, **self.opts)
+        self.machine, self.inspect = self.system.machine, self.system.inspect
+        self.inspect.subscribe(self._on_event)
         for h in self.machine.harts:
             h.set_fault_filter(self._fault_filter)
         self.inferiors = {}
@@ -127,13 +114,13 @@ class Session(Breakpoints):
         self.main_pid = self.main_status = None
         self.tid, self.frame_no, self.hart = None, 0, 0
         self.sync_hooks()
-        self.kernel.boot(["/bin/init", path] + self.args)
+        self.system.boot()
 
     def kill(self) -> None:
-        if self._dev is not None:
-            self._dev.close()
-            self._dev = None
-        self.machine = self.kernel = None
+        """End the machine (its kernel stacks unwound, its disk closed)."""
+        if self.system is not None:
+            self.system.close()
+        self.system = self.machine = self.inspect = None
         self.tid = None
 
     def interrupt(self) -> None:
@@ -147,16 +134,16 @@ class Session(Breakpoints):
             raise DebugError("The program is not being run.")
 
     # ---- threads and memory ----
-    @property
-    def sched(self):
-        return self.kernel.sched
+    def alive(self, tid) -> bool:
+        """Is tid a live thread of the running machine?"""
+        return self.running and tid is not None and self.inspect.thread(tid) is not None
 
     def thread(self, tid=None):
-        """The live LWP tid (default: the selected one); DebugError if none."""
+        """The live LWP tid (default: the selected one), a ThreadInfo; DebugError if none."""
         self.need_running()
         tid = self.tid if tid is None else tid
-        t = self.sched.threads.get(tid) if tid is not None else None
-        if t is None or t.proc is None:
+        t = self.inspect.thread(tid) if tid is not None else None
+        if t is None or not t.pid:
             raise DebugError("No thread selected." if tid is None else f"Invalid thread ID: {tid}")
         return t
 
@@ -164,64 +151,38 @@ class Session(Breakpoints):
         """Live LWPs of the debugged processes, by lwpid."""
         if not self.running:
             return []
-        return sorted((t for t in self.sched.threads.values()
-                       if t.proc is not None and t.proc.pid in self.inferiors), key=lambda t: t.tid)
+        return [t for t in self.inspect.threads() if t.pid in self.inferiors]
+
+    def on_hart(self, hid):
+        """The thread hart hid runs (a ThreadInfo), or None when it is idle."""
+        tid = self.inspect.current(hid)
+        return self.inspect.thread(tid) if tid >= 0 else None
 
     def regs(self, t) -> list:
-        return self.sched.regs(t)
+        r = self.inspect.regs(t.tid)
+        if r is None:
+            raise DebugError(f"thread {t.tid} has exited")
+        return list(r)
 
     def set_reg(self, t, n: int, value: int) -> None:
-        self.sched.set_reg(t, n, value)
+        self.system.set_reg(t.tid, n, value)
+
+    def set_regs(self, t, regs) -> None:
+        self.system.set_regs(t.tid, regs)
 
     def read(self, va: int, n: int, t=None):
-        """n bytes at user address va of t's process (default: selected), or None."""
+        """n bytes at user address va of t's process (default: selected), or None. A page of
+        the program's file not read in yet reads as the ELF's bytes."""
         t = t or self.thread()
-        aspace = t.proc.aspace
-        if aspace is None:
-            return None
-        mem = self.machine.mem
-        out = bytearray()
-        while len(out) < n:
-            cur = va + len(out)
-            if not 0 <= cur < USER_TOP:
-                return None
-            chunk = min(n - len(out), mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
-            pte = aspace.pte(cur)
-            r = aspace.find(cur)
-            if pte & mmu.PTE_V:
-                out += mem.read(mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1)), chunk)
-            elif r is None:
-                return None
-            elif r.backing is None:
-                out += bytes(chunk)                  # demand zero
-            elif t.proc.pid in self.inferiors:       # not read from the file yet: the ELF's bytes
-                data = self.prog.static_read(cur, chunk)
-                if data is None:
-                    return None
-                out += data
-            else:
-                return None
-        return bytes(out)
+        unread = self.prog.static_read if t.pid in self.inferiors else None
+        return self.inspect.read_user(t.pid, va, n, unread=unread)
 
     def write(self, va: int, data: bytes, t=None) -> None:
         t = t or self.thread()
-        aspace = t.proc.aspace
-        done = 0
-        while done < len(data):
-            cur = va + done
-            chunk = min(len(data) - done, mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
-            pte = aspace.pte(cur) if 0 <= cur < USER_TOP else 0
-            if pte & mmu.PTE_V and pte & mmu.PTE_X and not pte & mmu.PTE_W:
-                pa = mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1))      # code: patch and flush
-                self.machine.mem.write(pa, data[done:done + chunk])
-                self.machine.flush_code_all(pa, chunk)
-            else:
-                try:
-                    pa = aspace.resolve(cur, mmu.PTE_W)
-                except Fault as e:           # not writable user memory
-                    raise DebugError(f"Cannot access memory at address {cur:#x}") from e
-                self.machine.mem.write(pa, data[done:done + chunk])
-            done += chunk
+        try:
+            self.system.write_user(t.pid, va, data)
+        except AccessError as e:           # not writable user memory
+            raise DebugError(str(e)) from e
 
     def frames(self, t):
         from .evaluate import frames
@@ -249,8 +210,8 @@ class Session(Breakpoints):
         """A Stop of the thread tid; a step that ends on a breakpoint reports it, as gdb
         does, and resuming will execute it rather than stop there again."""
         hit = ()
-        t = self.sched.threads.get(tid) if self.running else None
-        if t is not None and t.proc is not None:
+        t = self.inspect.thread(tid) if self.running else None
+        if t is not None and t.pid:
             pc = self.regs(t)[REG_PC]
             hit = tuple(bp for bp in self.bps.values() if bp.kind == "breakpoint" and bp.enabled and pc in bp.addrs)
             if hit:
@@ -258,9 +219,8 @@ class Session(Breakpoints):
                     bp.hits += 1
                 if kind == "step":
                     kind = "breakpoint"
-                for cpu in self.sched.cpus:
-                    if cpu.current is t:
-                        cpu.hart.skip_breakpoint_at(pc)
+                if t.hart >= 0:
+                    self.machine.harts[t.hart].skip_breakpoint_at(pc)
         return Stop(kind, tid, hit, detail or {})
 
     # ---- the machine runs ----
@@ -272,18 +232,18 @@ class Session(Breakpoints):
         for h in self.machine.harts:
             h.debug_stop = None
         try:
-            status = self.machine.run(self.kernel)
+            status = self.system.run()
         except KernelPanic as e:
             self.kill()
             raise DebugError(f"kernel panic: {str(e).splitlines()[0]}") from None
         reasons = []
-        for cpu in self.sched.cpus:
-            st = cpu.hart.debug_stop
+        for h in self.machine.harts:
+            st = h.debug_stop
             if st is not None:
-                cpu.hart.debug_stop = None
-                t = cpu.current
-                tid = self.stepper.tid if st.kind in ("step", "range") else (t.tid if t is not None else 0)
-                reasons.append(("hart", cpu.hid, st, tid))
+                h.debug_stop = None
+                cur = self.inspect.current(h.hid)
+                tid = self.stepper.tid if st.kind in ("step", "range") else max(cur, 0)
+                reasons.append(("hart", h.hid, st, tid))
         reasons += [("catch", bp, ev) for bp, ev in self.caught]
         if status is not None:
             self.status = status
@@ -297,8 +257,8 @@ class Session(Breakpoints):
         for r in reasons:
             if r[0] == "hart":
                 _, hid, st, tid = r
-                t = self.sched.threads.get(tid)
-                if t is None or t.proc is None or t.proc.pid not in self.inferiors:
+                t = self.inspect.thread(tid)
+                if t is None or t.pid not in self.inferiors:
                     continue
                 if st.kind == "break":
                     hit = []
@@ -328,7 +288,7 @@ class Session(Breakpoints):
                         if bp.kind != "watchpoint" or not bp.enabled:
                             continue
                         a, n, _ty, pid = bp.watch
-                        if pid != t.proc.pid:
+                        if pid != t.pid:
                             continue
                         if any(st.addr < hi and lo < st.addr + max(1, st.size) for lo, hi in bp.phys):
                             new = self.read(a, n, t)
@@ -347,22 +307,22 @@ class Session(Breakpoints):
                 return Stop("exited", 0, (), {"status": r[1]})
         if self.interrupted:
             self.interrupted = False
-            tid = self.tid if self.tid in self.sched.threads else next((t.tid for t in self.lwps()), 0)
+            tid = self.tid if self.alive(self.tid) else next((t.tid for t in self.lwps()), 0)
             return Stop("interrupted", tid)
         return None
 
     def _fault_filter(self, hid, trap) -> bool:
         """Show a fault the kernel will turn into a signal before the kernel acts (gdb's
         "Program received signal"); demand paging and copy-on-write go on unseen."""
-        t = self.sched.cpus[hid].current
-        if t is None or t.proc is None or t.proc.pid not in self.inferiors:
+        t = self.on_hart(hid)
+        if t is None or t.pid not in self.inferiors:
             return False
         if self._fault_seen == (t.tid, trap.epc):
             self._fault_seen = None
             return False
-        access = {12: mmu.PTE_X, 13: mmu.PTE_R, 15: mmu.PTE_W}.get(trap.cause)
+        access = _ACCESS.get(trap.cause)
         if access is not None:
-            r = t.proc.aspace.find(trap.tval)
+            r = self.inspect.region_at(t.pid, trap.tval)
             if r is not None and r.prot & access and r.kind != "guard":
                 return False
         return True

@@ -89,8 +89,8 @@ class Evaluator:
         self.t = t
         if self.t is None and not allow_no_thread:
             self.t = session.thread()
-        elif self.t is None and session.running and session.tid in session.sched.threads:
-            self.t = session.sched.threads[session.tid]
+        elif self.t is None and session.alive(session.tid):
+            self.t = session.inspect.thread(session.tid)
         self.frame_no = frame_no if frame_no is not None else (session.frame_no if t is None else 0)
         self._frames = None
 

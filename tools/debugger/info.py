@@ -208,8 +208,8 @@ class InfoCommands:
             raise DebugError(f"Invalid hart number '{arg}'.")
         for line in views.select_hart(s, int(arg)):
             self.write(line)
-        t = s.sched.cpus[int(arg)].current
-        if t is not None and t.proc is not None and t.proc.pid in s.inferiors:
+        t = s.on_hart(int(arg))
+        if t is not None and t.pid in s.inferiors:
             self.write(f"#0  {self.frame_line(t, 0)}")
 
     def cmd_thread(self, fmt, arg):

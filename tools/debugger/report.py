@@ -1,15 +1,11 @@
 """Reporting what the machine did, gdb-style: stop messages, frame lines, source lines,
 values, auto-displays, and the kernel events of a step."""
-from kernel.thread import RUNNING
+from kernel.inspect import CAUSE_NAMES, fault_signal
 
 from .evaluate import Evaluator, Value
 from .breakpoints import signal_name, syscall_name
 from .program import DebugError
 from .types import format_value
-
-CAUSES = {1: "instruction access fault", 2: "illegal instruction", 3: "breakpoint", 5: "load access fault",
-          7: "store access fault", 12: "instruction page fault", 13: "load page fault", 15: "store page fault"}
-_FAULT_SIG = {2: 4, 3: 5}
 
 
 class Reporter:
@@ -87,19 +83,19 @@ class Reporter:
                            + ("normally]" if not st >> 8 else f"with code {st >> 8:02o}]"))
             s.tid = None
             return
-        t = s.sched.threads.get(stop.tid)
-        if t is None or t.proc is None:
+        t = s.inspect.thread(stop.tid) if s.running else None
+        if t is None or not t.pid:
             if k == "catch":
                 self.write("")
                 self.write(f"Catchpoint {stop.bps[0].num} ({self.describe_event(stop.detail['event'])}), "
                            f"LWP {stop.tid} has exited")
             return
-        multi = len(t.proc.threads) > 1 or len(s.inferiors) > 1
+        multi = len(s.inspect.process(t.pid).threads) > 1 or len(s.inferiors) > 1
         if s.tid != t.tid and s.tid is not None:
-            self.write(f"[Switching to thread {t.tid} (LWP {t.tid}, pid {t.proc.pid})]")
+            self.write(f"[Switching to thread {t.tid} (LWP {t.tid}, pid {t.pid})]")
         s.tid, s.frame_no = t.tid, 0
-        if t.state is RUNNING and t.cpu is not None:
-            s.hart = t.cpu.hid
+        if t.hart >= 0:
+            s.hart = t.hart
         frames = s.frames(t)
         who = f"Thread {t.tid} hit " if multi else ""
         if k == "breakpoint":
@@ -131,10 +127,10 @@ class Reporter:
             self._src_only(t, frames)
         elif k == "signal":
             d = stop.detail
-            sig = _FAULT_SIG.get(d["cause"], 11)
+            sig = fault_signal(d["cause"])
             self.write("")
             self.write(f"{who.replace(' hit ', ' received ') if who else 'Program received '}signal {signal_name(sig)}.")
-            self.write(f"[{CAUSES.get(d['cause'], 'trap')} at pc {d['pc']:#x}, address {d['addr']:#x}: "
+            self.write(f"[{CAUSE_NAMES.get(d['cause'], 'trap')} at pc {d['pc']:#x}, address {d['addr']:#x}: "
                        "the kernel will send the signal when you continue]")
             self.show_location(t, True, frames)
         elif k == "interrupted":
@@ -175,7 +171,7 @@ class Reporter:
         if k == "signal":
             return f"signal {signal_name(d.get('sig', 0))}"
         if k == "trap":
-            return f"fault: {CAUSES.get(d.get('cause'), 'trap')} at {d.get('epc', 0):#x}, address {d.get('tval', 0):#x}"
+            return f"fault: {CAUSE_NAMES.get(d.get('cause'), 'trap')} at {d.get('epc', 0):#x}, address {d.get('tval', 0):#x}"
         if k == "pagefault":
             return f"page fault at {d['addr']:#x} ({d['access']}): " + ("resolved by the kernel" if d["ok"] else "not resolvable")
         if k == "switch":
@@ -206,7 +202,7 @@ class Reporter:
 
     def fmt_value(self, v: Value, fmt=None, top=True):
         s = self.s
-        t = s.sched.threads.get(s.tid) if s.running and s.tid is not None else None
+        t = s.inspect.thread(s.tid) if s.alive(s.tid) else None
         read = (lambda a, n: s.read(a, n, t)) if t is not None else (lambda a, n: None)
         if v.type.kind == "func":
             sym = s.prog.symbolize(v.addr)

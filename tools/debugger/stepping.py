@@ -10,6 +10,7 @@ guarded by the stack pointer so that recursion does not stop early.
 import capstone
 
 from emulator.hart import REG_PC
+from kernel.inspect import USER
 
 from .program import DebugError
 
@@ -81,9 +82,9 @@ class Stepper:
         self.tid, self.count, self.range = tid, count, rng
         if count is None and rng is None:
             return
-        for cpu in self.s.sched.cpus:
-            if cpu.current is not None and cpu.current.tid == tid:
-                self._arm(cpu.hid)
+        for h in self.s.inspect.harts():
+            if h.current == tid:
+                self._arm(h.hid)
 
     def _end(self) -> None:
         self._disarm()
@@ -109,13 +110,13 @@ class Stepper:
                 if tid == self.tid and st.kind in ("step", "range"):
                     return None, "step"
                 if st.kind == "break" and st.pc in self.internal:
-                    t = s.sched.threads.get(tid)
+                    t = s.inspect.thread(tid)
                     if t is not None and t.tid == self.tid and self.internal[st.pc](t):
                         return None, "internal"
 
     def _thread(self, tid):
-        t = self.s.sched.threads.get(tid)
-        if t is None or t.proc is None:
+        t = self.s.inspect.thread(tid)
+        if t is None or not t.pid:
             raise DebugError(f"thread {tid} has exited")
         return t
 
@@ -170,7 +171,7 @@ class Stepper:
             if user is not None:
                 return user
             t = self._thread(tid)
-            if t.mode != "user":          # blocked in the kernel: done when it is back
+            if t.mode != USER:            # blocked in the kernel: done when it is back
                 self._plan(tid, count=0)
                 continue
             if self._regs(t)[0] == pc0 and len([e for e in self.events if e.kind == "pagefault"]) > faults:

@@ -6,70 +6,68 @@ import capstone
 from emulator import mmu
 from emulator.hart import REG_PC
 from emulator.machine import SOLO_QUANTA
-from kernel.proc import ProcState
-from kernel.sa import ActState
-from kernel.thread import RUNNING, ThreadState
+from kernel.inspect import EXITED, PTE_COW, RUNNABLE, RUNNING, SLEEPING, USER, ZOMBIE
 
 from .evaluate import Evaluator
 from .program import REG_NAMES, DebugError
 from .types import format_scalar
 
 _CS = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
-_STATE = {ThreadState.RUNNING: "running", ThreadState.RUNNABLE: "runnable", ThreadState.SLEEPING: "sleeping",
-          ThreadState.ZOMBIE: "exited"}
+_STATE = {RUNNING: "running", RUNNABLE: "runnable", SLEEPING: "sleeping", EXITED: "exited"}
 
 
 def _where(s, t):
     """'func+off' of a user thread's pc, or its kernel state."""
-    if t.proc is None:
+    if not t.pid:
         return "kernel thread"
     pc = s.regs(t)[REG_PC]
-    sym = s.prog.symbolize(pc) if t.proc.pid in s.inferiors else (t.proc.symbols.lookup(pc) if t.proc.symbols else None)
+    sym = s.prog.symbolize(pc) if t.pid in s.inferiors else s.inspect.symbol(t.pid, pc)
     return f"{pc:#x}" + (f" <{sym}>" if sym else "")
 
 
 def info_harts(s):
     s.need_running()
     lines = ["  Hart  Mode    Thread                       PC                            Time (ns)   Insns"]
-    for cpu in s.sched.cpus:
-        t = cpu.current
-        mark = "*" if cpu.hid == s.hart else " "
+    for h in s.inspect.harts():
+        t = s.inspect.thread(h.current) if h.current >= 0 else None
+        mark = "*" if h.hid == s.hart else " "
         if t is None:
             mode, who, pc = "idle", "-", "-"
-        elif t.proc is None:
+        elif not t.pid:
             mode, who, pc = "kernel", f"{t.name} (kthread {t.tid})", "-"
         else:
-            mode = "user" if t.mode == "user" else "kernel"
-            who = f"LWP {t.tid} pid {t.proc.pid} {t.proc.name}"
+            mode = "user" if t.mode == USER else "kernel"
+            who = f"LWP {t.tid} pid {t.pid} {t.proc_name}"
             pc = _where(s, t)
-        lines.append(f"{mark} {cpu.hid:<5} {mode:<7} {who:<28} {pc:<29} {cpu.hart.time:<11} {cpu.instret}")
+        lines.append(f"{mark} {h.hid:<5} {mode:<7} {who:<28} {pc:<29} {h.time:<11} {h.instret}")
     return lines
 
 
 def select_hart(s, hid):
     s.need_running()
-    if not 0 <= hid < len(s.sched.cpus):
-        raise DebugError(f"Invalid hart {hid}: the machine has harts 0-{len(s.sched.cpus) - 1}.")
+    n = len(s.machine.harts)
+    if not 0 <= hid < n:
+        raise DebugError(f"Invalid hart {hid}: the machine has harts 0-{n - 1}.")
     s.hart = hid
-    t = s.sched.cpus[hid].current
+    t = s.on_hart(hid)
     if t is None:
         return [f"[hart {hid} is idle]"]
-    if t.proc is None:
+    if not t.pid:
         return [f"[hart {hid} runs kernel thread {t.name} (kthread {t.tid}): no user context]"]
-    if t.proc.pid not in s.inferiors:
-        return [f"[hart {hid} runs LWP {t.tid} of pid {t.proc.pid} ({t.proc.name}), not the debugged program]"]
+    if t.pid not in s.inferiors:
+        return [f"[hart {hid} runs LWP {t.tid} of pid {t.pid} ({t.proc_name}), not the debugged program]"]
     s.tid, s.frame_no = t.tid, 0
-    return [f"[Switching to hart {hid}: LWP {t.tid} of pid {t.proc.pid} ({t.proc.name})]"]
+    return [f"[Switching to hart {hid}: LWP {t.tid} of pid {t.pid} ({t.proc_name})]"]
 
 
 def info_procs(s):
     s.need_running()
     lines = ["  PID   PPID  STATE     LWPs  NAME"]
-    for pid, p in sorted(s.kernel.procs.procs.items()):
-        mark = "*" if pid in s.inferiors else " "
-        state = "zombie" if p.state is ProcState.ZOMBIE else ("running" if any(t.state is RUNNING for t in p.threads)
-                                                      else "sleeping" if p.threads else "exited")
-        lines.append(f"{mark} {pid:<5} {p.ppid:<5} {state:<9} {len(p.threads):<5} {p.name}")
+    for p in s.inspect.processes():
+        mark = "*" if p.pid in s.inferiors else " "
+        running = any(t is not None and t.state == RUNNING for t in map(s.inspect.thread, p.threads))
+        state = "zombie" if p.state == ZOMBIE else ("running" if running else "sleeping" if p.threads else "exited")
+        lines.append(f"{mark} {p.pid:<5} {p.ppid:<5} {state:<9} {len(p.threads):<5} {p.name}")
     lines.append("(* = runs the debugged program)")
     return lines
 
@@ -78,25 +76,21 @@ def info_activations(s):
     """Scheduler activations of every process that enabled them (kernel/sa.py)."""
     s.need_running()
     lines = []
-    for pid, p in sorted(s.kernel.procs.procs.items()):
-        sa = p.sa
-        if sa is None or not sa.enabled:
+    for p in s.inspect.processes():
+        sa = s.inspect.activations(p.pid)
+        if sa is None:
             continue
-        lines.append(f"pid {pid} ({p.name}): {len(sa.vps)} virtual processor(s) (asked {sa.concurrency}), "
-                     f"{len(sa.stacks)} upcall stack(s) free, {len(sa.news)} event(s) pending")
+        lines.append(f"pid {p.pid} ({sa.name}): {sa.vps} virtual processor(s) (asked {sa.concurrency}), "
+                     f"{sa.free_stacks} upcall stack(s) free, {sa.pending} event(s) pending")
         lines.append("  VP  Activation  LWP   State     Hart  Notes")
-        acts = sorted((t for t in p.threads if t.act is not None), key=lambda t: t.act.id)
-        for t in acts:
-            a = t.act
-            current = sa.vps.get(a.vp) is t
-            notes = [n for n, on in (("blocked in kernel", a.state in (ActState.BLOCKED, ActState.UNBLOCKED)),
-                                     ("idle (sa_yield)", a.state is ActState.IDLE),
-                                     ("to be preempted", a.interrupt), ("upcall pending", bool(a.pending)),
-                                     ("vp taken back", a.retire))
+        for a in sa.activations:
+            notes = [n for n, on in (("blocked in kernel", a.blocked), ("idle (sa_yield)", a.idle),
+                                     ("to be preempted", a.preempting), ("upcall pending", a.upcall_pending),
+                                     ("vp taken back", a.retiring))
                      if on]
-            hart = str(t.cpu.hid) if t.state is RUNNING and t.cpu is not None else "-"
-            vp = str(a.vp) if current else "-"
-            lines.append(f"  {vp:<3} {a.id:<11} {t.tid:<5} {_STATE.get(t.state, t.state):<9} {hart:<5} "
+            hart = str(a.hart) if a.hart >= 0 else "-"
+            vp = str(a.vp) if a.vp >= 0 else "-"
+            lines.append(f"  {vp:<3} {a.id:<11} {a.tid:<5} {_STATE.get(a.state, a.state):<9} {hart:<5} "
                          f"{', '.join(notes)}")
     return lines or ["No scheduler activations: no process called sa_enable."]
 
@@ -155,7 +149,7 @@ def uthreads(s):
     off_s0 = off_ctx + _field(uctx, "s")[0]
     on_lwp = {}
     for lwp in s.lwps():
-        if lwp.proc is t.proc:
+        if lwp.pid == t.pid:
             r = s.regs(lwp)
             on_lwp.setdefault(r[4], (lwp, r[REG_PC], r[2], r[8]))
     out, addr, seen = [], head.int, set()
@@ -235,9 +229,9 @@ def info_threads(s, frame_line):
     lines = ["  Id   Target Id                           State     Hart  Frame"]
     for t in ts:
         mark = "*" if t.tid == s.tid else " "
-        hart = str(t.cpu.hid) if t.state is RUNNING and t.cpu is not None else "-"
-        target = f"LWP {t.tid} (pid {t.proc.pid}, kthread {t.tid}) \"{t.name}\""
-        state = _STATE.get(t.state, t.state) + ("" if t.mode == "user" or t.state is not RUNNING else "/k")
+        hart = str(t.hart) if t.hart >= 0 else "-"
+        target = f"LWP {t.tid} (pid {t.pid}, kthread {t.tid}) \"{t.name}\""
+        state = _STATE.get(t.state, t.state) + ("" if t.mode == USER or t.state != RUNNING else "/k")
         try:
             where = frame_line(t, 0)
         except DebugError as e:
@@ -248,57 +242,51 @@ def info_threads(s, frame_line):
 
 def select_thread(s, tid):
     t = s.thread(tid)
-    if t.proc.pid not in s.inferiors:
+    if t.pid not in s.inferiors:
         raise DebugError(f"Thread ID {tid} is not a thread of the debugged program.")
     s.tid, s.frame_no = tid, 0
-    if t.state is RUNNING and t.cpu is not None:
-        s.hart = t.cpu.hid
+    if t.hart >= 0:
+        s.hart = t.hart
     return [f"[Switching to thread {tid} (LWP {tid})]"]
 
 
 def info_vm(s, addr=None):
     t = s.thread()
-    a = t.proc.aspace
+    a = s.inspect.aspace(t.pid)
     if a is None:
         raise DebugError("The process has no address space.")
-    lines = [f"Address space of pid {t.proc.pid} ({t.proc.name}): satp {a.satp:#x}, root table {a.root:#x}",
+    lines = [f"Address space of pid {t.pid} ({t.proc_name}): satp {a.satp:#x}, root table {a.root:#x}",
              "  Start              End                Perm  Kind    Resident"]
-    for r in a.regions:
+    for r in s.inspect.regions(t.pid, resident=True):
         perm = ("r" if r.prot & mmu.PTE_R else "-") + ("w" if r.prot & mmu.PTE_W else "-") + \
                ("x" if r.prot & mmu.PTE_X else "-")
-        n = sum(1 for _ in a.present(r.start, r.end))
-        lines.append(f"  {r.start:#018x} {r.end:#018x} {perm}   {r.kind:<7} {n} of {(r.end - r.start) // mmu.PAGE_SIZE} pages")
+        lines.append(f"  {r.start:#018x} {r.end:#018x} {perm}   {r.kind:<7} {r.resident} of "
+                     f"{(r.end - r.start) // mmu.PAGE_SIZE} pages")
     if addr is not None:
-        lines += walk(s, a, addr)
+        lines += walk(s, t.pid, addr)
     return lines
 
 
 def _flags(pte):
     names = "VRWXUGAD"
     out = "".join(c if pte >> i & 1 else "-" for i, c in enumerate(names))
-    return out + (" COW" if pte & mmu.PTE_RSW0 else "")
+    return out + (" COW" if pte & PTE_COW else "")
 
 
-def walk(s, a, va):
-    mem = s.machine.mem
+def walk(s, pid, va):
+    w = s.inspect.walk(pid, va)
     lines = [f"Page-table walk of {va:#x} (VPN[2]={mmu.vpn(va, 2)}, VPN[1]={mmu.vpn(va, 1)}, VPN[0]={mmu.vpn(va, 0)}, "
              f"offset {va & 0xFFF:#x}):"]
-    table = a.root
-    for level in (2, 1, 0):
-        pte_addr = table + 8 * mmu.vpn(va, level)
-        pte = mem.read64(pte_addr)
-        lines.append(f"  level {level}: table {table:#x} [{mmu.vpn(va, level):3}] at {pte_addr:#x} = {pte:#018x} {_flags(pte)}")
-        if not pte & mmu.PTE_V:
-            r = a.find(va)
-            why = f"in region {r.start:#x}-{r.end:#x} ({r.kind}): the first access will fault it in" if r else \
-                "in no region: an access is a segmentation fault"
-            lines.append(f"  not mapped; {why}")
-            return lines
-        if pte & (mmu.PTE_R | mmu.PTE_W | mmu.PTE_X):
-            pa = mmu.pte_pa(pte) | (va & ((mmu.PAGE_SIZE << (9 * level)) - 1))
-            lines.append(f"  -> physical address {pa:#x}")
-            return lines
-        table = mmu.pte_pa(pte)
+    for st in w.steps:
+        lines.append(f"  level {st.level}: table {st.table:#x} [{st.index:3}] at {st.pte_addr:#x} = {st.pte:#018x} "
+                     f"{_flags(st.pte)}")
+    if w.pa >= 0:
+        lines.append(f"  -> physical address {w.pa:#x}")
+    elif w.steps and not w.steps[-1].pte & mmu.PTE_V:
+        r = w.region
+        why = f"in region {r.start:#x}-{r.end:#x} ({r.kind}): the first access will fault it in" if r else \
+            "in no region: an access is a segmentation fault"
+        lines.append(f"  not mapped; {why}")
     return lines
 
 
@@ -308,9 +296,9 @@ def info_clock(s):
     lines = [f"virtual time {m.clock.now} ns ({m.clock.now / 1e6:.6f} ms) at the last round boundary; "
              f"{m.rounds} rounds of at most {m.quantum} ns ({SOLO_QUANTA * m.quantum} ns when one hart "
              f"alone has work); seed {s.opts['seed']}"]
-    for cpu in s.sched.cpus:
-        lines.append(f"  hart {cpu.hid}: local time {cpu.hart.time} ns, {cpu.instret} user instructions, "
-                     f"{cpu.switches} switches")
+    for h in s.inspect.harts():
+        lines.append(f"  hart {h.hid}: local time {h.time} ns, {h.instret} user instructions, "
+                     f"{h.switches} switches")
     nxt = m.clock.next_time()
     lines.append(f"next timed event at {nxt} ns" if nxt is not None else "no timed event pending")
     return lines

@@ -31,7 +31,7 @@
 #define PAGE 4096
 #define STACK_SIZE (64 * 1024)   /* usable stack per thread, below the control block */
 
-struct tcb {                     /* uthread.c's control block starts the same: keep self, err first */
+struct tcb {                     /* uthread's control block starts the same (uthread/core.c): self, err */
     struct tcb *self;
     int err;                     /* this thread's errno */
     int lwpid;                   /* 0 until lwp_create has returned */

@@ -31,7 +31,7 @@
 
    struct uthread begins { self: 8 bytes, errno: 4, id: 4, then the 26-word context, then
    state: 4, flags: 4, nopreempt: 4 }, so the context starts at offset CTX = 16 and the
-   flag is at NOPREEMPT = 232 (uthread.c checks both with static asserts). */
+   flag is at NOPREEMPT = 232 (uthread/core.c checks both with static asserts). */
 
 #define CTX 16
 #define RA  (CTX + 0 * 8)
