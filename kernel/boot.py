@@ -21,11 +21,11 @@ Contracts:
 """
 import gc
 
-from emulator import mmu
 from emulator.console import Console
 from emulator.disk import Disk
 from emulator.machine import Machine
 
+from . import arch
 from .elf import ElfError, load_image
 from .inspect import Inspector
 from .main import Kernel
@@ -152,24 +152,21 @@ class System:
         p = self.kernel.procs.procs.get(pid)
         a = p.aspace if p is not None else None
         mem = self.machine.mem
-        done = 0
-        while done < len(data):
-            cur = va + done
-            chunk = min(len(data) - done, mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
+        for cur, chunk in arch.spans(va, len(data)):
             if a is None or not 0 <= cur < USER_TOP:
                 raise AccessError(cur)
+            part = data[cur - va:cur - va + chunk]
             pte = a.pte(cur)
-            if pte & mmu.PTE_V and pte & mmu.PTE_X and not pte & mmu.PTE_W:
-                pa = mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1))
-                mem.write(pa, data[done:done + chunk])
+            if pte & arch.PTE_V and pte & arch.PTE_X and not pte & arch.PTE_W:
+                pa = arch.pte_pa(pte) | cur % arch.PAGE_SIZE
+                mem.write(pa, part)
                 self.machine.flush_code_all(pa, chunk)
             else:
                 try:
-                    pa = a.resolve(cur, mmu.PTE_W)
+                    pa = a.resolve(cur, arch.PTE_W)
                 except Fault:
                     raise AccessError(cur) from None
-                mem.write(pa, data[done:done + chunk])
-            done += chunk
+                mem.write(pa, part)
 
 
 class Run:

@@ -20,20 +20,23 @@ Contracts:
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from emulator import mmu
-from emulator.hart import NREGS, REG_FCSR, REG_PC
-
+from . import arch
 from . import errno as _errno
 from . import sysnum
+from .arch import CAUSE_NAMES as _CAUSE_NAMES
+from .arch import FCSR as REG_FCSR
+from .arch import NREGS
+from .arch import PC as REG_PC
 from .panic import KernelPanic, hart_dump
+from .policy import POLICIES as _POLICIES
 from .params import USER_TOP
 from .proc import ALIVE, ZOMBIE
-from .sched import KERNEL, RUNNABLE, RUNNING, SLEEPING, USER
-from .sched import ZOMBIE as EXITED
+from .sa import ActState
 from .signal import NAMES as _SIGNAL_NAMES
 from .signal import name as signal_name
+from .thread import KERNEL, RUNNABLE, RUNNING, SLEEPING, USER
+from .thread import ZOMBIE as EXITED
 from .trace import Event, chan_name
-from .trap import CAUSE_NAMES as _CAUSE_NAMES
 from .trap import fault_signal
 from .vm import PTE_COW, Fault
 
@@ -41,11 +44,12 @@ __all__ = [
     "Inspector", "ThreadInfo", "ProcInfo", "HartInfo", "RegionInfo", "AddressSpaceInfo", "Mapping",
     "WalkStep", "Walk", "Stats", "ActivationInfo", "SAInfo", "Event",
     "RUNNABLE", "RUNNING", "SLEEPING", "EXITED", "USER", "KERNEL", "ALIVE", "ZOMBIE",
-    "NREGS", "REG_PC", "REG_FCSR", "USER_TOP", "PTE_COW", "CAUSE_NAMES", "SYSCALL_NAMES", "SIGNAL_NAMES",
+    "POLICIES", "NREGS", "REG_PC", "REG_FCSR", "USER_TOP", "PTE_COW", "CAUSE_NAMES", "SYSCALL_NAMES", "SIGNAL_NAMES",
     "signal_name", "fault_signal", "errno_name", "KernelPanic",
 ]
 
 CAUSE_NAMES = MappingProxyType(_CAUSE_NAMES)          # trap cause -> "load page fault", ...
+POLICIES = tuple(_POLICIES)                            # the scheduling policies' names (--sched)
 SYSCALL_NAMES = MappingProxyType(sysnum.NAMES)        # system-call number -> name
 SIGNAL_NAMES = MappingProxyType(_SIGNAL_NAMES)        # signal number -> "SIGSEGV", ...
 _ERRNO_NAMES = {v: n for n, v in vars(_errno).items() if n[:1] == "E" and isinstance(v, int)}
@@ -211,7 +215,7 @@ class Inspector:
                           t.state, t.mode, t.cpu.hid if running else -1,
                           t.cpu.hid if t.cpu is not None else -1, t.affinity, t.cputime,
                           chan_name(t.chan) if t.state == SLEEPING and t.chan is not None else "",
-                          t.interruptible, t.idle, t.sa_id if t.sa_vp is not None else 0)
+                          t.interruptible, t.idle, t.act.id if t.act is not None else 0)
 
     def threads(self) -> tuple:
         """Every live kernel thread (LWPs and daemons), by tid."""
@@ -312,25 +316,19 @@ class Inspector:
         a = self._aspace(pid)
         if a is None:
             return ()
-        return tuple(Mapping(va, mmu.pte_pa(pte), pte) for va, _, pte in a.present(start, end))
+        return tuple(Mapping(va, arch.pte_pa(pte), pte) for va, _, pte in a.present(start, end))
 
     def walk(self, pid: int, va: int):
         """The page-table walk of va in process pid, or None without an address space."""
         a = self._aspace(pid)
         if a is None:
             return None
-        mem = self._k.machine.mem
-        steps, pa, table = [], -1, a.root
-        for level in (2, 1, 0):
-            pte_addr = table + 8 * mmu.vpn(va, level)
-            pte = mem.read64(pte_addr)
-            steps.append(WalkStep(level, table, mmu.vpn(va, level), pte_addr, pte))
-            if not pte & mmu.PTE_V:
-                break
-            if pte & (mmu.PTE_R | mmu.PTE_W | mmu.PTE_X):
-                pa = mmu.pte_pa(pte) | (va & ((mmu.PAGE_SIZE << (9 * level)) - 1))
-                break
-            table = mmu.pte_pa(pte)
+        steps, pa = [], -1
+        for level, pte_addr, pte in arch.walk(self._k.machine.mem, a.root, va):
+            index = pte_addr % arch.PAGE_SIZE // 8
+            steps.append(WalkStep(level, pte_addr - 8 * index, index, pte_addr, pte))
+            if pte & arch.PTE_V and pte & (arch.PTE_R | arch.PTE_W | arch.PTE_X):
+                pa = arch.pte_pa(pte) | (va & ((arch.PAGE_SIZE << (9 * level)) - 1))
         return Walk(va, tuple(steps), pa, self.region_at(pid, va))
 
     # ---- user memory ----
@@ -346,21 +344,18 @@ class Inspector:
             return None
         mem = self._k.machine.mem
         out = bytearray()
-        while len(out) < n:
-            cur = va + len(out)
+        for cur, chunk in arch.spans(va, n):
             if not 0 <= cur < USER_TOP:
                 return None
-            off = cur & (mmu.PAGE_SIZE - 1)
-            chunk = min(n - len(out), mmu.PAGE_SIZE - off)
             pte = a.pte(cur)
-            if not pte & mmu.PTE_V and fault_in:
+            if not pte & arch.PTE_V and fault_in:
                 try:
-                    a.resolve(cur, mmu.PTE_R)
+                    a.resolve(cur, arch.PTE_R)
                 except Fault:
                     return None
                 pte = a.pte(cur)
-            if pte & mmu.PTE_V:
-                out += mem.read(mmu.pte_pa(pte) | off, chunk)
+            if pte & arch.PTE_V:
+                out += mem.read(arch.pte_pa(pte) | cur % arch.PAGE_SIZE, chunk)
                 continue
             r = a.find(cur)
             if r is None:
@@ -390,11 +385,13 @@ class Inspector:
         if sa is None or not sa.enabled:
             return None
         acts = []
-        for t in sorted((t for t in p.threads if t.sa_vp is not None), key=lambda t: t.sa_id):
-            current = sa.vps.get(t.sa_vp) is t
-            acts.append(ActivationInfo(t.sa_id, t.tid, t.sa_vp if current else -1, t.state,
-                                       t.cpu.hid if t.state == RUNNING and t.cpu is not None else -1,
-                                       t.sa_blocked, t.sa_idle, t.sa_interrupt, bool(t.sa_pending), t.sa_retire))
+        for t in sorted((t for t in p.threads if t.act is not None), key=lambda t: t.act.id):
+            a = t.act
+            current = sa.vps.get(a.vp) is t
+            acts.append(ActivationInfo(a.id, t.tid, a.vp if current else -1, t.state,
+                                       t.cpu.hid if t.state is RUNNING and t.cpu is not None else -1,
+                                       a.state in (ActState.BLOCKED, ActState.UNBLOCKED), a.state is ActState.IDLE,
+                                       a.interrupt, bool(a.pending), a.retire))
         return SAInfo(pid, p.name, len(sa.vps), sa.concurrency, sa.alloc, len(sa.stacks), len(sa.news), tuple(acts))
 
     # ---- the event stream (kernel/trace.py) ----

@@ -17,7 +17,8 @@ import sys
 import termios
 import tty
 
-from kernel.boot import POLICIES, BootError, KernelPanic, Run, System, check_program
+from kernel.boot import BootError, KernelPanic, Run, System, check_program
+from kernel.inspect import POLICIES
 from tools import stats as tstats
 from tools import trace as ttrace
 
