@@ -30,7 +30,7 @@ from collections import deque
 
 from greenlet import GreenletExit, greenlet
 
-from . import arch, cost
+from . import arch
 from .panic import KernelPanic
 from .policy import POLICIES
 from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
@@ -227,7 +227,7 @@ class Scheduler:
                         self.k.itimers.user_time(t, n)
                     if trap.cause == arch.BUDGET:
                         continue
-                    h.time += cost.TRAP_ENTRY
+                    h.time += self.k.cost.TRAP_ENTRY
                     t.mode = KERNEL
                     start = h.time
                     msg = t.glet.switch(trap)
@@ -235,7 +235,7 @@ class Scheduler:
                 cpu.sys_time += h.time - start
                 if msg == TO_USER and t.affinity >> hid & 1:
                     t.mode = USER                   # _after's common case, inline
-                    h.time += cost.TRAP_EXIT
+                    h.time += self.k.cost.TRAP_EXIT
                 else:
                     self._after(cpu, t, msg)
         finally:
@@ -251,7 +251,7 @@ class Scheduler:
         if cpu.runq and any(self._stealable(x, cpu) for x in cpu.runq):
             self.machine.kick()             # cpu is busy now: other harts may steal
         cpu.switches += 1
-        h.time += cost.KTHREAD_SWITCH
+        h.time += self.k.cost.KTHREAD_SWITCH
         self.machine.set_timer(cpu.hid, h.time + self.policy.time_slice(t))
         if self.k.events is not None:
             self.k.event("switch", t, name=t.name)
@@ -262,7 +262,7 @@ class Scheduler:
         if cpu.aspace is not aspace:
             h.set_satp(aspace.satp)
             cpu.aspace = aspace
-            h.time += cost.ASPACE_SWITCH + cost.TLB_REFILL
+            h.time += self.k.cost.ASPACE_SWITCH + self.k.cost.TLB_REFILL
             if self.k.events is not None:
                 self.k.event("aspace", t, pid=t.proc.pid)
         if t.live is not cpu:
@@ -284,7 +284,7 @@ class Scheduler:
         h = cpu.hart
         if msg == TO_USER:
             t.mode = USER
-            h.time += cost.TRAP_EXIT
+            h.time += self.k.cost.TRAP_EXIT
             if not t.affinity >> cpu.hid & 1:      # sched_setaffinity moved it off this hart
                 self._off(cpu, t, "migrate")
                 self.make_runnable(t)

@@ -37,7 +37,7 @@ removes W or X), and so does moving a page to another frame (a COW copy: the oth
 running this address space may hold a read-only entry for the old frame). shootdown()
 flushes every hart that runs it; the others flush when they next load its satp.
 """
-from . import arch, cost, params
+from . import arch, params
 from .arch import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from .errno import ENOMEM, SysError
 from .kalloc import OutOfMemory
@@ -284,10 +284,10 @@ class AddressSpace:
             return False               # present and already allowed: no fault to resolve
         pa = arch.pte_pa(pte)
         if access == PROT_W and self.kalloc.refcount(pa) > 1:
-            self.k.charge(cost.PAGE_FAULT)
+            self.k.charge(self.k.cost.PAGE_FAULT)
             new = self.kalloc.alloc()
             self.mem.copy(new, pa, PAGE_SIZE)
-            self.k.charge(cost.PAGE_COPY)
+            self.k.charge(self.k.cost.PAGE_COPY)
             self._set(a, new, *self._perm(r, new, PROT_W))
             self.kalloc.decref(pa)
             self.shootdown()
@@ -298,7 +298,7 @@ class AddressSpace:
         if (perm ^ pte) & PTE_X:
             self.k.trap.stats["wx_faults"] += 1          # a W^X switch: free
         else:
-            self.k.charge(cost.PAGE_FAULT)               # a COW frame taken over
+            self.k.charge(self.k.cost.PAGE_FAULT)               # a COW frame taken over
         if self._set(a, pa, perm, cow):
             self.shootdown()
         return True
@@ -308,7 +308,7 @@ class AddressSpace:
         has one. A read or exec fault on the file maps the other absent pages of the aligned
         window of FAULT_AROUND pages too (Linux's fault-around), read in one request. True
         also when the page changed while the file was read (the access is then retried)."""
-        self.k.charge(cost.PAGE_FAULT)
+        self.k.charge(self.k.cost.PAGE_FAULT)
         if r.backing is None:
             pa = self.kalloc.alloc()
             self._set(a, pa, *self._perm(r, pa, access))
@@ -334,7 +334,7 @@ class AddressSpace:
                 break                  # the neighbours are only a saving
             for off, data in parts.get(page, ()):
                 self.mem.write(pa + off, data)
-                self.k.charge(len(data) // cost.BYTE_COPY_DIV)
+                self.k.charge(len(data) // self.k.cost.BYTE_COPY_DIV)
             self._set(pte_at, pa, *self._perm(r, pa, access))
         return True
 
@@ -412,7 +412,7 @@ class AddressSpace:
         out = bytearray()
         for cur, chunk in arch.spans(va, n):
             out += self.mem.read(self.resolve(cur, PROT_R), chunk)
-        self.k.charge(n // cost.BYTE_COPY_DIV)
+        self.k.charge(n // self.k.cost.BYTE_COPY_DIV)
         return bytes(out)
 
     def copyout(self, va: int, data) -> None:
@@ -423,7 +423,7 @@ class AddressSpace:
             raise Fault(va)
         for cur, chunk in arch.spans(va, n):
             self.mem.write(self.resolve(cur, PROT_W), data[cur - va:cur - va + chunk])
-        self.k.charge(n // cost.BYTE_COPY_DIV)
+        self.k.charge(n // self.k.cost.BYTE_COPY_DIV)
 
     def copyinstr(self, va: int, maxlen: int) -> bytes:
         """NUL-terminated string at va (without the NUL); Fault, or None if longer than maxlen."""
@@ -435,7 +435,7 @@ class AddressSpace:
             i = chunk.find(b"\0")
             if i >= 0:
                 out += chunk[:i]
-                self.k.charge(len(out) // cost.BYTE_COPY_DIV)
+                self.k.charge(len(out) // self.k.cost.BYTE_COPY_DIV)
                 return bytes(out)
             out += chunk
         return None
@@ -453,7 +453,7 @@ class AddressSpace:
         downgraded = False
         try:
             for va, a, pte in list(self.present(0, params.USER_TOP)):
-                self.k.charge(cost.PTE_COPY)
+                self.k.charge(self.k.cost.PTE_COPY)
                 if pte & PTE_W:
                     pte = pte & ~PTE_W | PTE_COW
                     self.mem.write64(a, pte)

@@ -43,7 +43,9 @@ def test_small_sweep_writes_csv_and_charts_equal_to_single_runs(tmp_path, userla
         assert speedup == sweep.Metric("speedup", "s20_parallel").value(one.stdout, one.stderr)
         assert syscalls == sweep.Metric("syscalls", "s20_parallel").value(one.stdout, one.stderr)
     speedups = {row[0]: float(row[2]) for row in table[1:]}
-    assert speedups["1"] < 1.1 < 1.8 < speedups["2"]          # the figure moves with the option varied
+    # the figure moves with the option varied: 2 harts give 1.78 under the linux profile (creating
+    # the 4 threads, some 80 us of serial kernel work, against 4 x 120 us of computing), 1.95 under xv6
+    assert speedups["1"] < 1.1 < 1.7 < speedups["2"]
 
 
 def fake_runs(monkeypatch, delay_of):
