@@ -172,6 +172,7 @@ class ProcTable:
         live = [x for x in p.threads if x is not t]
         if not live:
             self.exit(p, status)
+        self.k.charge(self.k.cost.LWP_EXIT)
         self._clear_tid(t)
         p.threads.remove(t)
         p.cputime += t.cputime
@@ -200,6 +201,7 @@ class ProcTable:
         if p.exiting:
             raise ThreadExit()
         p.exiting = True
+        self.k.charge(self.k.cost.PROC_EXIT)
         me = self.k.sched.mythread()
         for t in list(p.threads):
             if t is not me:
@@ -247,6 +249,7 @@ class ProcTable:
                 raise SysError(ECHILD)
             for c in kids:
                 if c.state == ZOMBIE:
+                    self.k.charge(self.k.cost.PROC_WAIT)
                     p.children.remove(c)
                     del self.procs[c.pid]
                     p.cutime += c.utime + c.cutime

@@ -359,7 +359,7 @@ class AddressSpace:
         if access == PROT_W and page in (page_down(trap.epc), page_down(trap.epc + 3)):
             return self._own_page(hart, trap, now, budget, r, a, pa)
         if self._set(a, pa, *self._perm(r, pa, access, pte)):
-            self.shootdown()
+            self.shootdown(charge=False)
         return arch.Trap(arch.BUDGET, trap.epc, 0, trap.executed)
 
     def _own_page(self, hart, trap, now, budget, r, a, pa):
@@ -370,15 +370,23 @@ class AddressSpace:
         run = hart.run(budget - trap.executed, now + trap.executed)
         self.kalloc.drop_code(pa)
         self._set(a, pa, *self._perm(r, pa, PROT_X))
-        self.shootdown()
+        self.shootdown(charge=False)
         return run._replace(executed=trap.executed + run.executed)
 
-    def shootdown(self) -> None:
+    def shootdown(self, charge=True) -> None:
         """A mapping of this address space was removed, downgraded or moved to another
-        frame: flush the TLB of every hart that runs it now."""
-        for c in self.k.sched.cpus:
+        frame: flush the TLB of every hart that runs it now, charging TLB_SHOOTDOWN per
+        other hart (the interrupt that asks it to flush) unless charge is False (a W^X
+        switch: an emulator artifact, free). Harts that ran it before forget its tag."""
+        sched = self.k.sched
+        for c in sched.cpus:
             if c.aspace is self:
                 c.hart.flush_tlb()
+                running = c.current is not None and c.current.proc is not None and c.current.proc.aspace is self
+                if charge and running and c is not sched.cur:
+                    self.k.charge(self.k.cost.TLB_SHOOTDOWN)
+            elif self in c.asids:
+                c.asids.remove(self)
 
     def resolve(self, va: int, access: int) -> int:
         """Physical address of user va for a kernel access, faulting the page in (which may
@@ -474,6 +482,9 @@ class AddressSpace:
         for t in self.tables:
             self.kalloc.decref(t)
         self.tables = []
+        for c in self.k.sched.cpus:
+            if self in c.asids:
+                c.asids.remove(self)
         backings, self.backings = self.backings, set()
         for b in backings:
             b.release()
