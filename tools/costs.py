@@ -144,9 +144,19 @@ def profiles_md() -> str:
         parts.append(f"`{' '.join((program,) + tuple(args))}`:\n")
         for p in COST_PROFILES:
             text = runners[p].output(program, args)
-            rows = [ln for ln in text.splitlines() if re.match(keep, ln) and ln.strip()]
+            rows = [virtual_only(ln) for ln in text.splitlines()
+                    if re.match(keep, ln) and ln.strip() and "host us " not in ln]
             parts.append(f"    --costs {p}\n" + "\n".join("    " + ln for ln in rows) + "\n")
     return "\n".join(parts)
+
+
+def virtual_only(line: str) -> str:
+    """A row of `costs`' first table without its host-time column (noisy: not the model)."""
+    if line.startswith("operation ") and line.rstrip().endswith("host us/op"):
+        return line.rstrip()[:-len("host us/op")].rstrip()
+    if re.match(r"^(thread|process|M:)", line):
+        return re.sub(r"\s+[\d.]+$", "", line)
+    return line
 
 
 def replace_section(text: str, name: str, body: str) -> str:
