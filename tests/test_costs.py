@@ -84,3 +84,12 @@ def test_calibrated_composites_are_within_2x_of_the_published_figures(runners, p
             assert inside, (profile, name, here, pub, ratio)
             checked += 1
     assert checked >= 4
+
+
+def test_docs_tables_are_the_ones_the_profiles_and_runs_give(runners):
+    """docs/costs.md's generated sections (entries, validation, side by side) are what
+    `make costs-profiles` writes now: a profile or kernel change that moves a figure must
+    regenerate them."""
+    with open(tcosts.DOC) as f:
+        text = f.read()
+    assert tcosts.doc_text(text, runners) == text, "docs/costs.md is stale: run make costs-profiles"

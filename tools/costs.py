@@ -136,10 +136,10 @@ def validation_md(profile: str, runner=None) -> str:
     return "\n".join(lines)
 
 
-def profiles_md() -> str:
+def profiles_md(runners=None) -> str:
     """The four demos under every profile, side by side per demo."""
     parts = []
-    runners = {p: Runner(p) for p in COST_PROFILES}
+    runners = runners or {p: Runner(p) for p in COST_PROFILES}
     for program, args, keep in DEMOS:
         parts.append(f"`{' '.join((program,) + tuple(args))}`:\n")
         for p in COST_PROFILES:
@@ -168,16 +168,21 @@ def replace_section(text: str, name: str, body: str) -> str:
     return text[:i + len(begin)] + "\n" + body.rstrip("\n") + "\n" + text[j:]
 
 
-def write_doc() -> None:
-    with open(DOC) as f:
-        text = f.read()
+def doc_text(text: str, runners=None) -> str:
+    """docs/costs.md's text with every generated section made afresh."""
+    runners = runners or {p: Runner(p) for p in COST_PROFILES}
     for p in COST_PROFILES:
         text = replace_section(text, f"table {p}", table_md(p))
         if composites(p):
-            text = replace_section(text, f"validation {p}", validation_md(p))
-    text = replace_section(text, "profiles", profiles_md())
+            text = replace_section(text, f"validation {p}", validation_md(p, runners[p]))
+    return replace_section(text, "profiles", profiles_md(runners))
+
+
+def write_doc() -> None:
+    with open(DOC) as f:
+        text = f.read()
     with open(DOC, "w") as f:
-        f.write(text)
+        f.write(doc_text(text))
     print(DOC)
 
 
