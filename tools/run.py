@@ -240,7 +240,8 @@ def _run(system, opts, interactive) -> int:
         print("\n".join(tstats.lines(tstats.summarise(model))), file=sys.stderr)
     if opts.trace or opts.timeline:
         meta = {"program": os.path.basename(opts.program) if opts.program else None, "args": opts.args,
-                "seed": opts.seed, "sched": opts.sched, "quantum": opts.quantum}
+                "seed": opts.seed, "sched": opts.sched, "quantum": opts.quantum,
+                "costs": system.inspect.costs()[0]}
         try:
             ttrace.save(model, meta, opts.trace, opts.timeline)
         except OSError as e:
