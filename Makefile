@@ -6,6 +6,7 @@
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
 # make exercise  the exercises (docs/exercises.md);  make sweeps  the charts of docs/sweeps.md
+# make lab LAB=uswitch  a lab's student tree in build/labs/;  make grade [LAB=...]  score it (docs/labs.md)
 PY      := .venv/bin/python
 BUILD   := build
 VENV    := .venv/.installed
@@ -91,3 +92,14 @@ sweeps: all
 
 clean:
 	rm -rf $(BUILD)
+
+# make lab LAB=uswitch: the lab's student tree in build/labs/uswitch (docs/labs.md);
+# make grade LAB=uswitch: grade it here (in a student tree: make grade)
+.PHONY: lab grade
+LAB ?= $(shell cat .lab 2>/dev/null)
+lab:
+	@test -n "$(LAB)" || (echo "usage: make lab LAB=name   (python -m tools.lab list)" && false)
+	$(PY) -m tools.lab make $(LAB)
+
+grade: all
+	$(PY) -m tools.lab grade $(LAB)

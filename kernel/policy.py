@@ -11,10 +11,11 @@ policy only answers its four questions:
 - time_slice(t) -> ns: how long t runs before the hart's timer checks whether another
   thread is waiting for the hart (if so, t is preempted and placed again).
 
-Adding a policy (stride or lottery scheduling, say) is adding a subclass of Policy that
+Adding a policy (Stride below, or lottery scheduling) is adding a subclass of Policy that
 overrides what differs, and listing it in POLICIES (then --sched NAME selects it). Numbers
 a policy keeps per scheduled entity live on t.group (the process of an LWP, or the pure
-kernel thread itself): TwoLevel's is `vtime`; a new one adds its attribute to Proc
+kernel thread itself): TwoLevel's and Stride's is `vtime` (one policy runs per boot); a
+new one adds its attribute to Proc
 (proc.py) and to Thread's slots (thread.py). A policy runs in kernel context, must not
 sleep, and must be deterministic (draw lots from the kernel's seeded k.rng).
 
@@ -83,4 +84,47 @@ class TwoLevel(Policy):
         t.group.vtime += ns
 
 
-POLICIES = {p.name: p for p in (Flat, TwoLevel)}
+class Stride(Policy):
+    """Stride scheduling between processes (Waldspurger and Weihl, 1995), then round robin
+    between a process's threads. A group holds tickets(g) tickets; its pass (g.vtime) grows
+    by STRIDE1 // tickets for every ns it runs, so over a busy stretch the groups' CPU times
+    are in the ratio of their tickets; a hart runs the group with the least pass, its
+    longest-waiting thread first. A group coming back from sleep gets no credit for the time
+    it slept: its pass is raised to the least of those queued or running where it is placed.
+    Deterministic: no lottery, ties go to the oldest waiting thread."""
+    name = "stride"
+    STRIDE1 = 1 << 20               # the pass one ns adds to a group holding one ticket
+
+    @staticmethod
+    def tickets(g) -> int:
+        """20 - nice: 1..40 (nice 0: 20); a pure kernel thread (no nice) holds 20."""
+        return 20 - getattr(g, "nice", 0)
+
+    # LAB stride BEGIN: place, choose and ran of stride scheduling (docs/labs.md)
+    def place(self, t):
+        cpu = super().place(t)
+        g = t.group
+        busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
+        if busy and not self.sched.group_active(g, exclude=t):
+            g.vtime = max(g.vtime, min(busy))
+        return cpu
+
+    def choose(self, cands, cpu):
+        g = min((t.group for t in cands), key=lambda g: g.vtime)
+        return next(t for t in cands if t.group is g)
+
+    def ran(self, t, ns: int) -> None:
+        t.group.vtime += ns * (self.STRIDE1 // self.tickets(t.group))
+    # LAB stride SKELETON
+    # def place(self, t):
+    #     return super().place(t)       # your code: a group back from sleep gets no credit
+    #
+    # def choose(self, cands, cpu):
+    #     return cands[0]               # your code: the least pass, then the oldest thread
+    #
+    # def ran(self, t, ns: int) -> None:
+    #     pass                          # your code: advance t's group's pass
+    # LAB stride END
+
+
+POLICIES = {p.name: p for p in (Flat, TwoLevel, Stride)}

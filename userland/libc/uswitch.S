@@ -45,6 +45,7 @@
 	.type __uswitch, @function
 	.p2align 2
 __uswitch:
+	// LAB uswitch BEGIN: save from, become to, release the lock, load to, run it
 	/* ---- 1. save `from` (a0): what its caller expects to find intact after the call ---- */
 	sd   ra, RA(a0)           /* the return address: from will resume right after its call */
 	sd   sp, SP(a0)           /* from's stack pointer: its frames stay on its own stack */
@@ -112,6 +113,9 @@ __uswitch:
 	/* ---- 5. run `to` ---- */
 	sw   zero, NOPREEMPT(a1)  /* to is whole again: the timer may switch it from here on */
 	ret                       /* jump to to's ra: its call to __uswitch returns at last */
+	// LAB uswitch SKELETON
+	// 	unimp                     /* your code: steps 1-5 (docs/labs.md) */
+	// LAB uswitch END
 	.size __uswitch, .-__uswitch
 
 
