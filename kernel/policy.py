@@ -1,7 +1,7 @@
 """Scheduling policies: where a thread made runnable waits, which runnable thread a hart
 runs next, for how long, and the bookkeeping those answers need. The mechanism (run
 queues, sleep/wakeup, switching, stealing, preemption) is the Scheduler's (sched.py); a
-policy only answers its four questions:
+policy only answers its five questions:
 
 - place(t) -> Cpu: t was made runnable (new, woken, preempted, yielding): the hart whose
   queue it joins (at the tail).
@@ -9,7 +9,10 @@ policy only answers its four questions:
   cpu's queue it may run (affinity), idle daemons left out, oldest first; never empty.
 - ran(t, ns): t held a hart for ns of virtual time (its user code, or its kernel code).
 - time_slice(t) -> ns: how long t runs before the hart's timer checks whether another
-  thread is waiting for the hart (if so, t is preempted and placed again).
+  thread is waiting for the hart.
+- preempt(t, waiting) -> bool: t's slice is over and the threads of waiting could run on
+  its hart instead (its queue's candidates, else those it could steal): is t preempted and
+  placed again? Round robin: whenever someone waits.
 
 Adding a policy (Stride below, or lottery scheduling) is adding a subclass of Policy that
 overrides what differs, and listing it in POLICIES (then --sched NAME selects it). Numbers
@@ -54,6 +57,18 @@ class Policy:
     def time_slice(self, t) -> int:
         return params.TIME_SLICE_NS
 
+    def preempt(self, t, waiting) -> bool:
+        return bool(waiting)
+
+
+def behind(t, waiting) -> bool:
+    """For the policies fair between groups by g.vtime: does a thread of t's own group wait
+    (round robin inside it), or one of a group that is behind t's? A group alone ahead of
+    every waiting one keeps its hart: fair across the machine, not per hart (a process with
+    one thread gets a whole hart while one with eight shares the others)."""
+    g = t.group
+    return any(w.group is g or w.group.vtime < g.vtime for w in waiting)
+
 
 class Flat(Policy):
     """Round robin over all the runnable threads of a hart's queue."""
@@ -83,6 +98,9 @@ class TwoLevel(Policy):
     def ran(self, t, ns: int) -> None:
         t.group.vtime += ns
 
+    def preempt(self, t, waiting) -> bool:
+        return behind(t, waiting)
+
 
 class Stride(Policy):
     """Stride scheduling between processes (Waldspurger and Weihl, 1995), then round robin
@@ -99,6 +117,9 @@ class Stride(Policy):
     def tickets(g) -> int:
         """20 - nice: 1..40 (nice 0: 20); a pure kernel thread (no nice) holds 20."""
         return 20 - getattr(g, "nice", 0)
+
+    def preempt(self, t, waiting) -> bool:
+        return behind(t, waiting)
 
     # LAB stride BEGIN: place, choose and ran of stride scheduling (docs/labs.md)
     def place(self, t):
