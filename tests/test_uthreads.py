@@ -115,7 +115,14 @@ def check_sastress(utest, cpus, vps, mode, seed):
     assert unblocked > 0
 
 
-@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(10, 1))
+# Regressions, both livelocks: a tick stopped a thread in the middle of __usa_load, and its
+# signal frame went on loading from the thread's mc after an upcall had overwritten it with
+# a newer context of the thread (inside the tick's handler): seed 3, the handler switched
+# the thread away; seed 15, an upcall stopped the handler.
+SA_REGRESSIONS = [(4, 2, "tick", 3), (4, 2, "tick", 15)]
+
+
+@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(10, 1) + SA_REGRESSIONS)
 def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, mode, seed):
     """Fuzzing the interleavings: mutexes, semaphores, yields and sleeps under SA; every
     thread does each iteration exactly once (none lost, none run twice or on two vps at

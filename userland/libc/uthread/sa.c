@@ -186,6 +186,16 @@ _Noreturn void __usa_handler(int type, struct sa_t **sas, int events, int interr
         sa_note(i == 0, kind, sas[i], (struct uthread *)((struct mctx *)(sas[i]->ctx + UC_MCTX))->x[4]);
         struct mctx *m = (struct mctx *)(sas[i]->ctx + UC_MCTX);
         char *pc = (char *)m->x[0];
+        while (pc >= (char *)__usa_tick && pc < __usa_tick_end) {
+            struct mctx *under = (struct mctx *)((char *)m->x[12] + UC_MCTX);  /* a2: the tick's */
+            char *upc = (char *)under->x[0];                                   /* ucontext */
+            if (!(upc >= (char *)__usa_load && upc < __usa_load_end) &&
+                !(upc >= __uswitch_mc_tail && upc < __uswitch_mc_end) &&
+                !(upc >= (char *)__usa_tick && upc < __usa_tick_end))
+                break;
+            m = under;                          /* the tick stopped a load (or a tick that */
+            pc = upc;                           /* did): that is the context; its frame is */
+        }                                       /* dropped */
         if (pc >= (char *)__usa_idle && pc < __usa_idle_end)
             continue;                           /* an idle activation: nothing to resume */
         int body = pc >= __usa_load_body && pc < __usa_load_jr;
