@@ -118,10 +118,7 @@ class Stride(Policy):
         """20 - nice: 1..40 (nice 0: 20); a pure kernel thread (no nice) holds 20."""
         return 20 - getattr(g, "nice", 0)
 
-    def preempt(self, t, waiting) -> bool:
-        return behind(t, waiting)
-
-    # LAB stride BEGIN: place, choose and ran of stride scheduling (docs/labs.md)
+    # LAB stride BEGIN: place, choose, ran and preempt of stride scheduling (docs/labs.md)
     def place(self, t):
         cpu = super().place(t)
         g = t.group
@@ -136,6 +133,9 @@ class Stride(Policy):
 
     def ran(self, t, ns: int) -> None:
         t.group.vtime += ns * (self.STRIDE1 // self.tickets(t.group))
+
+    def preempt(self, t, waiting) -> bool:
+        return behind(t, waiting)
     # LAB stride SKELETON
     # def place(self, t):
     #     return super().place(t)       # your code: a group back from sleep gets no credit
@@ -145,6 +145,9 @@ class Stride(Policy):
     #
     # def ran(self, t, ns: int) -> None:
     #     pass                          # your code: advance t's group's pass
+    #
+    # def preempt(self, t, waiting) -> bool:
+    #     return bool(waiting)          # your code: keep the hart while t's group is ahead
     # LAB stride END
 
 

@@ -45,8 +45,7 @@
 	.type __uswitch, @function
 	.p2align 2
 __uswitch:
-	// LAB uswitch BEGIN: save from, become to, release the lock, load to, run it
-	/* ---- 1. save `from` (a0): what its caller expects to find intact after the call ---- */
+	/* ---- 1. save `from` (a0): what its caller expects to find intact ---- */ // LAB uswitch BEGIN
 	sd   ra, RA(a0)           /* the return address: from will resume right after its call */
 	sd   sp, SP(a0)           /* from's stack pointer: its frames stay on its own stack */
 	sd   s0, S(0)(a0)         /* s0 = fp: from's frame pointer */
