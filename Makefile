@@ -7,6 +7,7 @@
 #                (COSTS=xv6 on this and the run, demo, debug targets: another cost profile)
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
 # make exercise  the exercises (docs/exercises.md);  make sweeps  the charts of docs/sweeps.md
+# make lab LAB=uswitch  a lab's student tree in build/labs/;  make grade [LAB=...]  score it (docs/labs.md)
 PY      := .venv/bin/python
 # make summary COSTS=xv6: the cost profile of the run, demo, debug targets (docs/costs.md)
 COSTOPT  = $(if $(COSTS),--costs $(COSTS) )
@@ -100,3 +101,14 @@ sweeps: all
 
 clean:
 	rm -rf $(BUILD)
+
+# make lab LAB=uswitch: the lab's student tree in build/labs/uswitch (docs/labs.md);
+# make grade LAB=uswitch: grade it here (in a student tree: make grade)
+.PHONY: lab grade
+LAB ?= $(shell cat .lab 2>/dev/null)
+lab:
+	@test -n "$(LAB)" || (echo "usage: make lab LAB=name   (python -m tools.lab list)" && false)
+	$(PY) -m tools.lab make $(LAB)
+
+grade: all
+	$(PY) -m tools.lab grade $(LAB)

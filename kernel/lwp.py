@@ -155,6 +155,19 @@ def sys_sched_getaffinity(k, t, tid, size, mask):
     return 8
 
 
+# LAB syscall BEGIN: the kernel's half of lwpcount(pid)
+def sys_lwpcount(k, t, pid):
+    """The live LWPs of process pid (0: the caller's): what the kernel sees of its threads."""
+    pid = i32(pid)
+    if pid < 0:
+        raise SysError(EINVAL)
+    p = t.proc if pid == 0 else k.procs.procs.get(pid)
+    if p is None:
+        raise SysError(ESRCH)
+    return len(p.threads)
+# LAB syscall END
+
+
 def sys_lwpinfo(k, t, buf, n):
     n = i32(n)
     if n < 0:

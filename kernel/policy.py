@@ -1,7 +1,7 @@
 """Scheduling policies: where a thread made runnable waits, which runnable thread a hart
 runs next, for how long, and the bookkeeping those answers need. The mechanism (run
 queues, sleep/wakeup, switching, stealing, preemption) is the Scheduler's (sched.py); a
-policy only answers its four questions:
+policy only answers its five questions:
 
 - place(t) -> Cpu: t was made runnable (new, woken, preempted, yielding): the hart whose
   queue it joins (at the tail).
@@ -9,12 +9,16 @@ policy only answers its four questions:
   cpu's queue it may run (affinity), idle daemons left out, oldest first; never empty.
 - ran(t, ns): t held a hart for ns of virtual time (its user code, or its kernel code).
 - time_slice(t) -> ns: how long t runs before the hart's timer checks whether another
-  thread is waiting for the hart (if so, t is preempted and placed again).
+  thread is waiting for the hart.
+- preempt(t, waiting) -> bool: t's slice is over and the threads of waiting could run on
+  its hart instead (its queue's candidates, else those it could steal): is t preempted and
+  placed again? Round robin: whenever someone waits.
 
-Adding a policy (stride or lottery scheduling, say) is adding a subclass of Policy that
+Adding a policy (Stride below, or lottery scheduling) is adding a subclass of Policy that
 overrides what differs, and listing it in POLICIES (then --sched NAME selects it). Numbers
 a policy keeps per scheduled entity live on t.group (the process of an LWP, or the pure
-kernel thread itself): TwoLevel's is `vtime`; a new one adds its attribute to Proc
+kernel thread itself): TwoLevel's and Stride's is `vtime` (one policy runs per boot); a
+new one adds its attribute to Proc
 (proc.py) and to Thread's slots (thread.py). A policy runs in kernel context, must not
 sleep, and must be deterministic (draw lots from the kernel's seeded k.rng).
 
@@ -53,6 +57,18 @@ class Policy:
     def time_slice(self, t) -> int:
         return params.TIME_SLICE_NS
 
+    def preempt(self, t, waiting) -> bool:
+        return bool(waiting)
+
+
+def behind(t, waiting) -> bool:
+    """For the policies fair between groups by g.vtime: does a thread of t's own group wait
+    (round robin inside it), or one of a group that is behind t's? A group alone ahead of
+    every waiting one keeps its hart: fair across the machine, not per hart (a process with
+    one thread gets a whole hart while one with eight shares the others)."""
+    g = t.group
+    return any(w.group is g or w.group.vtime < g.vtime for w in waiting)
+
 
 class Flat(Policy):
     """Round robin over all the runnable threads of a hart's queue."""
@@ -82,5 +98,57 @@ class TwoLevel(Policy):
     def ran(self, t, ns: int) -> None:
         t.group.vtime += ns
 
+    def preempt(self, t, waiting) -> bool:
+        return behind(t, waiting)
 
-POLICIES = {p.name: p for p in (Flat, TwoLevel)}
+
+class Stride(Policy):
+    """Stride scheduling between processes (Waldspurger and Weihl, 1995), then round robin
+    between a process's threads. A group holds tickets(g) tickets; its pass (g.vtime) grows
+    by STRIDE1 // tickets for every ns it runs, so over a busy stretch the groups' CPU times
+    are in the ratio of their tickets; a hart runs the group with the least pass, its
+    longest-waiting thread first. A group coming back from sleep gets no credit for the time
+    it slept: its pass is raised to the least of those queued or running where it is placed.
+    Deterministic: no lottery, ties go to the oldest waiting thread."""
+    name = "stride"
+    STRIDE1 = 1 << 20               # the pass one ns adds to a group holding one ticket
+
+    @staticmethod
+    def tickets(g) -> int:
+        """20 - nice: 1..40 (nice 0: 20); a pure kernel thread (no nice) holds 20."""
+        return 20 - getattr(g, "nice", 0)
+
+    # LAB stride BEGIN: place, choose, ran and preempt of stride scheduling (docs/labs.md)
+    def place(self, t):
+        cpu = super().place(t)
+        g = t.group
+        busy = [x.group.vtime for x in cpu.runq] + ([cpu.current.group.vtime] if cpu.current else [])
+        if busy and not self.sched.group_active(g, exclude=t):
+            g.vtime = max(g.vtime, min(busy))
+        return cpu
+
+    def choose(self, cands, cpu):
+        g = min((t.group for t in cands), key=lambda g: g.vtime)
+        return next(t for t in cands if t.group is g)
+
+    def ran(self, t, ns: int) -> None:
+        t.group.vtime += ns * (self.STRIDE1 // self.tickets(t.group))
+
+    def preempt(self, t, waiting) -> bool:
+        return behind(t, waiting)
+    # LAB stride SKELETON
+    # def place(self, t):
+    #     return super().place(t)       # your code: a group back from sleep gets no credit
+    #
+    # def choose(self, cands, cpu):
+    #     return cands[0]               # your code: the least pass, then the oldest thread
+    #
+    # def ran(self, t, ns: int) -> None:
+    #     pass                          # your code: advance t's group's pass
+    #
+    # def preempt(self, t, waiting) -> bool:
+    #     return bool(waiting)          # your code: keep the hart while t's group is ahead
+    # LAB stride END
+
+
+POLICIES = {p.name: p for p in (Flat, TwoLevel, Stride)}

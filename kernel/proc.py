@@ -74,7 +74,7 @@ class Proc:
         self.sig = None                  # SigState, set by signals.init_proc
         self.exiting = False
         self.cputime = 0                 # cputime of LWPs that already exited
-        self.vtime = 0                   # CPU time as the two-level scheduler counts it
+        self.vtime = 0                   # CPU time as the policy counts it (policy.py)
         self.cputimers = {}              # ITIMER_VIRTUAL/PROF -> [ns left, interval ns]
         self.vtimer = None               # [ns until the first of them expires] while armed
         self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed

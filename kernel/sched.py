@@ -329,7 +329,11 @@ class Scheduler:
         t = cpu.current
         if t is None:
             return
-        preempt = bool(self._candidates(cpu)) or self._victim(cpu) is not None
+        waiting = self._candidates(cpu)
+        if not waiting:
+            victim = self._victim(cpu)
+            waiting = [x for x in victim.runq if not x.idle and x.affinity >> hid & 1] if victim else []
+        preempt = self.policy.preempt(t, waiting)
         if self.k.events is not None:
             self.cur = cpu
             self.k.event("timer", t, preempt=preempt)

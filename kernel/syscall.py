@@ -64,6 +64,10 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_prctl: R.sys_prctl, N.SYS_getrandom: R.sys_getrandom, N.SYS_membarrier: R.sys_membarrier,
 })
 
+# LAB syscall BEGIN: the dispatch of the new call
+HANDLERS[N.SYS_lwpcount] = L.sys_lwpcount
+# LAB syscall END
+
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART
 # (Linux's -ERESTARTSYS set, less the ones Linux never restarts: nanosleep, sigsuspend).
 RESTARTABLE = {N.SYS_read, N.SYS_write, N.SYS_readv, N.SYS_writev, N.SYS_wait4, N.SYS_openat,

@@ -120,6 +120,7 @@ SYS_lwp_wait = 507
 SYS_lwpinfo = 508
 SYS_hostclock = 509
 SYS_uevent = 510
+SYS_lwpcount = 511
 SYS_sa_register = 520
 SYS_sa_stacks = 521
 SYS_sa_enable = 522
@@ -248,6 +249,7 @@ NAMES = {
     508: 'lwpinfo',
     509: 'hostclock',
     510: 'uevent',
+    511: 'lwpcount',
     520: 'sa_register',
     521: 'sa_stacks',
     522: 'sa_enable',
@@ -377,6 +379,7 @@ NARGS = {
     508: 2,
     509: 1,
     510: 2,
+    511: 1,
     520: 3,
     521: 2,
     522: 0,

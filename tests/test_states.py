@@ -88,8 +88,8 @@ def test_a_policy_is_a_class(userland, monkeypatch):
 
 
 def test_two_level_bookkeeping_runs_only_under_two_level(userland):
-    flat = simulate("sched_share", ("2", "0.002"), cpus=1, sched="flat")
-    two = simulate("sched_share", ("2", "0.002"), cpus=1, sched="two-level")
+    flat = simulate("sched_share", ("2", "0.02"), cpus=1, sched="flat")     # 10 slices: enough
+    two = simulate("sched_share", ("2", "0.02"), cpus=1, sched="two-level")  # for the verdict
     assert flat.status == 0 and two.status == 0, flat.output + two.output
     assert all(t.vtime == 0 for t in flat.kernel.kthreads)
     assert sum(t.vtime for t in two.kernel.kthreads) > 0

@@ -114,7 +114,14 @@ def check_sastress(utest, cpus, vps, mode, seed):
     assert unblocked > 0
 
 
-@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(10, 1))
+# Regressions, both livelocks: a tick stopped a thread in the middle of __usa_load, and its
+# signal frame went on loading from the thread's mc after an upcall had overwritten it with
+# a newer context of the thread (inside the tick's handler): seed 3, the handler switched
+# the thread away; seed 15, an upcall stopped the handler.
+SA_REGRESSIONS = [(4, 2, "tick", 3), (4, 2, "tick", 15)]
+
+
+@pytest.mark.parametrize("cpus,vps,mode,seed", sa_fuzz_cases(10, 1) + SA_REGRESSIONS)
 def test_sa_stress_many_seeds_loses_no_thread(userland, utest, cpus, vps, mode, seed):
     """Fuzzing the interleavings: mutexes, semaphores, yields and sleeps under SA; every
     thread does each iteration exactly once (none lost, none run twice or on two vps at
@@ -279,6 +286,34 @@ def test_S10_m1_blocking_call_stops_every_thread(userland):
     assert t1 - t0 >= 3_000_000
     assert overlap(on_cpu(ev, pid), t0, t1) == 0                   # no user time at all
     assert not [e for e in ev if e.pid == pid and t0 < e.time < t1]
+
+
+def test_S10_m1_cold_disk_read_stops_every_thread(userland, base_image, tmp_path):
+    """A real device: thread 1 reads 16 KiB of a file nothing has read since boot, so it
+    sleeps on the disk (its interrupts wake it), and under M:1 no other thread runs
+    meanwhile; under SA the BLOCKED upcall runs them."""
+    import shutil
+    disk = str(tmp_path / "fs.img")
+    shutil.copyfile(base_image, disk)
+    r = simulate("s10_block", ["m1", "/bin/usertests"], cpus=4, trace=True, disk=disk)
+    ok(r, "S10")
+    assert "read 16384 bytes of /bin/usertests from the disk" in r.output
+    assert num(r"(\d+) before the read", r.output, int) > 0
+    assert num(r"before the read, (\d+) during it", r.output, int) == 0
+    ev = r.kernel.events
+    pid = pid_of(ev, "s10_block")
+    m0, m1 = marks(ev, pid, 200)[0].time, marks(ev, pid, 201)[0].time
+    irqs = [e for e in ev if e.kind == "irq" and m0 < e.time < m1]
+    waits = [e for e in ev if e.pid == pid and e.kind == "sleep" and m0 < e.time < m1]
+    assert irqs and waits and all(e.detail["chan"] != "nanosleep" for e in waits)
+    windows = [(sl.time, next(e for e in ev if e.lwp == sl.lwp and e.kind == "wakeup" and e.time >= sl.time).time)
+               for sl in waits]
+    assert sum(b - a for a, b in windows) > 100_000                # the disk's latency, at least
+    assert all(overlap(on_cpu(ev, pid), a, b) == 0 for a, b in windows)   # nobody else ran
+    shutil.copyfile(base_image, disk)
+    r = simulate("s10_block", ["sa", "/bin/usertests"], cpus=4, disk=disk)
+    ok(r, "S10")
+    assert num(r"before the read, (\d+) during it", r.output, int) > 20
 
 
 def test_S10_mn_other_lwp_keeps_running(userland):

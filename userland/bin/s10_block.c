@@ -1,8 +1,11 @@
 /* S10: under M:1, one user thread blocking in the kernel blocks the whole process.
    Thread 1 lets the others get going, then sleeps in the kernel (uthread_sleep_us, which
-   is nanosleep) while threads 2-4, CPU-bound, want to run: they do their work in chunks
-   and yield after each. The program counts the chunks done while thread 1 was asleep.
-     s10_block [m1|mn|sa] [NLWPS] [SLEEP_US]  default: m1, 2 LWPs for mn, 1 vp for sa, 3000 us
+   is nanosleep), or reads the first 16 KiB of FILE from the disk (a path: a cold read
+   when nothing has read the file since boot), while threads 2-4, CPU-bound, want to run:
+   they do their work in chunks and yield after each. The program counts the chunks done
+   while thread 1 was in the kernel.
+     s10_block [m1|mn|sa] [NLWPS] [SLEEP_US|FILE]    (NLWPS may be left out before a FILE)
+                                  default: m1, 2 LWPs for mn, 1 vp for sa, 3000 us
    M:1: the process's one LWP sleeps, so no chunk at all is done during the sleep.
    M:N with 2 LWPs: the other LWP keeps running threads 2-4.
    M:N with 1 LWP: the library sees that the sleep would leave its only LWP blocked with
@@ -10,6 +13,7 @@
    SA with 1 virtual processor: the kernel's BLOCKED upcall runs threads 2-4 on it.
    uevent markers 200 and 201 bracket the sleep; 202 (arg = chunks) follows it. */
 #include <demo.h>
+#include <fcntl.h>
 #include <kos.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,8 @@
 
 static volatile long chunks[NW];
 static long sleep_us = 3000;
+static const char *file;                /* read it instead of sleeping */
+static long got;                        /* bytes read from it */
 static long before, during, slept_ns;
 static int lwp_sleeper, lwp_during[NW];
 static volatile int asleep;
@@ -62,7 +68,18 @@ static void *sleeper(void *arg)
     syscall(SYS_uevent, 200, before);
     long t0 = now();
     asleep = 1;
-    uthread_sleep_us(sleep_us);           /* in the kernel: nanosleep */
+    if (file) {                           /* in the kernel: read, waiting for the disk */
+        static char buf[4096];
+        uthread_block_begin();            /* M:N: the pool grows if every LWP blocks */
+        int fd = open(file, O_RDONLY);
+        for (long n; fd >= 0 && got < 4 * (long)sizeof buf && (n = read(fd, buf, sizeof buf)) > 0; )
+            got += n;
+        if (fd >= 0)
+            close(fd);
+        uthread_block_end();
+    } else {
+        uthread_sleep_us(sleep_us);       /* in the kernel: nanosleep */
+    }
     asleep = 0;
     slept_ns = now() - t0;
     long after = total();
@@ -76,14 +93,16 @@ int main(int argc, char **argv)
 {
     int mn = argc > 1 && strcmp(argv[1], "mn") == 0;
     int sa = argc > 1 && strcmp(argv[1], "sa") == 0;
-    int nlwps = argc > 2 ? atoi(argv[2]) : 2;
-    if (argc > 3)
+    int nlwps = argc > 2 && argv[2][0] != '/' ? atoi(argv[2]) : 2;
+    if (argc > 2 && argv[argc - 1][0] == '/' && argc <= 4)
+        file = argv[argc - 1];            /* the last argument: s10_block m1 /bin/sh */
+    else if (argc > 3)
         sleep_us = atol(argv[3]);
     if ((argc > 1 && !mn && !sa && strcmp(argv[1], "m1")) || nlwps < 1 || sleep_us < 1) {
-        fprintf(stderr, "usage: s10_block [m1|mn|sa] [NLWPS] [SLEEP_US]\n");
+        fprintf(stderr, "usage: s10_block [m1|mn|sa] [NLWPS] [SLEEP_US|/FILE]\n");
         return 2;
     }
-    if (sa && argc <= 2)
+    if (sa && (argc <= 2 || argv[2][0] == '/'))
         nlwps = 1;                        /* SA: 1 virtual processor unless told */
     int e = uthread_init(mn ? UTHREAD_MN : sa ? UTHREAD_SA : UTHREAD_M1, nlwps);
     if (e) {
@@ -108,10 +127,19 @@ int main(int argc, char **argv)
     char model[32];
     snprintf(model, sizeof model, mn ? "M:N, %d LWP%s" : sa ? "SA, %d vp%s" : "M:1", nlwps,
              nlwps > 1 ? "s" : "");
-    printf("S10 (%s; costs: %s): thread 1 slept %ld us in the kernel (woke after %ld us) while "
-           "threads 2-%d were runnable\n", model, costs_profile(), sleep_us, slept_ns / 1000, NW + 1);
-    printf("  chunks of work done by threads 2-%d: %ld before the sleep, %ld during it\n", NW + 1,
-           before, during);
+    if (file && got <= 0) {
+        printf("S10 FAILED: nothing read from %s\n", file);
+        return 1;
+    }
+    if (file)
+        printf("S10 (%s; costs: %s): thread 1 read %ld bytes of %s from the disk (%ld us in the kernel) "
+               "while threads 2-%d were runnable\n", model, costs_profile(), got, file, slept_ns / 1000,
+               NW + 1);
+    else
+        printf("S10 (%s; costs: %s): thread 1 slept %ld us in the kernel (woke after %ld us) while "
+               "threads 2-%d were runnable\n", model, costs_profile(), sleep_us, slept_ns / 1000, NW + 1);
+    printf("  chunks of work done by threads 2-%d: %ld before the %s, %ld during it\n", NW + 1,
+           before, file ? "read" : "sleep", during);
     for (int i = 0; i < NW; i++)
         if (lwp_during[i])
             printf("  thread %d ran on lwp %d during the sleep (thread 1 slept on lwp %d)\n", i + 2,

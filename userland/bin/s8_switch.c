@@ -71,7 +71,9 @@ int main(int argc, char **argv)
     long n = argc > 1 ? atol(argv[1]) : 2000;
     int mn = argc > 2 && strcmp(argv[2], "mn") == 0;
     int plain_only = argc > 3 && strcmp(argv[3], "plain") == 0;
-    if (n < 2 || n % 2) {
+    int bad_model = argc > 2 && !mn && strcmp(argv[2], "m1") != 0;
+    int bad_plain = argc > 3 && !plain_only;
+    if (n < 2 || n % 2 || bad_model || bad_plain || argc > 4) {
         fprintf(stderr, "usage: s8_switch [N (even, >= 2)] [m1|mn] [plain]\n");
         return 2;
     }

@@ -15,7 +15,8 @@
    H is the number of harts. Printed per model: virtual time of the run (create to last
    join, CLOCK_MONOTONIC: 1 instruction = 1 ns) and the speedup over the serial time.
      sa_speedup [T [R [C [IO_US]]]]   default 8 threads, 5 rounds, 50000 iterations, 100 us
-   Expected on 4 harts: M:1 about 1; SA about 1:1, both above M:N. */
+   Expected on 4 harts: M:1 about 1; SA about 1:1, both above M:N. With as many harts as
+   threads (8), M:N, 1:1 and SA all run every thread on its own hart: about the same. */
 #include <demo.h>
 #include <errno.h>
 #include <kos.h>
@@ -157,12 +158,21 @@ int main(int argc, char **argv)
         return 0;
     }
     int slowest = t[M1] >= t[MN] && t[M1] >= t[KT] && t[M1] >= t[SA];
-    if (slowest && t[SA] <= t[MN] && (double)serial / t[SA] > 1.5) {
+    /* SA beats M:N when threads outnumber the harts: a thread blocked in the kernel holds
+       an M:N LWP, while SA's vp goes on with another thread. With an LWP per thread there
+       is nothing to win: a blocked thread costs M:N nothing, and SA pays for its upcalls;
+       then SA is expected within 5% of M:N. */
+    int sa_vs_mn = nthreads > harts ? t[SA] <= t[MN] : t[SA] <= t[MN] + t[MN] / 20;
+    if (nthreads <= harts)
+        printf("sa_speedup: %d threads on %d harts, an LWP each under M:N: SA cannot beat it, only "
+               "match it within 5%%\n", nthreads, harts);
+    if (slowest && sa_vs_mn && (double)serial / t[SA] > 1.5) {
         printf("sa_speedup OK: SA %.2fx, M:N %.2fx, 1:1 %.2fx, M:1 %.2fx the serial speed\n",
                (double)serial / t[SA], (double)serial / t[MN], (double)serial / t[KT],
                (double)serial / t[M1]);
         return 0;
     }
-    printf("sa_speedup FAILED: expected M:1 slowest, SA no slower than M:N, SA speedup > 1.5\n");
+    printf("sa_speedup FAILED: expected M:1 slowest, SA no slower than M:N (within 5%% if the threads "
+           "do not outnumber the harts), SA speedup > 1.5\n");
     return 1;
 }

@@ -48,6 +48,10 @@ int  lwp_unpark(int lwpid);
 int  lwp_wait(int lwpid);             /* 0: any; returns the reaped lwpid */
 /* One record per kernel thread: every LWP of every process, then pure kernel threads. */
 int  lwpinfo(struct lwpinfo *buf, int n);
+// LAB syscall BEGIN: the libc function's prototype
+/* The live LWPs of process pid (0: the caller's). */
+int  lwpcount(int pid);
+// LAB syscall END
 /* The HOST's monotonic clock: for printing host costs only, never to decide anything. */
 int  hostclock(struct timespec *ts);
 

@@ -84,6 +84,9 @@ long __sys_lwp_park(long timeout_ns);
 long __sys_lwp_unpark(int lwpid);
 long __sys_lwp_wait(int lwpid);
 long __sys_lwpinfo(struct lwpinfo *buf, int n);
+// LAB syscall BEGIN: the raw stub's prototype
+long __sys_lwpcount(int pid);
+// LAB syscall END
 long __sys_hostclock(struct timespec *ts);
 
 /* Futex locks for the libc's own data (Drepper's three-state mutex); thread.c. */

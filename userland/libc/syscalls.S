@@ -1082,6 +1082,15 @@ __sys_uevent:
 	ret
 	.size __sys_uevent, .-__sys_uevent
 
+	.globl __sys_lwpcount
+	.type __sys_lwpcount, @function
+	.p2align 2
+__sys_lwpcount:
+	li a7, 511
+	ecall
+	ret
+	.size __sys_lwpcount, .-__sys_lwpcount
+
 	.globl __sys_sa_register
 	.type __sys_sa_register, @function
 	.p2align 2

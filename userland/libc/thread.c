@@ -308,6 +308,9 @@ int lwp_park(long timeout_ns) { return (int)__syscall_ret(__sys_lwp_park(timeout
 int lwp_unpark(int lwpid) { return (int)__syscall_ret(__sys_lwp_unpark(lwpid)); }
 int lwp_wait(int lwpid) { return (int)__syscall_ret(__sys_lwp_wait(lwpid)); }
 int lwpinfo(struct lwpinfo *buf, int n) { return (int)__syscall_ret(__sys_lwpinfo(buf, n)); }
+// LAB syscall BEGIN: the libc function: the raw call, -1 and errno on failure
+int lwpcount(int pid) { return (int)__syscall_ret(__sys_lwpcount(pid)); }
+// LAB syscall END
 int hostclock(struct timespec *ts) { return (int)__syscall_ret(__sys_hostclock(ts)); }
 
 int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)

@@ -45,7 +45,7 @@
 	.type __uswitch, @function
 	.p2align 2
 __uswitch:
-	/* ---- 1. save `from` (a0): what its caller expects to find intact after the call ---- */
+	/* ---- 1. save `from` (a0): what its caller expects to find intact ---- */ // LAB uswitch BEGIN
 	sd   ra, RA(a0)           /* the return address: from will resume right after its call */
 	sd   sp, SP(a0)           /* from's stack pointer: its frames stay on its own stack */
 	sd   s0, S(0)(a0)         /* s0 = fp: from's frame pointer */
@@ -112,6 +112,9 @@ __uswitch:
 	/* ---- 5. run `to` ---- */
 	sw   zero, NOPREEMPT(a1)  /* to is whole again: the timer may switch it from here on */
 	ret                       /* jump to to's ra: its call to __uswitch returns at last */
+	// LAB uswitch SKELETON
+	// 	unimp                     /* your code: steps 1-5 (docs/labs.md) */
+	// LAB uswitch END
 	.size __uswitch, .-__uswitch
 
 
@@ -329,3 +332,38 @@ __usa_idle:
 	j    __usa_idle
 __usa_idle_end:
 	.size __uswitch_idle, .-__uswitch_idle
+
+
+/*     void __usa_tick(int sig, siginfo_t *si, ucontext_t *uc);       SIGVTALRM under SA
+
+   A tick that stopped a load of a whole context (__usa_load, or __uswitch_mc from its
+   tail), or a tick that did, returns at once, by the rt_sigreturn below, and the load goes
+   on; any other tick
+   goes to __uthread_on_tick (uthread/api.c says why). From the first instruction to the
+   ecall a2 holds uc: an upcall handler that finds a context stopped here takes the load
+   that uc holds as the interrupted context and drops the frame (uthread/sa.c). */
+#define UC_MCTX 176
+	.section .text.__usa_tick, "ax"
+	.globl __usa_tick
+	.globl __usa_tick_end
+	.type __usa_tick, @function
+	.p2align 2
+__usa_tick:
+	ld   t0, UC_MCTX(a2)          /* the interrupted pc: mcontext x[0] */
+	lla  t1, __usa_load
+	bltu t0, t1, 1f
+	lla  t1, __usa_load_end
+	bltu t0, t1, 3f
+1:	lla  t1, __uswitch_mc_tail
+	bltu t0, t1, 2f
+	lla  t1, __uswitch_mc_end
+	bltu t0, t1, 3f
+2:	lla  t1, __usa_tick           /* a tick that stopped this one: the same */
+	bltu t0, t1, 4f
+	lla  t1, __usa_tick_end
+	bltu t0, t1, 3f
+4:	tail __uthread_on_tick
+3:	li   a7, 139                  /* rt_sigreturn: sp is at the frame, as at entry */
+	ecall
+__usa_tick_end:
+	.size __usa_tick, .-__usa_tick

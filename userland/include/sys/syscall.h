@@ -122,6 +122,7 @@
 #define SYS_lwpinfo 508
 #define SYS_hostclock 509
 #define SYS_uevent 510
+#define SYS_lwpcount 511
 #define SYS_sa_register 520
 #define SYS_sa_stacks 521
 #define SYS_sa_enable 522

@@ -167,6 +167,7 @@ void uthread_yield(void)
         yield_general();
         return;
     }
+    // LAB uswitch BEGIN: M:1 yield: queue me behind the runnable threads, switch to the first
     struct uthread *me = cur();
     me->nopreempt = 1;                          /* lib_lock: M:1 has no other LWP */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -181,6 +182,9 @@ void uthread_yield(void)
     next->state = RUNNING;                      /* switch_to, less vp and tracing */
     stats.switches++;
     __uswitch(me, next, &sched_lock);
+    // LAB uswitch SKELETON
+    //     return;                                 /* your code: the same steps as yield_general */
+    // LAB uswitch END
 }
 
 _Noreturn void uthread_exit(void *ret)
@@ -321,7 +325,14 @@ int uthread_setconcurrency(int n)
        switch to could call malloc or printf and wait on that futex for ever, since the
        holder cannot run again on this LWP; or
      - the thread is bound or an idle thread (the kernel schedules those), or tp is 0: the
-       tick arrived on a new LWP before its first instruction could set tp.
+       tick arrived on a new LWP before its first instruction could set tp; or
+     - (SA) the tick interrupted a load of a whole context from a thread's mc (__usa_load,
+       __uswitch_mc's tail): the thread's nopreempt already has the loaded value, 0, though
+       the load is not done. A switch there, or an upcall that saved the thread's context
+       while this handler ran, would write the mc that the signal frame resumes loading
+       from: the thread would then load its own newer context, for ever. Under SA the
+       handler is __usa_tick (uswitch.S), which returns at once from such a tick, and
+       which an upcall handler recognises by its pc (uthread/sa.c).
    Then the tick is simply dropped; the next one will preempt. __uswitch orders its steps
    so that the flag of the thread tp points at is set at every instruction where a switch
    would be unsafe (see uswitch.S). The handler is installed
@@ -329,7 +340,7 @@ int uthread_setconcurrency(int n)
    away; a nested tick finds nopreempt set and returns at once. */
 
 /* SIGVTALRM: switch threads if that is safe now (above). */
-static void on_tick(int sig)
+void __uthread_on_tick(int sig)
 {
     (void)sig;
     struct uthread *me = cur();
@@ -355,8 +366,12 @@ int uthread_preempt(int quantum_us)
     if (quantum_us) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_tick;
+        sa.sa_handler = __uthread_on_tick;
         sa.sa_flags = SA_RESTART | SA_NODEFER;
+        if (model == UTHREAD_SA) {              /* through __usa_tick (above) */
+            sa.sa_sigaction = __usa_tick;
+            sa.sa_flags |= SA_SIGINFO;
+        }
         if (sigaction(SIGVTALRM, &sa, 0) < 0)
             return errno;
     }

@@ -90,7 +90,10 @@ _Noreturn void __usa_load(struct mctx *mc);
 void __uswitch_idle(struct uthread *from, volatile int *lock, struct uthread *idle);
 void __usa_upcall(void);
 _Noreturn void __usa_idle(void);
-extern char __usa_load_body[], __usa_load_jr[], __usa_idle_end[], __uswitch_mc_tail[], __uswitch_mc_end[];
+extern char __usa_load_body[], __usa_load_jr[], __usa_load_end[], __usa_idle_end[], __uswitch_mc_tail[],
+            __uswitch_mc_end[], __usa_tick_end[];
+void __usa_tick(int sig, siginfo_t *si, void *uc);
+void __uthread_on_tick(int sig);
 long __sys_sa_register(void *upcall, long flags, long crit_off);
 long __sys_sa_stacks(long n, void *stacks);
 long __sys_sa_enable(void);
