@@ -233,7 +233,7 @@ class ProcTable:
         if p is self.init:
             self.k.halt_init(status)
         else:
-            self.k.signals.post(p.parent, self.k.signals.SIGCHLD)
+            self.k.signals.post(p.parent, self.k.signals.SIGCHLD, info=self.k.signals.child_info(p))
             self.k.sched.wakeup(p.parent)
         raise ThreadExit()
 

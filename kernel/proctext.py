@@ -15,7 +15,7 @@ from .signal import SIG_DFL, SIG_IGN
 from .thread import RUNNABLE, RUNNING, SLEEPING
 from .vm import PROT_R, PROT_W, PROT_X
 
-HZ = 100
+HZ = params.USER_HZ
 TICK = 1_000_000_000 // HZ
 RLIM_INFINITY = (1 << 64) - 1
 TTY_CONSOLE = 0x0501                  # tty_nr of the console (5:1): every process's terminal

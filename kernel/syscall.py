@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 from . import arch, cost, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
-from . import sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
+from . import sigwait as W, sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
@@ -62,6 +62,8 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_setfsgid: R.sys_setfsuid, N.SYS_getgroups: R.sys_getgroups, N.SYS_setgroups: R.sys_setgroups,
     N.SYS_getrlimit: R.sys_getrlimit, N.SYS_setrlimit: R.sys_setrlimit, N.SYS_prlimit64: R.sys_prlimit64,
     N.SYS_prctl: R.sys_prctl, N.SYS_getrandom: R.sys_getrandom, N.SYS_membarrier: R.sys_membarrier,
+    N.SYS_rt_sigtimedwait: W.sys_rt_sigtimedwait, N.SYS_rt_sigqueueinfo: W.sys_rt_sigqueueinfo,
+    N.SYS_rt_tgsigqueueinfo: W.sys_rt_tgsigqueueinfo,
 })
 
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART
