@@ -240,4 +240,5 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
             p.files[fd] = None
     p.cloexec.clear()
     k.signals.exec_reset(p)
+    k.ptimers.delete_all(p)
     k.sched.set_regs(t, arch.context(pc=entry, sp=sp))

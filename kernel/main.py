@@ -17,6 +17,7 @@ from .diskfs import boot_mount
 from .itimer import ITimers
 from .sa import Activations
 from .futex import Futex
+from .ptimer import PosixTimers
 from .kalloc import FrameAllocator
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
@@ -52,6 +53,7 @@ class Kernel:
         self.futex = Futex(self)
         self.tracer = Tracer(self)
         self.itimers = ITimers(self)
+        self.ptimers = PosixTimers(self)
         self.sa = Activations(self)
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)

@@ -14,6 +14,7 @@ PIPE_MAX_SIZE = 1 << 20             # F_SETPIPE_SZ beyond: EPERM (Linux's pipe-m
 TTY_BUF = 4096                      # bytes of console input the tty holds (a line, or unread raw input); more is dropped
 USER_HZ = 100                       # clock ticks per second in times(), /proc and SIGCHLD's siginfo (sysconf(_SC_CLK_TCK)), as Linux
 SIGQUEUE_MAX = 256                  # queued instances of one real-time signal per process or LWP (sigqueue beyond: EAGAIN)
+TIMER_MAX = 32                      # POSIX timers one process may have (timer_create beyond: EAGAIN)
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
 SA_DEFER_NS = 2_000                 # a vp taken back inside a library critical section: retried after
 SA_DEFER_MAX = 25                   # retries before the vp is taken anyway (50 us)

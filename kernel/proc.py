@@ -78,6 +78,8 @@ class Proc:
         self.cputimers = {}              # ITIMER_VIRTUAL/PROF -> [ns left, interval ns]
         self.vtimer = None               # [ns until the first of them expires] while armed
         self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed
+        self.ptimers = {}                # POSIX timers: id -> ptimer.Timer
+        self.ptimer_next = 0             # where the search for a free timer id starts (ptimer.py)
         self.start_time = 0              # virtual time of its creation
         self.utime = self.stime = 0      # user and system time of LWPs that already exited
         self.cutime = self.cstime = 0    # user and system time of its reaped children (and theirs)
@@ -212,6 +214,7 @@ class ProcTable:
                 p.files[fd] = None
         p.cwd = None
         self.k.itimers.cancel(p)
+        self.k.ptimers.delete_all(p)
         p.aspace.destroy()
         p.aspace = None
         if p is not self.init:

@@ -138,10 +138,13 @@ class Signals:
 
     @staticmethod
     def _queue(pending: int, infos: dict, sig: int, info: bytes) -> int:
-        """Add one instance of sig to a pending set and its siginfo queues; the new set."""
+        """Add one instance of sig to a pending set and its siginfo queues; the new set.
+        info is bytes, or a POSIX timer's Note (ptimer.py), which always has room."""
         q = infos.setdefault(sig, [])
-        if not q or sig >= SIGRTMIN_KERNEL and len(q) < params.SIGQUEUE_MAX:
+        if not q or sig >= SIGRTMIN_KERNEL and (len(q) < params.SIGQUEUE_MAX or not isinstance(info, bytes)):
             q.append(info)
+            if not isinstance(info, bytes):
+                info.queued = True
         return pending | bit(sig)
 
     def _discard(self, p, bits: int) -> None:
@@ -151,7 +154,9 @@ class Signals:
             x.sigpending &= ~bits
         for infos in [p.sig.info] + [x.siginfo for x in p.threads]:
             for sig in [s for s in infos if bits & bit(s)]:
-                del infos[sig]
+                for info in infos.pop(sig):
+                    if not isinstance(info, bytes):
+                        info.taken()
 
     def take(self, p, t, sig) -> bytes:
         """Remove one pending instance of sig, t's own first (sig must be pending for t or
@@ -162,6 +167,8 @@ class Signals:
             owner, infos = p.sig, p.sig.info
         q = infos.get(sig)
         info = q.pop(0) if q else info_sender(sig, SI_KERNEL, 0)
+        if not isinstance(info, bytes):
+            info = info.taken()
         if not q:
             infos.pop(sig, None)
             if owner is t:

@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 from . import arch, cost, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
-from . import sigwait as W, sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
+from . import ptimer as PT, sigwait as W, sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
@@ -64,6 +64,9 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_prctl: R.sys_prctl, N.SYS_getrandom: R.sys_getrandom, N.SYS_membarrier: R.sys_membarrier,
     N.SYS_rt_sigtimedwait: W.sys_rt_sigtimedwait, N.SYS_rt_sigqueueinfo: W.sys_rt_sigqueueinfo,
     N.SYS_rt_tgsigqueueinfo: W.sys_rt_tgsigqueueinfo,
+    N.SYS_timer_create: PT.sys_timer_create, N.SYS_timer_settime: PT.sys_timer_settime,
+    N.SYS_timer_gettime: PT.sys_timer_gettime, N.SYS_timer_getoverrun: PT.sys_timer_getoverrun,
+    N.SYS_timer_delete: PT.sys_timer_delete,
 })
 
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART

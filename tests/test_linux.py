@@ -45,7 +45,7 @@ CASES = {
     "siginfo": Case(),
     "sigwait": Case(qemu="qemu-user delivers queued real-time signals highest first"),
     "timers": Case(max_time=10 * NS),
-    "posixtimer": Case(threaded=True, xfail="timer_create and the POSIX timer calls are ENOSYS"),
+    "posixtimer": Case(threaded=True),
     "time": Case(),
     "poll": Case(),
     "mmap_anon": Case(xfail="a SIGSEGV's si_code (SEGV_MAPERR/SEGV_ACCERR) is not set; "
