@@ -227,7 +227,9 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
         k.sa.on_exit(p)
         t.act = None                     # an ordinary LWP again
     p.aspace = aspace
-    old.destroy()
+    if not p.borrowed_vm:                # a vfork child's old space is its parent's
+        old.destroy()
+    k.procs.vfork_done(p)
     p.symbols = symbols
     p.cmdline = argv
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"

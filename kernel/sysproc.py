@@ -10,7 +10,7 @@ from . import params
 from .arch import PAGE_SIZE, i32
 from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
-from .lwp import CLONE_THREAD, CLONE_VM, clone_thread
+from .lwp import CLONE_THREAD, CLONE_VFORK, CLONE_VM, clone_thread
 from .proc import ZOMBIE, rusage_bytes
 from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
@@ -54,8 +54,12 @@ def sys_exit_group(k, t, status):
 
 
 def sys_clone(k, t, flags, stack, ptid, tls, ctid):
+    """fork (SIGCHLD), vfork (CLONE_VFORK, with or without CLONE_VM: musl's vfork, posix_spawn,
+    system and popen), or a thread (CLONE_THREAD, lwp.py)."""
     if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
         return k.procs.fork(t)
+    if flags & 0xFF in (0, SIGCHLD) and flags & ~0xFF in (CLONE_VFORK, CLONE_VFORK | CLONE_VM):
+        return k.procs.fork(t, vfork=True, share_vm=bool(flags & CLONE_VM), stack=stack)
     if flags & CLONE_THREAD:
         return clone_thread(k, t, flags, stack, ptid, tls, ctid)
     k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
