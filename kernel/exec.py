@@ -83,8 +83,14 @@ class FileBacking:
             self.k.fsys.allow_write(self.ino)
             self.ino.closed(False)
 
+    shared = False                     # its pages are private copies (vm.py; shm.py's are not)
+
     def read(self, off: int, n: int) -> bytes:
         return self.ino.read(off, n)
+
+    def valid_end(self, va: int) -> int:
+        """Every page of an image's regions may be touched (.bss past the file: zeros)."""
+        return params.USER_TOP
 
     def pages(self, lo: int, hi: int) -> dict:
         """The file's bytes on the pages of [lo, hi): {page: [(offset in the page, bytes)]},

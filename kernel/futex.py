@@ -1,8 +1,10 @@
 """Futexes: wait queues keyed by a 32-bit word of user memory (Linux's futex(2): WAIT, WAKE,
 REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET and WAKE_BITSET; docs/abi.md).
 
-A queue is keyed by (address space, user address): every futex is private to its address
-space, as FUTEX_PRIVATE_FLAG asks and as threads of one process need. Each queue holds its
+A queue is keyed by (address space, user address), as FUTEX_PRIVATE_FLAG asks and as
+threads of one process need; without the flag a word in shared memory (MAP_SHARED, shm.py)
+is keyed by (shared object, offset in it), so processes sharing it meet on one queue, as
+Linux's shared futexes do (process-shared mutexes and condition variables). Each queue holds its
 waiters oldest first; a waiter sleeps on a channel of its own, and `where` maps it to the
 key of the queue it is in now (a requeue moves it), with its bitset. It leaves its queue
 when it wakes for any reason (a wake, a timeout, a signal, or its process dying), so the
@@ -13,7 +15,7 @@ between; for the same reason WAKE_OP's read-modify-write of the second word is a
 import struct
 
 from . import params
-from .arch import i32
+from .arch import PAGE_SIZE, i32
 from .errno import EAGAIN, EINTR, EINVAL, ENOSYS, ETIMEDOUT, SysError
 from .sysproc import read_timespec
 from .thread import INTERRUPTED, TIMEOUT
@@ -38,11 +40,9 @@ class Futex:
         self.queues = {}                  # (AddressSpace, uaddr) -> [Thread], oldest first
         self.where = {}                   # Thread in a futex wait -> [its key now, its bitset]
 
-    def wait(self, t, uaddr: int, deadline, bitset: int = MATCH_ANY):
-        """Sleep until a wake matching bitset on t's (address space, uaddr) (or on the key a
-        requeue moved t to), the virtual-time deadline (or None) or a signal: WOKEN,
-        TIMEOUT or INTERRUPTED."""
-        key = (t.proc.aspace, uaddr)
+    def wait(self, t, key, deadline, bitset: int = MATCH_ANY):
+        """Sleep until a wake matching bitset on key (or on the key a requeue moved t to), the
+        virtual-time deadline (or None) or a signal: WOKEN, TIMEOUT or INTERRUPTED."""
         self.queues.setdefault(key, []).append(t)
         self.where[t] = [key, bitset]
         try:
@@ -59,12 +59,11 @@ class Futex:
         if not q:
             del self.queues[key]
 
-    def wake(self, p, uaddr: int, n: int, bitset: int = MATCH_ANY) -> int:
-        """Wake up to n waiters on p's (address space, uaddr) whose bitset meets bitset,
-        oldest first; how many woke (a waiter that already woke otherwise leaves the queue
-        and is not counted)."""
+    def wake(self, key, n: int, bitset: int = MATCH_ANY) -> int:
+        """Wake up to n waiters on key whose bitset meets bitset, oldest first; how many woke
+        (a waiter that already woke otherwise leaves the queue and is not counted)."""
         woken = 0
-        for t in list(self.queues.get((p.aspace, uaddr), ())):
+        for t in list(self.queues.get(key, ())):
             if woken >= n:
                 break
             if self.where[t][1] & bitset:
@@ -72,12 +71,11 @@ class Futex:
                 woken += self.k.sched.wakeup(("futex", t))
         return woken
 
-    def requeue(self, p, uaddr: int, nwake: int, uaddr2: int, nmove: int) -> int:
-        """Wake up to nwake waiters on uaddr, then move up to nmove more, oldest first, to the
-        end of uaddr2's queue (onto the same key they stay where they are); Linux's count:
+    def requeue(self, key, nwake: int, key2, nmove: int) -> int:
+        """Wake up to nwake waiters on key, then move up to nmove more, oldest first, to the
+        end of key2's queue (onto the same key they stay where they are); Linux's count:
         the waiters woken plus those moved."""
-        key, key2 = (p.aspace, uaddr), (p.aspace, uaddr2)
-        woken = self.wake(p, uaddr, nwake)
+        woken = self.wake(key, nwake)
         moved = 0
         for t in list(self.queues.get(key, ()))[:nmove]:
             if key2 != key:
@@ -89,16 +87,20 @@ class Futex:
         return woken + moved
 
 
-def futex_key(a, uaddr: int, private: bool) -> None:
-    """Linux's get_futex_key checks: EINVAL for a misaligned word, EFAULT outside user
-    space, and without FUTEX_PRIVATE_FLAG EFAULT for an unmapped word (Linux looks its
-    page up; a private key is the address alone)."""
+def futex_key(a, uaddr: int, private: bool):
+    """The queue key of the word at uaddr, after Linux's get_futex_key checks: EINVAL for a
+    misaligned word, EFAULT outside user space, and without FUTEX_PRIVATE_FLAG EFAULT for an
+    unmapped word (Linux looks its page up; a private key is the address alone)."""
     if uaddr % 4:
         raise SysError(EINVAL)
     if uaddr + 4 > params.USER_TOP:
         raise Fault(uaddr)
     if not private:
         a.check(uaddr, 4, PROT_R)
+        r = a.find(uaddr)
+        if r.backing is not None and r.backing.shared:
+            return r.backing.obj, r.backing.index(uaddr) * PAGE_SIZE + uaddr % PAGE_SIZE
+    return a, uaddr
 
 
 def read_word(a, uaddr: int) -> int:
@@ -153,10 +155,10 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         bitset = MATCH_ANY if cmd == FUTEX_WAIT else val3 & 0xFFFFFFFF
         if not bitset:
             raise SysError(EINVAL)
-        futex_key(a, uaddr, private)
+        key = futex_key(a, uaddr, private)
         if read_word(a, uaddr) != val & 0xFFFFFFFF:
             raise SysError(EAGAIN)
-        why = k.futex.wait(t, uaddr, deadline, bitset)
+        why = k.futex.wait(t, key, deadline, bitset)
         if why == TIMEOUT:
             raise SysError(ETIMEDOUT)
         if why == INTERRUPTED:
@@ -166,23 +168,20 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         bitset = MATCH_ANY if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
         if not bitset:
             raise SysError(EINVAL)
-        futex_key(a, uaddr, private)
-        return k.futex.wake(t.proc, uaddr, max(1, i32(val)), bitset)
+        return k.futex.wake(futex_key(a, uaddr, private), max(1, i32(val)), bitset)
     if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
         nwake, nmove = i32(val), i32(timeout)
         if nwake < 0 or nmove < 0:
             raise SysError(EINVAL)
-        futex_key(a, uaddr, private)
-        futex_key(a, uaddr2, private)
+        key, key2 = futex_key(a, uaddr, private), futex_key(a, uaddr2, private)
         if cmd == FUTEX_CMP_REQUEUE and read_word(a, uaddr) != val3 & 0xFFFFFFFF:
             raise SysError(EAGAIN)
-        return k.futex.requeue(t.proc, uaddr, nwake, uaddr2, nmove)
+        return k.futex.requeue(key, nwake, key2, nmove)
     if cmd == FUTEX_WAKE_OP:
-        futex_key(a, uaddr, private)
-        futex_key(a, uaddr2, private)
+        key, key2 = futex_key(a, uaddr, private), futex_key(a, uaddr2, private)
         hit = wake_op(a, uaddr2, val3 & 0xFFFFFFFF)
-        woken = k.futex.wake(t.proc, uaddr, max(1, i32(val)))
+        woken = k.futex.wake(key, max(1, i32(val)))
         if hit:
-            woken += k.futex.wake(t.proc, uaddr2, max(1, i32(timeout)))
+            woken += k.futex.wake(key2, max(1, i32(timeout)))
         return woken
     raise SysError(ENOSYS)

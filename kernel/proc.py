@@ -216,7 +216,7 @@ class ProcTable:
                 t.proc.aspace.copyout(t.clear_tid, struct.pack("<i", 0))
             except Fault:
                 return
-            self.k.futex.wake(t.proc, t.clear_tid, 1)
+            self.k.futex.wake((t.proc.aspace, t.clear_tid), 1)
 
     def exit(self, p: Proc, status: int) -> None:
         """Terminate process p with wait status `status`; called by one of its LWPs, which

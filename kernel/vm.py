@@ -6,7 +6,8 @@ touched: it then gets a zeroed frame, or, in a region backed by the executable's
 (exec.py), a frame filled from the file by the faulting thread (which may sleep on the disk).
 
 Invariants of every present leaf PTE (_perm computes them for faults, fork and mprotect):
-- Private frames. A PTE grants W only while its frame's refcount is 1. A frame shared after
+- Private frames. A PTE grants W only while its frame's refcount is 1, unless the frame is
+  shared memory (shm.py: MAP_SHARED, in k.shm.owner), which is never copied on write. A frame shared after
   fork (or the signal trampoline, shared by every process) is mapped without W, whatever its
   region's protection was at fork or is now; the first write where the region allows it
   copies the frame, or takes it over once the refcount is back to 1. So a page made writable
@@ -30,6 +31,11 @@ Invariants of every present leaf PTE (_perm computes them for faults, fork and m
   as page faults. A store whose own instruction lies in the page it writes can run in neither
   mode: its hart runs the rest of its slice with the page W and X (_own_page), then the
   frame's code is dropped on every hart and the page mapped X again.
+  A shared frame may be mapped by several PTEs, in several address spaces: the rule holds
+  per frame. Granting W through one PTE first takes X away from every other PTE of the
+  frame, and granting X takes W away (_exclusive, with a shootdown of each space touched),
+  so a frame is writable somewhere or executable somewhere, never both; a kernel write
+  to a shared frame that bypasses the PTEs (a file's write(), shm.py) drops its code.
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
 upgrading it (adding W or X) needs no flush; removing or downgrading one does (a W^X switch
@@ -181,7 +187,7 @@ class AddressSpace:
         cow = False
         if prot & PTE_W:
             perm |= PTE_R
-            if self.kalloc.refcount(pa) == 1:
+            if self.kalloc.refcount(pa) == 1 or pa in self.k.shm.owner:
                 perm |= PTE_W
             else:
                 cow = True
@@ -194,6 +200,11 @@ class AddressSpace:
     def _set(self, a: int, pa: int, perm: int, cow: bool = False) -> bool:
         """Write the leaf PTE at a. True if it took a permission away from a present PTE or
         moved it to another frame: the caller must shoot the TLBs down."""
+        mappers = self.k.shm.owner.get(pa)
+        if mappers is not None:
+            mappers[a] = self
+            if perm & (PTE_W | PTE_X):
+                self._exclusive(mappers, a, perm)
         if perm & PTE_W:
             self.kalloc.drop_code(pa)
         if perm & PTE_X:
@@ -201,6 +212,17 @@ class AddressSpace:
         old = self.mem.read64(a)
         self.mem.write64(a, arch.pa_to_pte(pa, _LEAF_FLAGS | perm | (PTE_COW if cow else 0)))
         return bool(old & PTE_V) and (arch.pte_pa(old) != pa or bool(old & _RWX & ~perm))
+
+    def _exclusive(self, mappers: dict, a: int, perm: int) -> None:
+        """W^X per shared frame: the frame's other PTEs lose X if the PTE at a is to grant W,
+        and W if it is to grant X."""
+        take = (PTE_X if perm & PTE_W else 0) | (PTE_W if perm & PTE_X else 0)
+        for other, space in mappers.items():
+            if other != a:
+                pte = self.mem.read64(other)
+                if pte & take:
+                    self.mem.write64(other, pte & ~take)
+                    space.shootdown()
 
     def map_page(self, va: int, pa: int, prot: int) -> None:
         """Map va to frame pa with exactly the permissions prot."""
@@ -210,13 +232,33 @@ class AddressSpace:
     def unmap_range(self, start: int, end: int) -> int:
         """Drop the pages of [start, end); returns how many were present."""
         n = 0
+        owner = self.k.shm.owner
         for _va, a, pte in list(self.present(start, end)):
             self.mem.write64(a, 0)
-            self.kalloc.decref(arch.pte_pa(pte))
+            pa = arch.pte_pa(pte)
+            if pa in owner:
+                owner[pa].pop(a, None)
+            self.kalloc.decref(pa)
             n += 1
         if n:
             self.shootdown()
         return n
+
+    def move_pages(self, start: int, end: int, dest: int) -> None:
+        """Move the present pages of [start, end) to dest (mremap): each frame changes
+        address, not owner; dest's range holds no present page."""
+        owner = self.k.shm.owner
+        moved = False
+        for va, a, pte in list(self.present(start, end)):
+            to = self.walk(dest + va - start, True)
+            self.mem.write64(to, pte)
+            self.mem.write64(a, 0)
+            pa = arch.pte_pa(pte)
+            if pa in owner:
+                owner[pa][to] = owner[pa].pop(a)
+            moved = True
+        if moved:
+            self.shootdown()
 
     def remove_range(self, start: int, end: int) -> None:
         """Unmap [start, end) and cut it out of the regions it meets. SysError(ENOMEM), with
@@ -283,7 +325,7 @@ class AddressSpace:
         if pte & access:
             return False               # present and already allowed: no fault to resolve
         pa = arch.pte_pa(pte)
-        if access == PROT_W and self.kalloc.refcount(pa) > 1:
+        if access == PROT_W and self.kalloc.refcount(pa) > 1 and pa not in self.k.shm.owner:
             self.k.charge(cost.PAGE_FAULT)
             new = self.kalloc.alloc()
             self.mem.copy(new, pa, PAGE_SIZE)
@@ -315,10 +357,19 @@ class AddressSpace:
             return True
         if self.k.sched.cur is None:
             return False               # event context cannot sleep on the disk
+        if r.backing.shared:           # the object's own frame (may sleep reading the file)
+            pa = r.backing.obj.frame(r.backing.index(va))
+            if self.find(va) is not r or self.mem.read64(a) & PTE_V:
+                return True            # changed while the file was read: retry
+            self.kalloc.incref(pa)
+            self._set(a, pa, *self._perm(r, pa, access))
+            return True
+        if va >= r.backing.valid_end(va):
+            raise PageInError("the page lies past the end of the file")
         lo, hi = va, va + PAGE_SIZE
         if access != PROT_W:
             span = params.FAULT_AROUND * PAGE_SIZE
-            lo, hi = max(r.start, va & -span), min(r.end, (va & -span) + span)
+            lo, hi = max(r.start, va & -span), min(r.end, (va & -span) + span, r.backing.valid_end(va))
         parts = r.backing.pages(lo, hi)
         if self.find(va) is not r or self.mem.read64(a) & PTE_V:
             return True                # unmapped, remapped or paged in meanwhile: retry
@@ -353,7 +404,7 @@ class AddressSpace:
             return trap
         a = self.walk(page, False)
         pa = arch.pte_pa(pte)
-        if access == PROT_W and self.kalloc.refcount(pa) > 1:
+        if access == PROT_W and self.kalloc.refcount(pa) > 1 and pa not in self.k.shm.owner:
             return trap                # a COW copy: a page fault proper
         self.k.trap.stats["wx_faults"] += 1
         if access == PROT_W and page in (page_down(trap.epc), page_down(trap.epc + 3)):
@@ -442,8 +493,8 @@ class AddressSpace:
 
     # ---- fork and teardown ----
     def fork(self):
-        """A copy-on-write duplicate: every present frame shared, neither side's PTE keeping
-        W. Raises OutOfMemory (after cleaning up) if frames run out."""
+        """A copy-on-write duplicate: every present private frame shared, neither side's PTE
+        keeping W (shared memory stays shared: the child's first touch maps it). Raises OutOfMemory (after cleaning up) if frames run out."""
         child = AddressSpace(self.k)
         child.regions = self.regions.copy()
         for b in self.backings:
@@ -452,7 +503,10 @@ class AddressSpace:
         child.brk_start, child.brk = self.brk_start, self.brk
         downgraded = False
         try:
+            owner = self.k.shm.owner
             for va, a, pte in list(self.present(0, params.USER_TOP)):
+                if arch.pte_pa(pte) in owner:
+                    continue           # shared memory: the child maps the object's frame itself
                 self.k.charge(cost.PTE_COPY)
                 if pte & PTE_W:
                     pte = pte & ~PTE_W | PTE_COW

@@ -48,13 +48,10 @@ CASES = {
     "posixtimer": Case(threaded=True),
     "time": Case(),
     "poll": Case(),
-    "mmap_anon": Case(xfail="a SIGSEGV's si_code (SEGV_MAPERR/SEGV_ACCERR) is not set; "
-                            "MAP_FIXED_NOREPLACE gives EINVAL, not EEXIST; MAP_STACK makes a guard "
-                            "page (Linux: a hint); a bad fd gives ENODEV, not EBADF",
-                      qemu="qemu 7.2 ignores MAP_FIXED_NOREPLACE"),
-    "mmap_shared": Case(xfail="MAP_SHARED|MAP_ANONYMOUS is refused (EINVAL)"),
-    "mmap_file": Case(xfail="file mappings are refused (ENODEV)"),
-    "mremap": Case(xfail="mremap, madvise, mincore and msync are ENOSYS"),
+    "mmap_anon": Case(qemu="qemu 7.2 ignores MAP_FIXED_NOREPLACE"),
+    "mmap_shared": Case(),
+    "mmap_file": Case(),
+    "mremap": Case(),
     "pth_mutex": Case(threaded=True),
     "pth_cond": Case(threaded=True),
     "pth_rwlock": Case(threaded=True),
