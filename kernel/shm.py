@@ -22,7 +22,7 @@ cannot be mapped (SIGBUS); bytes past the end in the last page read as 0 and are
 written back.
 """
 from . import cost
-from .arch import PAGE_SIZE
+from .arch import PAGE_SIZE, PTE_W, PTE_X
 from .errno import SysError
 from .vm import PageInError, page_down, page_up
 
@@ -191,6 +191,19 @@ class Shm:
         self.k = kernel
         self.files = {}                   # inode -> its SharedPages while mapped shared
         self.owner = {}                   # shared frame -> {PTE address: AddressSpace} mapping it
+
+    def exclusive(self, mappers: dict, a: int, perm: int) -> None:
+        """W^X per shared frame (vm.py): before the PTE at a grants perm, the frame's other
+        PTEs (mappers) lose X if perm has W, and W if perm has X; their spaces' TLBs are
+        shot down. A kernel write that bypasses the PTEs (refresh) drops the frame's code."""
+        take = (PTE_X if perm & PTE_W else 0) | (PTE_W if perm & PTE_X else 0)
+        mem = self.k.machine.mem
+        for other, space in mappers.items():
+            if other != a and take:
+                pte = mem.read64(other)
+                if pte & take:
+                    mem.write64(other, pte & ~take)
+                    space.shootdown()
 
     def before_read(self, ino, off: int, n: int) -> None:
         obj = self.files.get(ino)

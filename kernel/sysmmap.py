@@ -7,7 +7,7 @@ file's SharedPages, seen by every mapping of the file and kept coherent with rea
 write(): shm.py). Errors are checked in Linux's order and give Linux's errno.
 """
 from . import params
-from .arch import PAGE_SIZE, i32
+from .arch import PAGE_SIZE, i32, pte_pa
 from .errno import EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, SysError
 from .file import O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, fd_get
 from .fs import InodeFile
@@ -175,9 +175,26 @@ def _move(a, r, old, old_size, dest, new_size) -> int:
     region of new_size bytes (the rest zero-fill on touch, or come from r's file)."""
     backing = r.backing.moved(dest - old) if r.backing is not None else None
     a.add_region(dest, dest + new_size, r.prot, r.kind, backing)
-    a.move_pages(old, old + min(old_size, new_size), dest)
+    move_pages(a, old, old + min(old_size, new_size), dest)
     a.remove_range(old, old + old_size)
     return dest
+
+
+def move_pages(a, start: int, end: int, dest: int) -> None:
+    """Move the present pages of [start, end) to dest: each frame changes address, not
+    owner (no reference taken or dropped); dest's range holds no present page."""
+    owner = a.k.shm.owner
+    moved = False
+    for va, pte_at, pte in list(a.present(start, end)):
+        to = a.walk(dest + va - start, True)
+        a.mem.write64(to, pte)
+        a.mem.write64(pte_at, 0)
+        pa = pte_pa(pte)
+        if pa in owner:
+            owner[pa][to] = owner[pa].pop(pte_at)
+        moved = True
+    if moved:
+        a.shootdown()
 
 
 def sys_madvise(k, t, addr, length, advice):

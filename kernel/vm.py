@@ -7,7 +7,7 @@ touched: it then gets a zeroed frame, or, in a region backed by the executable's
 
 Invariants of every present leaf PTE (_perm computes them for faults, fork and mprotect):
 - Private frames. A PTE grants W only while its frame's refcount is 1, unless the frame is
-  shared memory (shm.py: MAP_SHARED, in k.shm.owner), which is never copied on write. A frame shared after
+  shared memory (MAP_SHARED: in k.shm.owner), never copied on write. A frame shared after
   fork (or the signal trampoline, shared by every process) is mapped without W, whatever its
   region's protection was at fork or is now; the first write where the region allows it
   copies the frame, or takes it over once the refcount is back to 1. So a page made writable
@@ -23,19 +23,15 @@ Invariants of every present leaf PTE (_perm computes them for faults, fork and m
   store), so no hart runs a translation of bytes that changed since: not after a store by
   another hart, nor after read() into the page, nor after a move to another hart, whatever
   the program does with fence.i. mprotect adding X needs nothing more: the frame was last
-  written while mapped W, which dropped its code. This holds because a writable frame is
-  mapped by one address space (the rule above): MAP_SHARED does not exist yet, and whoever
-  adds it must make W^X hold per frame, across address spaces.
+  written while mapped W, which dropped its code. A private writable frame has one PTE (the
+  rule above); a shared one (shm.py) may have PTEs in several address spaces, and W^X holds
+  per frame: granting W through one PTE takes X from the others and granting X takes W
+  (Shm.exclusive), so a frame is writable somewhere or executable somewhere, never both.
   The mode switches are an emulator artifact: the scheduler hands them to coherence()
   without entering the kernel, they cost no virtual time and are counted as "wx_faults", not
   as page faults. A store whose own instruction lies in the page it writes can run in neither
   mode: its hart runs the rest of its slice with the page W and X (_own_page), then the
   frame's code is dropped on every hart and the page mapped X again.
-  A shared frame may be mapped by several PTEs, in several address spaces: the rule holds
-  per frame. Granting W through one PTE first takes X away from every other PTE of the
-  frame, and granting X takes W away (_exclusive, with a shootdown of each space touched),
-  so a frame is writable somewhere or executable somewhere, never both; a kernel write
-  to a shared frame that bypasses the PTEs (a file's write(), shm.py) drops its code.
 
 TLB rule: unicorn refills a TLB entry whose permission is missing, so adding a mapping or
 upgrading it (adding W or X) needs no flush; removing or downgrading one does (a W^X switch
@@ -201,10 +197,9 @@ class AddressSpace:
         """Write the leaf PTE at a. True if it took a permission away from a present PTE or
         moved it to another frame: the caller must shoot the TLBs down."""
         mappers = self.k.shm.owner.get(pa)
-        if mappers is not None:
+        if mappers is not None:                    # a shared frame: W^X across its PTEs
             mappers[a] = self
-            if perm & (PTE_W | PTE_X):
-                self._exclusive(mappers, a, perm)
+            self.k.shm.exclusive(mappers, a, perm)
         if perm & PTE_W:
             self.kalloc.drop_code(pa)
         if perm & PTE_X:
@@ -212,17 +207,6 @@ class AddressSpace:
         old = self.mem.read64(a)
         self.mem.write64(a, arch.pa_to_pte(pa, _LEAF_FLAGS | perm | (PTE_COW if cow else 0)))
         return bool(old & PTE_V) and (arch.pte_pa(old) != pa or bool(old & _RWX & ~perm))
-
-    def _exclusive(self, mappers: dict, a: int, perm: int) -> None:
-        """W^X per shared frame: the frame's other PTEs lose X if the PTE at a is to grant W,
-        and W if it is to grant X."""
-        take = (PTE_X if perm & PTE_W else 0) | (PTE_W if perm & PTE_X else 0)
-        for other, space in mappers.items():
-            if other != a:
-                pte = self.mem.read64(other)
-                if pte & take:
-                    self.mem.write64(other, pte & ~take)
-                    space.shootdown()
 
     def map_page(self, va: int, pa: int, prot: int) -> None:
         """Map va to frame pa with exactly the permissions prot."""
@@ -243,22 +227,6 @@ class AddressSpace:
         if n:
             self.shootdown()
         return n
-
-    def move_pages(self, start: int, end: int, dest: int) -> None:
-        """Move the present pages of [start, end) to dest (mremap): each frame changes
-        address, not owner; dest's range holds no present page."""
-        owner = self.k.shm.owner
-        moved = False
-        for va, a, pte in list(self.present(start, end)):
-            to = self.walk(dest + va - start, True)
-            self.mem.write64(to, pte)
-            self.mem.write64(a, 0)
-            pa = arch.pte_pa(pte)
-            if pa in owner:
-                owner[pa][to] = owner[pa].pop(a)
-            moved = True
-        if moved:
-            self.shootdown()
 
     def remove_range(self, start: int, end: int) -> None:
         """Unmap [start, end) and cut it out of the regions it meets. SysError(ENOMEM), with
@@ -494,7 +462,8 @@ class AddressSpace:
     # ---- fork and teardown ----
     def fork(self):
         """A copy-on-write duplicate: every present private frame shared, neither side's PTE
-        keeping W (shared memory stays shared: the child's first touch maps it). Raises OutOfMemory (after cleaning up) if frames run out."""
+        keeping W (MAP_SHARED frames are left to the child's first touch). Raises
+        OutOfMemory (after cleaning up) if frames run out."""
         child = AddressSpace(self.k)
         child.regions = self.regions.copy()
         for b in self.backings:
