@@ -84,9 +84,16 @@ class FileBacking:
             self.ino.closed(False)
 
     shared = False                     # its pages are private copies (vm.py; shm.py's are not)
+    image = True                       # the program's file (/proc/PID/exe)
 
     def read(self, off: int, n: int) -> bytes:
         return self.ino.read(off, n)
+
+    def map_info(self, start: int):
+        """/proc/PID/maps of a region starting at start: (file offset, inode, path, shared)."""
+        segs = [(v, o) for v, o, _ in self.segments if v <= start + PAGE_SIZE - 1]
+        off = max(0, segs[-1][1] + start - segs[-1][0]) & ~(PAGE_SIZE - 1) if segs else 0
+        return off, self.ino, self.path(), False
 
     def valid_end(self, va: int) -> int:
         """Every page of an image's regions may be touched (.bss past the file: zeros)."""

@@ -27,12 +27,24 @@ from .errno import SysError
 from .vm import PageInError, page_down, page_up
 
 
+def path_of(k, where) -> bytes:
+    """The path of a file opened by (directory, name), made when asked (/proc/PID/maps)."""
+    if where is None:
+        return b""
+    d, name = where
+    try:
+        return k.fsys.path_of(d).rstrip(b"/") + b"/" + name.encode("utf-8", "surrogateescape")
+    except SysError:
+        return name.encode("utf-8", "surrogateescape")     # its directory was removed since
+
+
 class SharedPages:
     shared = True
 
-    def __init__(self, k, ino=None):
+    def __init__(self, k, ino=None, where=None):
         self.k = k
         self.ino = ino                    # the file, or None (anonymous)
+        self.where = where                # (directory, name) the file was opened by
         self.frames = {}                  # page index -> frame
         self.users = 0                    # address spaces holding a view of it
 
@@ -125,6 +137,7 @@ class SharedPages:
 class SharedView:
     """A region's view of a SharedPages: page index = (va + delta) // PAGE_SIZE."""
     shared = True
+    image = False
 
     def __init__(self, obj: SharedPages, delta: int):
         self.obj, self.delta = obj, delta
@@ -141,14 +154,21 @@ class SharedView:
     def moved(self, by: int) -> "SharedView":
         return SharedView(self.obj, self.delta - by)
 
+    def map_info(self, start: int):
+        o = self.obj
+        if o.ino is None:
+            return 0, None, b"/dev/zero (deleted)", True         # as Linux names it
+        return self.index(start) * PAGE_SIZE, o.ino, path_of(o.k, o.where), True
+
 
 class MappedFile:
     """A MAP_PRIVATE file mapping's backing: file offset = va + delta. While a region holds
     it the file stays open (an unlinked one lives on)."""
     shared = False
+    image = False
 
-    def __init__(self, k, ino, delta: int):
-        self.k, self.ino, self.delta = k, ino, delta
+    def __init__(self, k, ino, delta: int, where=None):
+        self.k, self.ino, self.delta, self.where = k, ino, delta, where
         self.users = 0
 
     def hold(self) -> None:
@@ -162,7 +182,10 @@ class MappedFile:
             self.ino.closed(False)
 
     def moved(self, by: int) -> "MappedFile":
-        return MappedFile(self.k, self.ino, self.delta - by)
+        return MappedFile(self.k, self.ino, self.delta - by, self.where)
+
+    def map_info(self, start: int):
+        return start + self.delta, self.ino, path_of(self.k, self.where), False
 
     def pages(self, lo: int, hi: int) -> dict:
         """exec.FileBacking's interface: the file's bytes on the pages of [lo, hi) that lie

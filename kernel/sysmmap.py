@@ -50,9 +50,9 @@ def _file_backing(k, t, fd, flags, prot, off, length):
     if off + length > (1 << 63):
         raise SysError(EINVAL)
     if flags & MAP_SHARED:
-        obj = k.shm.files.get(f.ino) or SharedPages(k, f.ino)
+        obj = k.shm.files.get(f.ino) or SharedPages(k, f.ino, f.where)
         return lambda addr: SharedView(obj, off - addr)
-    return lambda addr: MappedFile(k, f.ino, off - addr)
+    return lambda addr: MappedFile(k, f.ino, off - addr, f.where)
 
 
 def sys_mmap(k, t, addr, length, prot, flags, fd, off):
