@@ -145,6 +145,53 @@ def test_pth8_same_result_over_seeds(userland, cpus, seeds):
     assert outputs == {expected("pth8")}
 
 
+VFORK_ORPHAN = r"""
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int fds[2];
+static char message[32];
+static void *ender(void *arg) { usleep(10000); _exit(3); }   /* exit_group while main is in vfork */
+int main(void) {
+    pipe(fds);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, ender, NULL);
+        if (vfork() == 0) {
+            usleep(50000);                   /* its parent's process has ended by now */
+            strcpy(message, "child still runs");
+            write(fds[1], message, strlen(message));
+            _exit(0);
+        }
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char buf[32] = {0};
+    read(fds[0], buf, sizeof buf - 1);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("%s; the parent exited %d\n", buf, WEXITSTATUS(status));
+    return 0;
+}
+"""
+
+
+def test_vfork_child_outlives_its_parents_process(userland, tmp_path):
+    """Another LWP ends the process whose LWP sleeps in vfork: the child keeps running on
+    the address space it borrowed (its stores land there), and frees it when it exits."""
+    src, out = tmp_path / "vforkorphan.c", tmp_path / "vforkorphan"
+    src.write_text(VFORK_ORPHAN)
+    build([str(src)], str(out), ["--musl", "-O2"])
+    r = simulate(str(out), cpus=2, max_time=NS)
+    assert (r.status, r.output) == (0, "child still runs; the parent exited 3\n"), r.output + r.log
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
 @pytest.mark.parametrize("args", [("200000",), ("block", "200000")])
 def test_lecture_demo_s20_over_musl_pthreads(userland, args):
     """userland/bin/s20_parallel.c built against musl: the lecture's S20 demo over the
