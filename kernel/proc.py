@@ -148,9 +148,10 @@ class ProcTable:
         """fork, or clone with CLONE_VFORK (vfork): then the calling LWP sleeps until the child
         execs or exits, and with CLONE_VM as well the child runs on the parent's address
         space itself (borrowed_vm), on `stack` if not 0, while the parent sleeps. The
-        sleep is uninterruptible: the parent's signals, even SIGKILL, wait until it ends
-        (Linux's is killable). Should the parent's process exit meanwhile (another of its
-        LWPs), the child keeps the address space and frees it at its own exec or exit."""
+        sleep is killable, as Linux's: a signal whose action is to terminate ends the
+        parent's process at once, the others wait. Should the parent's process exit
+        meanwhile (so, or by another of its LWPs), the child keeps the address space and
+        frees it at its own exec or exit."""
         parent = parent_thread.proc
         child = self.new_proc(parent, parent.name)
         try:
@@ -175,7 +176,11 @@ class ProcTable:
             self.k.event("fork", parent_thread, child=child.pid)
         if vfork:
             child.vfork_waiter = parent_thread
+            sig = self.k.signals
             while child.vfork_waiter is not None:
+                fatal = sig.fatal(parent, sig.deliverable(parent, parent_thread))
+                if fatal:                         # killable, as Linux's vfork wait
+                    sig.terminate(parent_thread, fatal)
                 self.k.sched.sleep(("vfork", child), interruptible=False)
         return child.pid
 

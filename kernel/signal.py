@@ -123,8 +123,12 @@ class Signals:
             t.sigpending = self._queue(t.sigpending, t.siginfo, sig, info)
         if self.k.events is not None:
             self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
-        if p.sig.stopped and self._fatal(p, bit(sig)):
-            self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
+        if self.fatal(p, bit(sig)):
+            if p.sig.stopped:
+                self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
+            for c in p.children:                  # so does one of its LWPs asleep in vfork
+                if c.vfork_waiter is not None and c.vfork_waiter.proc is p:
+                    self.k.sched.wakeup(("vfork", c))
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
         if sig == SIGKILL or not any(x.state is not SLEEPING for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
@@ -283,12 +287,12 @@ class Signals:
                 self._notify_parent(p, CLD_STOPPED, sig)
                 self.k.sched.wakeup(p.parent)
         while p.sig.stopped:
-            fatal = self._fatal(p, self.deliverable(p, t))
+            fatal = self.fatal(p, self.deliverable(p, t))
             if fatal:
                 self.terminate(t, fatal)
             self.k.sched.sleep(("stopped", p), interruptible=False)   # post() wakes it for a fatal one
 
-    def _fatal(self, p, bits) -> int:
+    def fatal(self, p, bits) -> int:
         """The lowest signal in bits whose action terminates the process, or 0."""
         while bits:
             sig = (bits & -bits).bit_length()

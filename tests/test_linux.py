@@ -171,8 +171,9 @@ int main(void) {
             pause();
     }
     close(fds[1]);
-    char buf[32] = {0};
+    char buf[32] = {0}, more;
     read(fds[0], buf, sizeof buf - 1);
+    read(fds[0], &more, 1);                  /* end of file: the vfork child has exited */
     int status;
     waitpid(pid, &status, 0);
     printf("%s; the parent exited %d\n", buf, WEXITSTATUS(status));
@@ -189,6 +190,57 @@ def test_vfork_child_outlives_its_parents_process(userland, tmp_path):
     build([str(src)], str(out), ["--musl", "-O2"])
     r = simulate(str(out), cpus=2, max_time=NS)
     assert (r.status, r.output) == (0, "child still runs; the parent exited 3\n"), r.output + r.log
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
+
+
+VFORK_KILLED = r"""
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static int fds[2];
+static long ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
+int main(void) {
+    pipe(fds);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGUSR1, SIG_IGN);
+        if (vfork() == 0) {
+            usleep(50000);
+            write(fds[1], "done", 4);
+            _exit(0);
+        }
+        _exit(1);
+    }
+    close(fds[1]);
+    usleep(10000);                           /* the child sleeps in vfork by now */
+    long t0 = ms();
+    kill(pid, SIGUSR1);                      /* ignored: it keeps waiting */
+    kill(pid, SIGKILL);                      /* killable: it dies at once */
+    int status;
+    waitpid(pid, &status, 0);
+    long waited = ms() - t0;
+    char buf[8] = {0}, more;
+    read(fds[0], buf, 4);
+    read(fds[0], &more, 1);                  /* end of file: the vfork child has exited */
+    printf("killed by %d after %s ms; the vfork child went on: %s\n", WTERMSIG(status),
+           waited < 20 ? "< 20" : ">= 20", buf);
+    return 0;
+}
+"""
+
+
+def test_vfork_parent_is_killable(userland, tmp_path):
+    """A parent asleep in vfork dies at once of SIGKILL (Linux's killable wait; an ignored
+    signal leaves it waiting), and its child goes on with the memory it borrowed."""
+    src, out = tmp_path / "vforkkilled.c", tmp_path / "vforkkilled"
+    src.write_text(VFORK_KILLED)
+    build([str(src)], str(out), ["--musl", "-O2"])
+    r = simulate(str(out), cpus=2, max_time=NS)
+    assert (r.status, r.output) == (0, "killed by 9 after < 20 ms; the vfork child went on: done\n"), r.output + r.log
     assert r.kernel.kalloc.nfree == r.kernel.free_at_boot
 
 
