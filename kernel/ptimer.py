@@ -20,6 +20,7 @@ from .errno import EAGAIN, EINVAL, SysError
 from .signal import NSIG, SIGALRM
 from .sigframe import SI_TIMER, info_sender
 from .sysproc import read_timespec
+from .vm import PROT_R
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME = 0, 1, 7
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
@@ -142,11 +143,15 @@ def _current(k, tm) -> bytes:
 
 def sys_timer_settime(k, t, timerid, flags, newp, oldp):
     """A zero it_value disarms; with TIMER_ABSTIME it_value is a time of the timer's clock
-    (one already past fires at once)."""
-    tm = timer_of(t, timerid)
+    (one already past fires at once). Linux's order: no new setting EINVAL, reading it
+    EFAULT, a bad timespec EINVAL, then the timer id."""
+    if not newp:
+        raise SysError(EINVAL)
     a = t.proc.aspace
+    a.check(newp, 32, PROT_R)
     interval = read_timespec(a, newp)
     value = read_timespec(a, newp + 16)
+    tm = timer_of(t, timerid)
     if oldp:
         a.copyout(oldp, _current(k, tm))
     if value and i32(flags) & TIMER_ABSTIME:
