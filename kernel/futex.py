@@ -156,6 +156,7 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         if not bitset:
             raise SysError(EINVAL)
         key = futex_key(a, uaddr, private)
+        k.charge(k.cost.FUTEX_WAIT)
         if read_word(a, uaddr) != val & 0xFFFFFFFF:
             raise SysError(EAGAIN)
         why = k.futex.wait(t, key, deadline, bitset)
@@ -168,17 +169,21 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         bitset = MATCH_ANY if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
         if not bitset:
             raise SysError(EINVAL)
-        return k.futex.wake(futex_key(a, uaddr, private), max(1, i32(val)), bitset)
+        key = futex_key(a, uaddr, private)
+        k.charge(k.cost.FUTEX_WAKE)
+        return k.futex.wake(key, max(1, i32(val)), bitset)
     if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
         nwake, nmove = i32(val), i32(timeout)
         if nwake < 0 or nmove < 0:
             raise SysError(EINVAL)
         key, key2 = futex_key(a, uaddr, private), futex_key(a, uaddr2, private)
+        k.charge(k.cost.FUTEX_WAKE)
         if cmd == FUTEX_CMP_REQUEUE and read_word(a, uaddr) != val3 & 0xFFFFFFFF:
             raise SysError(EAGAIN)
         return k.futex.requeue(key, nwake, key2, nmove)
     if cmd == FUTEX_WAKE_OP:
         key, key2 = futex_key(a, uaddr, private), futex_key(a, uaddr2, private)
+        k.charge(k.cost.FUTEX_WAKE)
         hit = wake_op(a, uaddr2, val3 & 0xFFFFFFFF)
         woken = k.futex.wake(key, max(1, i32(val)))
         if hit:

@@ -16,6 +16,7 @@ USER_HZ = 100                       # clock ticks per second in times(), /proc a
 SIGQUEUE_MAX = 256                  # queued instances of one real-time signal per process or LWP (sigqueue beyond: EAGAIN)
 TIMER_MAX = 32                      # POSIX timers one process may have (timer_create beyond: EAGAIN)
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
+KSWITCH_ROUNDS = 100                # round trips /proc/kswitch times between two kernel threads (S18's K1-K2)
 SA_DEFER_NS = 2_000                 # a vp taken back inside a library critical section: retried after
 SA_DEFER_MAX = 25                   # retries before the vp is taken anyway (50 us)
 MAX_IMAGE = 64 << 20                # bytes of all PT_LOAD segments of one executable

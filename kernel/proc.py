@@ -10,7 +10,7 @@ exits its children are given to init (pid 1).
 import enum
 import struct
 
-from . import arch, cost, params
+from . import arch, params
 from .errno import EAGAIN, ECHILD, EINTR, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .sched import ThreadExit
@@ -128,7 +128,7 @@ class ProcTable:
             p.rlimits = [list(x) for x in parent.rlimits]
             p.membarrier = parent.membarrier
         self.procs[p.pid] = p
-        self.k.charge(cost.PROC_CREATE)
+        self.k.charge(self.k.cost.PROC_CREATE)
         return p
 
     def new_lwp(self, p: Proc, ctx, like=None):
@@ -137,7 +137,7 @@ class ProcTable:
             raise SysError(EAGAIN)
         tid = p.pid if not p.threads and p.pid not in self.k.sched.threads else self.alloc_id()
         t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
-        self.k.charge(cost.LWP_CREATE)
+        self.k.charge(self.k.cost.LWP_CREATE)
         t.ctx = ctx
         if like is not None:
             t.sigmask, t.affinity = like.sigmask, like.affinity
@@ -201,6 +201,7 @@ class ProcTable:
         live = [x for x in p.threads if x is not t]
         if not live:
             self.exit(p, status)
+        self.k.charge(self.k.cost.LWP_EXIT)
         self._clear_tid(t)
         p.threads.remove(t)
         p.cputime += t.cputime
@@ -229,6 +230,7 @@ class ProcTable:
         if p.exiting:
             raise ThreadExit()
         p.exiting = True
+        self.k.charge(self.k.cost.PROC_EXIT)
         me = self.k.sched.mythread()
         for t in list(p.threads):
             if t is not me:
@@ -282,6 +284,7 @@ class ProcTable:
                 raise SysError(ECHILD)
             for c in kids:
                 if c.state == ZOMBIE:
+                    self.k.charge(self.k.cost.PROC_WAIT)
                     p.children.remove(c)
                     del self.procs[c.pid]
                     p.cutime += c.utime + c.cutime

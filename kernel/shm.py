@@ -21,7 +21,6 @@ writes everything back when its last user releases it. A page wholly past the fi
 cannot be mapped (SIGBUS); bytes past the end in the last page read as 0 and are not
 written back.
 """
-from . import cost
 from .arch import PAGE_SIZE, PTE_W, PTE_X
 from .errno import SysError
 from .vm import PageInError, page_down, page_up
@@ -86,7 +85,7 @@ class SharedPages:
                 return self.frames[idx]
         pa = self.k.kalloc.alloc()
         self.k.machine.mem.write(pa, data)
-        self.k.charge(len(data) // cost.BYTE_COPY_DIV)
+        self.k.charge(len(data) // self.k.cost.BYTE_COPY_DIV)
         self.frames[idx] = pa
         self.k.shm.owner[pa] = {}
         return pa

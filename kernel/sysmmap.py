@@ -72,6 +72,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
     if length > params.USER_TOP:
         raise SysError(ENOMEM)
     length = page_up(length)
+    k.charge(k.cost.MMAP)
     make = None
     if not flags & MAP_ANONYMOUS:
         make = _file_backing(k, t, fd, flags, prot, off, length)
@@ -99,6 +100,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
 def sys_munmap(k, t, addr, length):
     if addr % PAGE_SIZE or length == 0 or addr + length > params.USER_TOP:
         raise SysError(EINVAL)
+    k.charge(k.cost.MUNMAP)
     a = t.proc.aspace
     writeback_range(a, addr, addr + page_up(length))
     a.remove_range(addr, addr + page_up(length))

@@ -183,7 +183,8 @@ def sys_getcpu(k, t, cpu, node, cache):
 
 
 def sys_uname(k, t, buf):
-    fields = [b"pvtos", b"pvtos", b"0.1", b"#1 " + k.version.encode(), b"riscv64", b"(none)"]
+    version = f"#1 costs={k.cost.label}".encode()[:64]        # the cost profile in force (docs/costs.md)
+    fields = [b"pvtos", b"pvtos", b"0.1", version, b"riscv64", b"(none)"]
     t.proc.aspace.copyout(buf, b"".join(f.ljust(65, b"\0") for f in fields))
     return 0
 

@@ -210,14 +210,12 @@ class Breakpoints:
         """Physical ranges of a watchpoint's present pages: unicorn reports stores with
         physical addresses, so watchpoints follow the page table (resynced on faults)."""
         va, n, _ty, pid = bp.watch
-        out, cur = [], va
-        while cur < va + n:
-            chunk = min(va + n - cur, mmu.PAGE_SIZE - (cur & (mmu.PAGE_SIZE - 1)))
+        out = []
+        for cur, chunk in mmu.spans(va, n):
             pte = self.inspect.pte(pid, cur)
             if pte & mmu.PTE_V:
                 pa = mmu.pte_pa(pte) | (cur & (mmu.PAGE_SIZE - 1))
                 out.append((pa, pa + chunk))
-            cur += chunk
         return out
 
     @staticmethod
