@@ -345,7 +345,8 @@ class Inspector:
     def read_user(self, pid: int, va: int, n: int, fault_in: bool = False, unread=None):
         """n bytes at user address va of process pid, read through its page table, or None
         if some byte is in no region (or the process has no address space).
-        An absent page of an anonymous region reads as zeros. An absent page of a file-backed
+        An absent page of an anonymous region reads as zeros, of shared memory as its object's
+        page (zeros if not made yet; None for a file's page not read). An absent page of a file-backed
         region (not read from the file yet) is read by unread(va, n) -> bytes or None when
         given, else the read fails. fault_in=True faults absent pages in instead, as a kernel
         read would, except from the file (that needs a thread that can sleep)."""
@@ -372,6 +373,12 @@ class Inspector:
                 return None
             if r.backing is None:
                 out += bytes(chunk)
+                continue
+            if r.backing.shared:          # shared memory (shm.py): its object's page, if made
+                pa = r.backing.obj.frames.get(r.backing.index(cur))
+                if pa is None and r.backing.obj.ino is not None:
+                    return None
+                out += mem.read(pa | cur % arch.PAGE_SIZE, chunk) if pa is not None else bytes(chunk)
                 continue
             data = unread(cur, chunk) if unread is not None else None
             if data is None or len(data) != chunk:

@@ -1,7 +1,7 @@
 /* The 1:1 thread library (thread.h) over the kernel's LWP calls and futex (docs/abi.md).
 
-   Each thread gets one mmap(MAP_STACK) region: the kernel makes its lowest page a guard
-   page, the thread's control block (struct tcb) sits at the top and the stack grows down
+   Each thread gets one mmap(MAP_STACK) region whose lowest page is made a PROT_NONE guard
+   page (as musl and glibc do), the thread's control block (struct tcb) sits at the top and the stack grows down
    from just below it. The tp register points at the control block; the kernel starts
    every LWP with tp = 0, so the start trampoline sets it, and tp = 0 means "the main
    thread", whose control block is a static. errno lives in the control block.
@@ -179,6 +179,7 @@ int thread_create(thread_t *t, void *(*fn)(void *), void *arg)
     long m = __sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (m < 0 && m >= -4095)
         return m == -ENOMEM ? EAGAIN : (int)-m;
+    __sys_mprotect((void *)m, PAGE, PROT_NONE);
     struct tcb *c = (struct tcb *)(((uintptr_t)m + len - sizeof(struct tcb)) & ~(uintptr_t)15);
     memset(c, 0, sizeof *c);
     c->self = c;
