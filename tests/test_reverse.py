@@ -95,3 +95,43 @@ def test_gdb_reverse_stepi_and_reverse_continue(userland):
     after3, back1, back2, fwd1, rc = pcs
     assert back1 != after3 and back2 != back1 and fwd1 == back1
     assert "Breakpoint 1" in p.stdout.split("reverse-continue")[-1] or rc != fwd1, p.stdout
+
+
+@pytest.fixture(scope="module")
+def dbgdemo(tmp_path_factory, userland):
+    import os
+    from tools.cc import build
+    d = tmp_path_factory.mktemp("rev")
+    return build([os.path.join(ROOT, "tests", "guest", "dbgdemo.c")], str(d / "dbgdemo"), ["-O0"])
+
+
+def test_reverse_next_step_and_finish_by_source_line(dbgdemo):
+    cli, out = session(dbgdemo)
+    for line in ("break sum_to", "run", "next", "next", "next", "next"):
+        cli.execute(line)
+    assert out[-1].startswith("26\t")             # second time round the loop
+    s = cli.s
+
+    def where():
+        t = s.thread()
+        row = s.prog.line_at(s.frames(t)[0]["pc"])
+        return s.prog.function_at(s.frames(t)[0]["pc"]).name, row.line
+
+    cli.execute("reverse-next")
+    assert where() == ("sum_to", 25)
+    cli.execute("reverse-next")                   # over square(1): line 26 of the first round
+    assert where() == ("sum_to", 26)
+    cli.execute("print i")
+    assert out[-1].endswith("= 1")
+    cli.execute("next")
+    cli.execute("next")
+    cli.execute("reverse-step")                   # the loop's increment
+    assert where() == ("sum_to", 25)
+    cli.execute("reverse-step")                   # line 26 after square(1) returned
+    assert where() == ("sum_to", 26)
+    cli.execute("reverse-step")                   # into square(1), backwards: its last line
+    assert where() == ("square", 19)
+    cli.execute("reverse-finish")                 # back to the call in sum_to
+    assert where() == ("sum_to", 26)
+    cli.execute("print total")
+    assert out[-1].endswith("= 0")

@@ -180,6 +180,104 @@ class Reverse:
         return stop
 
 
+    # ---- source-level steps back: from the thread's last instructions ----
+    def history(self, tid, w):
+        """[(k, pc, sp)] for thread tid's last w instructions and now: k instructions
+        retired, pc and sp then. Re-runs to w back and steps forward one at a time."""
+        from emulator.hart import REG_PC
+        s = self.s
+        k = self.count(tid)
+        start = max(1, k - w)
+        if start >= k:
+            raise DebugError("No more reverse-execution history.")
+        saved = {n: bp.enabled for n, bp in s.bps.items()}
+        self.goto(self.moment_of(tid, start))
+        s.tid = tid
+        for bp in s.bps.values():
+            bp.enabled = False
+        s.sync_hooks()
+        out = []
+        try:
+            while True:
+                r = s.regs(s.inspect.thread(tid))
+                c = self.count(tid)
+                out.append((c, r[REG_PC], r[2]))
+                if c >= k:
+                    break
+                stop = s.stepper.stepi(1)
+                if stop.kind not in ("step", "breakpoint"):
+                    raise DebugError(f"Cannot replay thread {tid}'s history ({stop.kind}).")
+        finally:
+            for n, was in saved.items():
+                if n in s.bps:
+                    s.bps[n].enabled = was
+            s.sync_hooks()
+        return out
+
+    def _line(self, pc):
+        row = self.s.prog.line_at(pc)
+        return (row.file, row.line) if row is not None else None
+
+    def step(self, over=False, w=400) -> Stop:
+        """Back to the start of the previous source line the thread executed (the current
+        line's start, if in its middle); with over, lines of called functions are skipped.
+        A line's instructions are those of one function invocation (same function, stack
+        pointer not below the line's): a callee's, or a deeper recursion's, are not."""
+        self.learn()
+        tid = self.s.thread().tid
+        h = self.history(tid, w)
+        fn = [self.s.prog.function_at(pc) for _, pc, _ in h]
+        line = [self._line(pc) for _, pc, _ in h]
+
+        def same(i, j):                     # entry i on the line of entry j, in j's invocation
+            return line[i] == line[j] and fn[i] is fn[j] and h[i][2] >= h[j][2]
+
+        def skip(i, j):                     # entry i is not a line to stop at, seen from j
+            return line[i] is None or over and (fn[i] is not fn[j] or h[i][2] < h[j][2])
+
+        last = len(h) - 1
+        j = last
+        while j > 0 and same(j - 1, last):
+            j -= 1
+        if j == last:                       # at a line's start: to the previous line
+            j -= 1
+            while j > 0 and skip(j, last):
+                j -= 1
+            ref = j
+            while j > 0 and (same(j - 1, ref) or skip(j - 1, ref)):
+                j -= 1
+            while j < ref and skip(j, ref):
+                j += 1
+        if j < 0 or line[j] is None:
+            raise DebugError("No more reverse-execution history.")
+        stop = self.goto(self.moment_of(tid, h[j][0]))
+        self.s.tid = tid
+        return stop._replace(tid=tid, detail={})
+
+    def finish(self, w=4000) -> Stop:
+        """Back to the call of the selected frame's function, in its caller."""
+        self.learn()
+        s = self.s
+        t = s.thread()
+        fn = s.prog.function_at(self._pc(t.tid))
+        if fn is None:
+            raise DebugError("Cannot find the start of the current function.")
+        h = self.history(t.tid, w)
+        sp_now = h[-1][2]
+        for j in range(len(h) - 1, -1, -1):
+            if h[j][1] == fn.low and h[j][2] >= sp_now:
+                if j == 0:
+                    break
+                stop = self.goto(self.moment_of(t.tid, h[j - 1][0]))
+                s.tid = t.tid
+                return stop._replace(tid=t.tid, detail={})
+        raise DebugError(f"The call of {fn.name} is more than {w} instructions back.")
+
+    def _pc(self, tid):
+        from emulator.hart import REG_PC
+        return self.s.regs(self.s.inspect.thread(tid))[REG_PC]
+
+
 def install(cli_class, commands, aliases, info):
     """Register the reverse commands on the CLI class (tools/debugger/commands.py)."""
 
@@ -195,6 +293,21 @@ def install(cli_class, commands, aliases, info):
     def cmd_reverse_continue(self, fmt, arg):
         self.s.need_running()
         self._go(_engine(self).continue_)
+
+    def cmd_reverse_step(self, fmt, arg):
+        self.s.need_running()
+        for _ in range(self._count(arg)):
+            self._go(_engine(self).step, False)
+
+    def cmd_reverse_next(self, fmt, arg):
+        self.s.need_running()
+        for _ in range(self._count(arg)):
+            self._go(_engine(self).step, True)
+
+    def cmd_reverse_finish(self, fmt, arg):
+        self.s.need_running()
+        self.write("Run back to call of #0")
+        self._go(_engine(self).finish)
 
     def cmd_goto(self, fmt, arg):
         eng = _engine(self)
@@ -222,7 +335,10 @@ def install(cli_class, commands, aliases, info):
     setattr(cli_class, "cmd_reverse-stepi", cmd_reverse_stepi)
     setattr(cli_class, "cmd_reverse-continue", cmd_reverse_continue)
     setattr(cli_class, "cmd_goto", cmd_goto)
+    setattr(cli_class, "cmd_reverse-step", cmd_reverse_step)
+    setattr(cli_class, "cmd_reverse-next", cmd_reverse_next)
+    setattr(cli_class, "cmd_reverse-finish", cmd_reverse_finish)
     cli_class.info_time = cmd_info_time
-    commands.extend(["goto", "reverse-continue", "reverse-stepi"])
-    aliases.update({"rsi": "reverse-stepi", "rc": "reverse-continue"})
+    commands.extend(["goto", "reverse-continue", "reverse-finish", "reverse-next", "reverse-step", "reverse-stepi"])
+    aliases.update({"rsi": "reverse-stepi", "rc": "reverse-continue", "rs": "reverse-step", "rn": "reverse-next"})
     info["time"] = "time"
