@@ -38,6 +38,12 @@ hits them alike; ratios are taken round by round, then their median is printed.
    four threads on four harts (contended: futex waits), with the check on and off
    (blockcount.check_sc, off = as before the check existed) side by side, between the
    guest's start and done lines; and the sc instructions checked. Target: ratio about 1.
+7. Reverse execution (tools/debugger/reverse.py): host time of the debugger's reverse-stepi
+   at the end of `spin N` (a busy loop of about V virtual seconds), the first one (which
+   re-runs once more to learn the threads' history) and the next, side by side with the
+   forward run from boot to the same point; per virtual second of the run. Target: a step
+   back on a program of one virtual second under one host second (not met: see
+   docs/debugger.md, "Going backwards").
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
@@ -310,6 +316,7 @@ def main(argv=None) -> None:
     disk_throughput()
     address_space()
     sc_check()
+    reverse_step(SPIN_N // 10)
 
 
 # ---- section 5: address spaces ----
@@ -374,6 +381,35 @@ def sc_check() -> None:
         sc, instret = checked[name]
         print(f"  {name:18s} on {fmt(on, 1, 3)}  off {fmt(off, 1, 3)}  ratio {fmt(ratio, digits=3)} "
               f"(target about 1); {sc:,} sc checked in {instret / 1e6:.0f} M instructions")
+
+
+# ---- section 7: reverse execution ----
+def reverse_step(n: int) -> None:
+    from tools.debugger import CLI, Session
+    fwd, first, later, virt = [], [], [], 0
+    for _ in range(REPEAT):
+        out = []
+        cli = CLI(Session("spin", [str(n)], cpus=1), write=out.append)
+        cli.execute("break printf")
+        t0 = clock()
+        cli.execute("run")
+        t1 = clock()
+        cli.execute("reverse-stepi")
+        t2 = clock()
+        cli.execute("reverse-stepi")
+        t3 = clock()
+        virt = cli.s.machine.clock.now
+        cli.s.kill()
+        assert any(line.startswith("Breakpoint 1, printf") for line in out), out
+        fwd.append(t1 - t0)
+        first.append(t2 - t1)
+        later.append(t3 - t2)
+    v = virt / 1e9
+    print(f"7. reverse-stepi at the end of spin {n} ({v:.3f} virtual s), host s, median [spread]")
+    print(f"  forward run from boot  {fmt(fwd, 1, 3)}")
+    print(f"  first reverse-stepi    {fmt(first, 1, 3)}  (re-runs twice: to learn the history, then to the step)")
+    print(f"  next reverse-stepi     {fmt(later, 1, 3)}  = {fmt(later, 1 / v, 2)} host s per virtual s "
+          "(target under 1: not met)")
 
 
 if __name__ == "__main__":
