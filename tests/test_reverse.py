@@ -1,7 +1,9 @@
-"""Reverse execution (tools/debugger/reverse.py): reverse-stepi undone by stepi gives the
-same state back; watch + reverse-continue on race lands on the last store to the counter,
-by the thread and on the hart a forward run sees; gdb-multiarch's reverse-stepi and
-reverse-continue through the GDB stub."""
+"""Reverse execution (tools/debugger/reverse.py, checkpoints.py), by re-running from boot
+and from fork checkpoints: reverse-stepi undone by stepi gives the same state back; watch +
+reverse-continue on race lands on the last store to the counter, by the thread and on the
+hart a forward run sees; reverse-next/-step/-finish by source line; gdb-multiarch's
+reverse-stepi and reverse-continue through the GDB stub."""
+import os
 import re
 import subprocess
 
@@ -12,71 +14,129 @@ from tests.test_debug_gdbstub import Server
 from tools.debugger import CLI, Session
 
 
-def session(prog, *args):
-    out = []
-    cli = CLI(Session(prog, args, cpus=2), write=out.append)
-    return cli, out
+@pytest.fixture
+def session(monkeypatch):
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 0.005)     # many checkpoints: jumps even in short runs
+    made = []
+
+    def make(prog, *args, mode="fork", cpus=2):
+        out = []
+        cli = CLI(Session(prog, args, cpus=cpus), write=out.append)
+        cli.reverse_mode = mode
+        made.append(cli)
+
+        def run(line):
+            out.clear()
+            cli.execute(line)
+            return "\n".join(x for x in out if not re.match(r"\[ *\d+\.\d{6}\] ", x))
+        return cli, run
+    yield make
+    for cli in made:
+        front = getattr(cli, "reverse_front", None)
+        if front is not None:
+            front.close()
+        cli.s.kill()
 
 
-def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland):
-    cli, out = session("lost_update", "300")
+def snapshot(run):
+    """Registers, the counter and the moment, as the commands print them."""
+    return run("info registers"), run("print counter"), run("info time").splitlines()[0]
+
+
+@pytest.mark.parametrize("mode", ["replay", "fork"])
+def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, mode):
+    cli, run = session("lost_update", "300", mode=mode)
     for line in ("break lost_update.c:21", "run", "delete 1", "stepi 40"):
-        cli.execute(line)
-    s = cli.s
-    t = s.thread()
-    before = (s.regs(t), s.inspect.hart(t.hart).time, s.inspect.hart(t.hart).instret)
-    cli.execute("print counter")
-    mem_before = out[-1]
-    for n in (1, 7):
-        cli.execute(f"reverse-stepi {n}")
-        t2 = s.thread()
-        assert t2.tid == t.tid and s.inspect.hart(t2.hart).instret < before[2]
-        cli.execute(f"stepi {n}")
-        t2 = s.thread()
-        after = (s.regs(t2), s.inspect.hart(t2.hart).time, s.inspect.hart(t2.hart).instret)
-        assert after == before
-        cli.execute("print counter")
-        assert out[-1].split("=")[1] == mem_before.split("=")[1]
+        run(line)
+    before = snapshot(run)
+    assert "pc " in before[0] and before[1].startswith("$") and before[2].startswith("moment @")
+    for n in (1, 7, 25):
+        text = run(f"reverse-stepi {n}")
+        assert "No more" not in text and "not being run" not in text, text
+        back = snapshot(run)
+        assert back[0] != before[0] and back[2] != before[2]
+        run(f"stepi {n}")
+        after = snapshot(run)
+        assert [after[0], after[1].split("=")[1], after[2]] == [before[0], before[1].split("=")[1], before[2]]
+    if mode == "fork":                             # checkpoints were made, and jumped into
+        front = cli.reverse_front
+        assert len(front.pids) >= 3 and front.worker != front.first
 
 
 def _last_store_forward(n):
     """(tid, hart, value) of the last store to counter before race's first printf, by
     stopping at every store in a forward run."""
-    cli, out = session("race", str(n))
-    for line in ("break race.c:58", "run", "delete 1"):
-        cli.execute(line)
-    end = cli.s.inspect.hart(cli.s.hart).instret
-    cli2, out2 = session("race", str(n))
+    out = []
+    cli = CLI(Session("race", [str(n)], cpus=2), write=out.append)
     for line in ("break race.c:58", "break race.c:57", "run", "watch counter"):
-        cli2.execute(line)
-    last = None
-    while True:
-        out2.clear()
-        cli2.execute("continue")
-        text = "\n".join(out2)
-        if "Breakpoint 1," in text:
-            return last
-        m = re.search(r"Thread (\d+) hit Hardware watchpoint", text)
-        assert m, text
-        s = cli2.s
-        last = (int(m.group(1)), s.inspect.thread(int(m.group(1))).hart, re.search(r"New value = (\d+)", text).group(1))
-
-
-def test_watch_and_reverse_continue_land_on_the_last_store(userland):
-    want = _last_store_forward(20)
-    cli, out = session("race", "20")
-    for line in ("break race.c:58", "run", "watch counter"):
         cli.execute(line)
-    out.clear()
-    cli.execute("reverse-continue")
-    text = "\n".join(out)
+    last = None
+    try:
+        while True:
+            out.clear()
+            cli.execute("continue")
+            text = "\n".join(out)
+            if "Breakpoint 1," in text:
+                return last
+            m = re.search(r"Thread (\d+) hit Hardware watchpoint", text)
+            assert m, text
+            tid = int(m.group(1))
+            last = (tid, cli.s.inspect.thread(tid).hart, re.search(r"New value = (\d+)", text).group(1))
+    finally:
+        cli.s.kill()
+
+
+@pytest.mark.parametrize("mode", ["replay", "fork"])
+def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, mode):
+    want = _last_store_forward(20)
+    cli, run = session("race", "20", mode=mode)
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    text = run("reverse-continue")
     m = re.search(r"Thread (\d+) hit Hardware watchpoint 2: counter", text)
     assert m, text
-    tid = int(m.group(1))
-    s = cli.s
-    assert (tid, s.inspect.thread(tid).hart, re.search(r"New value = (\d+)", text).group(1)) == want
-    cli.execute("print counter")
-    assert out[-1].endswith(f"= {want[2]}")
+    hart = int(re.search(r"moment @(\d+):", run("info time")).group(1))
+    assert (int(m.group(1)), hart, re.search(r"New value = (\d+)", text).group(1)) == want
+    assert run("print counter").endswith(f"= {want[2]}")
+    old = re.search(r"Old value = (\d+)", text).group(1)
+    text = run("reverse-continue")                 # the change before: to the value the last one found
+    assert f"New value = {old}" in text, text
+
+
+@pytest.fixture(scope="module")
+def dbgdemo(tmp_path_factory, userland):
+    from tools.cc import build
+    d = tmp_path_factory.mktemp("rev")
+    return build([os.path.join(ROOT, "tests", "guest", "dbgdemo.c")], str(d / "dbgdemo"), ["-O0"])
+
+
+def test_reverse_next_step_and_finish_by_source_line(dbgdemo, session):
+    cli, run = session(dbgdemo)
+
+    def where():
+        m = re.search(r"#0\s+(?:0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:(\d+)", run("bt 1"))
+        return m.group(1), int(m.group(2))
+
+    for line in ("break sum_to", "run", "next", "next", "next", "next"):
+        run(line)
+    assert where() == ("sum_to", 26)              # second time round the loop
+    run("reverse-next")
+    assert where() == ("sum_to", 25)
+    run("reverse-next")                           # over square(1): line 26 of the first round
+    assert where() == ("sum_to", 26)
+    assert run("print i").endswith("= 1")
+    run("next")
+    run("next")
+    run("reverse-step")                           # the loop's increment
+    assert where() == ("sum_to", 25)
+    run("reverse-step")                           # line 26 after square(1) returned
+    assert where() == ("sum_to", 26)
+    run("reverse-step")                           # into square(1), backwards: its last line
+    assert where() == ("square", 19)
+    assert "Run back to call of #0" in run("reverse-finish")   # back to the call in sum_to
+    assert where() == ("sum_to", 26)
+    assert run("print total").endswith("= 0")
 
 
 @pytest.mark.needs("gdb-multiarch")
@@ -95,43 +155,3 @@ def test_gdb_reverse_stepi_and_reverse_continue(userland):
     after3, back1, back2, fwd1, rc = pcs
     assert back1 != after3 and back2 != back1 and fwd1 == back1
     assert "Breakpoint 1" in p.stdout.split("reverse-continue")[-1] or rc != fwd1, p.stdout
-
-
-@pytest.fixture(scope="module")
-def dbgdemo(tmp_path_factory, userland):
-    import os
-    from tools.cc import build
-    d = tmp_path_factory.mktemp("rev")
-    return build([os.path.join(ROOT, "tests", "guest", "dbgdemo.c")], str(d / "dbgdemo"), ["-O0"])
-
-
-def test_reverse_next_step_and_finish_by_source_line(dbgdemo):
-    cli, out = session(dbgdemo)
-    for line in ("break sum_to", "run", "next", "next", "next", "next"):
-        cli.execute(line)
-    assert out[-1].startswith("26\t")             # second time round the loop
-    s = cli.s
-
-    def where():
-        t = s.thread()
-        row = s.prog.line_at(s.frames(t)[0]["pc"])
-        return s.prog.function_at(s.frames(t)[0]["pc"]).name, row.line
-
-    cli.execute("reverse-next")
-    assert where() == ("sum_to", 25)
-    cli.execute("reverse-next")                   # over square(1): line 26 of the first round
-    assert where() == ("sum_to", 26)
-    cli.execute("print i")
-    assert out[-1].endswith("= 1")
-    cli.execute("next")
-    cli.execute("next")
-    cli.execute("reverse-step")                   # the loop's increment
-    assert where() == ("sum_to", 25)
-    cli.execute("reverse-step")                   # line 26 after square(1) returned
-    assert where() == ("sum_to", 26)
-    cli.execute("reverse-step")                   # into square(1), backwards: its last line
-    assert where() == ("square", 19)
-    cli.execute("reverse-finish")                 # back to the call in sum_to
-    assert where() == ("sum_to", 26)
-    cli.execute("print total")
-    assert out[-1].endswith("= 0")
