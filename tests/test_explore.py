@@ -61,3 +61,12 @@ def test_mn_race_fails_only_with_two_lwps(userland):
     two = run_once("mn_race", ["2"], Schedule(0, 2), expect="lost 0")[0]
     assert one.ok and "1 LWPs" in one.output
     assert not two.ok and "2 LWPs" in two.output
+
+
+def test_replay_debug_opens_the_debugger_at_the_deadlock(userland):
+    p = subprocess.run([sys.executable, "-m", "tools.explore", "lockorder", "--replay", "s31733:c2:p0@18613",
+                        "--debug"], cwd=ROOT, input="info threads\nquit\n", capture_output=True, text=True,
+                       timeout=300)
+    assert "FAILED: deadlock" in p.stdout and "Traceback" not in p.stderr, p.stdout + p.stderr
+    threads = [line for line in p.stdout.splitlines() if "LWP" in line and "sleeping" in line]
+    assert len(threads) == 3 and sum("__sys_futex" in line for line in threads) == 2, p.stdout

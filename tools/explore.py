@@ -267,21 +267,41 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
+def failure_moment(program, args, sched, max_time):
+    """(hart, n): the moment of the program's last event before the machine halted, as
+    the debugger's goto takes it (that hart had retired n user instructions)."""
+    files, disk, path = trun.root(program)
+    name = os.path.basename(program)
+    mine, last = set(), None
+    with System(path, args, cpus=sched.cpus, quantum=sched.quantum, seed=sched.seed, files=files, disk=disk,
+                log=lambda line: None, max_time=max_time, preempt=sched.points) as s:
+        def note(ev):
+            nonlocal last
+            if ev.kind == "exec":
+                if os.path.basename(str(ev.detail.get("path", ""))) == name:
+                    mine.add(ev.pid)
+            if ev.pid in mine and ev.hart >= 0 and ev.kind not in ("exit", "lwp_exit"):
+                last = (ev.hart, s.inspect.hart(ev.hart).instret)
+        s.inspect.subscribe(note, keep=False)
+        s.run()
+    return last
+
+
 def debug_at(program, args, sched, expect, max_time) -> int:
-    """Open tools.debug on PROGRAM under sched, stopped just before the run's failure."""
+    """Open tools.debug on PROGRAM under sched, stopped at the program's last event."""
     from tools import debug as tdebug
-    v, events = run_once(program, args, sched, expect, max_time or 10**10, trace=True)
-    mine = {e.pid for e in events if e.kind == "exec" and os.path.basename(str(e.detail.get("path", "")))
-            == os.path.basename(program)}
-    last = [e.time for e in events if e.pid in mine and e.kind not in ("exit", "lwp_exit")]
-    at = last[-1] if last else v.end
-    print(f"schedule {sched}: {'ok' if v.ok else 'FAILED: ' + v.reason}; the debugger stops at {at} ns, "
-          "the program's last event before the end (reverse-step, reverse-continue: docs/debugger.md)")
+    v, _ = run_once(program, args, sched, expect, max_time or 10**10)
+    at = failure_moment(program, args, sched, max_time or 10**10)
+    if at is None:
+        print(f"schedule {sched}: the program never ran", file=sys.stderr)
+        return 1
+    print(f"schedule {sched}: {'ok' if v.ok else 'FAILED: ' + v.reason}; the debugger starts at its last "
+          f"event (moment @{at[0]}:{at[1]}); reverse-step, reverse-continue and watch walk back (docs/explore.md)")
     opts = tdebug.parser().parse_args(["--no-disk", "--cpus", str(sched.cpus), "--seed", str(sched.seed),
                                        "--quantum", str(sched.quantum), program, *args])
     cli = tdebug.make_session(opts)
     cli.s.opts["preempt"] = sched.points
-    tdebug.run_command(cli, f"goto {at}")
+    tdebug.run_command(cli, f"goto @{at[0]}:{at[1]}")
     tdebug.repl(cli)
     cli.s.kill()
     return 0
