@@ -254,7 +254,7 @@ def main(argv=None) -> int:
         first = next(i for i, v in enumerate(vs) if not v.ok)
         short = shortest(failed, o.program, args, o.expect, max_time or max(20 * b.end, 100_000_000))
         print(f"first failing: run {first + 1}: {failed[0].schedule} ({failed[0].reason})")
-        print(f"shortest:      {short.schedule} ({short.reason}, {len(short.schedule.points)} preemptions, "
+        print(f"shortest:      {short.schedule} ({short.reason}, {len(short.schedule.points)} preemption(s), "
               f"halted at {short.end} ns)")
         print(f"replay:        {cmd} --replay {short.schedule} [--debug]")
     if o.timeline:
@@ -268,8 +268,9 @@ def main(argv=None) -> int:
 
 
 def failure_moment(program, args, sched, max_time):
-    """(hart, n): the moment of the program's last event before the machine halted, as
-    the debugger's goto takes it (that hart had retired n user instructions)."""
+    """(hart, n): the moment of the program's last system call but exit (its last output,
+    or the sleep it never woke from) as the debugger's goto takes it: that hart had
+    retired n user instructions."""
     files, disk, path = trun.root(program)
     name = os.path.basename(program)
     mine, last = set(), None
@@ -280,7 +281,8 @@ def failure_moment(program, args, sched, max_time):
             if ev.kind == "exec":
                 if os.path.basename(str(ev.detail.get("path", ""))) == name:
                     mine.add(ev.pid)
-            if ev.pid in mine and ev.hart >= 0 and ev.kind not in ("exit", "lwp_exit"):
+            if (ev.pid in mine and ev.hart >= 0 and ev.kind == "syscall"
+                    and ev.detail.get("name") not in ("exit", "exit_group", "lwp_exit")):
                 last = (ev.hart, s.inspect.hart(ev.hart).instret)
         s.inspect.subscribe(note, keep=False)
         s.run()
@@ -288,7 +290,7 @@ def failure_moment(program, args, sched, max_time):
 
 
 def debug_at(program, args, sched, expect, max_time) -> int:
-    """Open tools.debug on PROGRAM under sched, stopped at the program's last event."""
+    """Open tools.debug on PROGRAM under sched, stopped at the program's last system call."""
     from tools import debug as tdebug
     v, _ = run_once(program, args, sched, expect, max_time or 10**10)
     at = failure_moment(program, args, sched, max_time or 10**10)
@@ -296,7 +298,7 @@ def debug_at(program, args, sched, expect, max_time) -> int:
         print(f"schedule {sched}: the program never ran", file=sys.stderr)
         return 1
     print(f"schedule {sched}: {'ok' if v.ok else 'FAILED: ' + v.reason}; the debugger starts at its last "
-          f"event (moment @{at[0]}:{at[1]}); reverse-step, reverse-continue and watch walk back (docs/explore.md)")
+          f"system call (moment @{at[0]}:{at[1]}); reverse-step, reverse-continue and watch walk back (docs/explore.md)")
     opts = tdebug.parser().parse_args(["--no-disk", "--cpus", str(sched.cpus), "--seed", str(sched.seed),
                                        "--quantum", str(sched.quantum), program, *args])
     cli = tdebug.make_session(opts)

@@ -195,13 +195,14 @@ class Reverse:
             raise DebugError("No more reverse-execution history.")
         return self._arrive(self.moment_of(tid, k, ctx["ref"]), tid)
 
-    def continue_(self) -> Stop:
-        """Back to the last breakpoint or watchpoint stop before now. The run is searched
-        a stretch at a time, from the checkpoint (or boot) before the stretch's end."""
+    def continue_(self, n=1) -> Stop:
+        """Back to the n-th last breakpoint or watchpoint stop before now. The run is
+        searched a stretch at a time, from the checkpoint (or boot) before its end."""
         ctx = self.begin()
         s = self.s
         if "final" in ctx:
             return self._final(ctx)
+        ctx.setdefault("skip", n - 1)
         while True:
             end = ctx.setdefault("end", ctx["anchor"])
             start = ctx.setdefault("start", self.timeline.before(end) if self.timeline else None)
@@ -213,13 +214,14 @@ class Reverse:
             hits = []
             self.goto(end, user_stops=True, on_stop=lambda m, st: hits.append((m, st)))
             hits = [(m, st) for m, st in hits if m != end]
-            if hits:
-                m, st = hits[-1]
+            if len(hits) > ctx["skip"]:
+                m, st = hits[-1 - ctx["skip"]]
                 ctx["final"] = (m, st.kind, st.tid, tuple(bp.num for bp in st.bps), st.detail)
                 return self._final(ctx)
             if start is None:
                 s.tid = ctx["tid"]
                 raise DebugError("No more reverse-execution history.")
+            ctx["skip"] -= len(hits)
             ctx["end"] = self.timeline.moment(start, end.hart)
             del ctx["start"]
 
@@ -354,7 +356,8 @@ def install(cli_class, commands, aliases, info):
         _reverse(self, lambda: _engine(self).stepi(n), line=f"reverse-stepi {arg}")
 
     def cmd_reverse_continue(self, fmt, arg):
-        _reverse(self, lambda: _engine(self).continue_(), line="reverse-continue")
+        n = self._count(arg)
+        _reverse(self, lambda: _engine(self).continue_(n), line=f"reverse-continue {arg}")
 
     def cmd_reverse_step(self, fmt, arg):
         for _ in range(self._count(arg)):
