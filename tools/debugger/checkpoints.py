@@ -30,7 +30,6 @@ import signal
 import struct
 import sys
 import tempfile
-import time
 
 from .commands import Quit
 from .program import DebugError
@@ -127,9 +126,12 @@ class Front:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
-        for name in os.listdir(self.tmp):
-            os.unlink(os.path.join(self.tmp, name))
-        os.rmdir(self.tmp)
+        try:
+            for name in os.listdir(self.tmp):
+                os.unlink(os.path.join(self.tmp, name))
+            os.rmdir(self.tmp)
+        except OSError:
+            pass
 
 
 def split(cli, line) -> bool:
@@ -166,7 +168,6 @@ class Worker:
         self.next_id = 0
         self.at = None                  # id of the checkpoint this worker started at, until it runs
         self.tick = False
-        self.last = time.monotonic()
         self.eng = None
 
     # ---- the loop ----
