@@ -195,7 +195,7 @@ class Stub:
         if pkt == "?":
             return self.last_stop
         if pkt.startswith("qSupported"):
-            return "PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+"
+            return "PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+;ReverseStep+;ReverseContinue+"
         if pkt.startswith("qXfer:features:read:"):
             name, _, rng = pkt[len("qXfer:features:read:"):].partition(":")
             if name != "target.xml":
@@ -279,6 +279,8 @@ class Stub:
             return "vCont;c;C;s;S"
         if pkt.startswith("vCont;"):
             return self._vcont(pkt[6:])
+        if pkt in ("bs", "bc"):             # reverse step / continue (tools/debugger/reverse.py)
+            return self._reverse(pkt)
         if c in "cC":
             return self._resume(None)
         if c in "sS":
@@ -399,6 +401,24 @@ class Stub:
         if stop is None:
             self.last_stop = f"T02thread:{self._tid():x};"
             return self.last_stop
+        self.last_stop = self._stop_reply(stop)
+        return self.last_stop
+
+    def _reverse(self, pkt):
+        from tools.debugger.reverse import Reverse
+        s = self.s
+        if not s.running:
+            return "W00"
+        if getattr(s, "reverse", None) is None:
+            s.reverse = Reverse(s)
+        try:
+            if pkt == "bs":
+                s.tid = self.c_tid or self._tid()
+                stop = s.reverse.stepi(1)
+            else:
+                stop = s.reverse.continue_()
+        except DebugError:
+            return f"T05replaylog:begin;thread:{self._tid():x};"
         self.last_stop = self._stop_reply(stop)
         return self.last_stop
 
