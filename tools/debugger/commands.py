@@ -6,12 +6,15 @@ its one-line message, never a traceback.
 import os
 import re
 
+from emulator.hart import REG_PC
+
 from . import views
 from .core import Session
 from .evaluate import Evaluator
 from .info import INFO, InfoCommands
 from .breakpoints import syscall_name
 from .program import DebugError
+from .help import help_text
 from .report import Reporter
 
 # short forms -> command
@@ -73,6 +76,8 @@ class CLI(Reporter, InfoCommands):
             raise
         except KeyboardInterrupt:
             self.write("Quit")
+        except Exception as e:            # a debugger bug: one line, and the session goes on
+            self.write(f"Internal error in \"{name}\": {type(e).__name__}: {e}")
 
     def resolve(self, word):
         if word in ALIASES:
@@ -258,7 +263,12 @@ class CLI(Reporter, InfoCommands):
         bp = self.s.bps.get(int(parts[0])) if parts[0].isdigit() else None
         if bp is None:
             raise DebugError(f"No breakpoint number {parts[0]}.")
-        bp.cond = parts[1] if len(parts) > 1 else None
+        cond = parts[1] if len(parts) > 1 else None
+        if cond is not None:
+            pc = bp.addrs[0] if bp.kind == "breakpoint" else (
+                self.s.regs(self.s.thread())[REG_PC] if self.s.alive(self.s.tid) else None)
+            self.s.check_condition(cond, pc)
+        bp.cond = cond
         if bp.cond is None:
             self.write(f"Breakpoint {bp.num} now unconditional.")
 
@@ -272,7 +282,11 @@ class CLI(Reporter, InfoCommands):
     def cmd_watch(self, fmt, arg):
         if not arg:
             raise DebugError("Argument required (expression to compute).")
-        bp = self.s.watch_expr(arg)
+        cond = None
+        m = re.match(r"(.*?)\s+if\s+(.*)$", arg)
+        if m:
+            arg, cond = m.group(1).strip(), m.group(2).strip()
+        bp = self.s.watch_expr(arg, cond)
         self.write(f"Hardware watchpoint {bp.num}: {arg}")
 
     def cmd_catch(self, fmt, arg):
@@ -454,6 +468,10 @@ class CLI(Reporter, InfoCommands):
         self.write(text.rstrip("\n")) if text.endswith("\n") else self._partial(text)
 
     def cmd_help(self, fmt, arg):
+        if arg:
+            for line in help_text(arg.split()[0], self.resolve):
+                self.write(line)
+            return
         self.write("Commands (gdb names and short forms): " + ", ".join(COMMANDS))
         self.write("info: " + ", ".join(sorted(set(INFO.values()))))
         self.write("The machine: info harts, hart N, info procs, info threads, thread N, info vm [ADDR], "
