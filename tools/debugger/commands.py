@@ -35,6 +35,13 @@ class Quit(Exception):
     pass
 
 
+def _number(arg: str) -> int:
+    """A command's decimal count or level argument."""
+    if not arg.strip().lstrip("-").isdigit():
+        raise DebugError(f'Invalid number "{arg}".')
+    return int(arg)
+
+
 class CLI(Reporter, InfoCommands):
     def __init__(self, session: Session, write=None):
         self.s = session
@@ -142,7 +149,7 @@ class CLI(Reporter, InfoCommands):
         s = self.s
         s.need_running()
         if arg:
-            n = int(arg)
+            n = _number(arg)
             stop_bp = [bp for bp in s.bps.values() if bp.hits and bp.kind == "breakpoint"]
             if stop_bp:
                 stop_bp[-1].ignore = n - 1
@@ -331,13 +338,13 @@ class CLI(Reporter, InfoCommands):
     def cmd_up(self, fmt, arg):
         s = self.s
         frames = s.frames(s.thread())
-        n = s.frame_no + (int(arg) if arg else 1)
+        n = s.frame_no + (_number(arg) if arg else 1)
         if n >= len(frames):
             raise DebugError("Initial frame selected; you cannot go up.")
         self.cmd_frame("", str(n))
 
     def cmd_down(self, fmt, arg):
-        n = self.s.frame_no - (int(arg) if arg else 1)
+        n = self.s.frame_no - (_number(arg) if arg else 1)
         if n < 0:
             raise DebugError("Bottom (innermost) frame selected; you cannot go down.")
         self.cmd_frame("", str(n))
