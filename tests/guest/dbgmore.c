@@ -1,7 +1,7 @@
 /* Sample program for the debugger tests of gdb habits (tests/test_debug_habits.py): a
    global in .bss, a struct behind a void pointer (casts), a `?:` the compiler marks with
    line 0 at -O0, and a forked child that crashes. Line numbers matter to the tests.
-   dbgmore [crash] */
+   dbgmore [crash|spin] */
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -35,6 +35,7 @@ int main(int argc, char **argv)
         waitpid(pid, &status, 0);
         printf("child %d signal %d\n", pid, WTERMSIG(status));
     }
+    while (!strcmp(mode, "spin")) counter++;      /* one endless line: an interrupted next */
     printf("counter %d hits %d\n", counter, box.hits);
     return 0;
 }
