@@ -3,24 +3,25 @@
     python -m tools.run --gdb PORT [run options] PROGRAM [ARGS]      (make gdb-server)
     gdb-multiarch -ex 'target remote :PORT' PROGRAM
 
-Serves one client on 127.0.0.1 only. The program is stopped at its first instruction
-(right after init exec'd it). Each LWP of the program is a GDB thread (thread id = lwpid);
-memory goes through the address space of the thread selected with Hg. Supported: ?, g G
-p P, m M, c s C S, vCont (c, s), Z0/z0 Z1/z1 (breakpoints, as code hooks), Z2/z2 (write
-watchpoints), H, T, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo, qSupported,
-qXfer:features:read (riscv:rv64: x0-x31, pc, f0-f31, fcsr, priv), QStartNoAckMode, D, k,
-and ^C. Anything else gets the empty reply; a malformed packet gets an error reply.
+Serves one client at a time on 127.0.0.1 (transport: tools/gdbremote.py), and keeps
+listening after a detach or a disconnect, as QEMU does. The program is stopped at its
+first instruction (right after init exec'd it). Each LWP of the program is a GDB thread
+(thread id = lwpid); memory goes through the address space of the thread selected with Hg.
+Supported: ?, g G p P, m M, c s C S, vCont (c, s), Z0/z0 Z1/z1 (breakpoints, as code
+hooks), Z2/z2 (write watchpoints), H, T, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo,
+qSupported, qXfer:features:read (riscv:rv64: x0-x31, pc, f0-f31, fcsr, priv),
+QStartNoAckMode, qRcmd (monitor info harts|procs|threads|uthreads|activations|vm|clock,
+monitor help), D, k, and ^C. Anything else gets the empty reply; a malformed packet gets
+an error reply.
 """
-import contextlib
 import select
-import signal
-import socket
 import sys
 
 from emulator.hart import REG_FCSR, REG_PC
 from kernel.inspect import fault_signal
 
 from tools.debugger import DebugError, Session
+from tools.gdbremote import BadPacket, Connection
 
 _X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"] + [f"a{i}" for i in range(8)] + \
      [f"s{i}" for i in range(2, 12)] + [f"t{i}" for i in range(3, 7)]
@@ -44,10 +45,6 @@ def target_xml() -> str:
             "</target>")
 
 
-class BadPacket(Exception):
-    """A packet that cannot be parsed: answered with an error reply."""
-
-
 def _hex(data: bytes) -> str:
     return data.hex()
 
@@ -63,84 +60,20 @@ def _num(text: str) -> int:
         raise BadPacket(text) from None
 
 
-class Stub:
+class Stub(Connection):
     def __init__(self, session: Session, log=None):
+        super().__init__()
         self.s = session
         self.log = log or (lambda msg: None)
-        self.sock = None
-        self.ack = True
         self.g_tid = None                 # thread for registers and memory (Hg)
         self.c_tid = None                 # thread for c/s (Hc)
         self.last_stop = "S05"
         self.zbp = {}                     # (kind, addr) -> breakpoint number
         self.interrupted = False
         self.pending_interrupt = False    # a ^C came between packets (gdb stepping by breakpoints)
-        self.buf = b""
-        self.srv = None                   # the listening socket
-        self.gone = False                 # the client closed the connection while the machine ran
         self.detached = False             # D: the machine runs on, unobserved
         self.stop_tid = None              # the thread whose stop was reported last, and why
         self.stop_why = ""
-
-    # ---- framing ----
-    def _send(self, data: str) -> None:
-        raw = data.encode("latin-1")
-        pkt = b"$" + raw + b"#" + f"{sum(raw) & 0xFF:02x}".encode()
-        while True:
-            self.sock.sendall(pkt)
-            if not self.ack:
-                return
-            c = self._byte()
-            if c in (b"+", b""):
-                return
-
-    def _byte(self) -> bytes:
-        if not self.buf:
-            try:
-                self.buf = self.sock.recv(4096)
-            except OSError:               # reset by the client: as a close
-                self.buf = b""
-            if not self.buf:
-                return b""
-        c, self.buf = self.buf[:1], self.buf[1:]
-        return c
-
-    def _packet(self):
-        """The next packet's payload (str), '\\x03' for an interrupt, None at EOF."""
-        while True:
-            c = self._byte()
-            if c == b"":
-                return None
-            if c == b"\x03":
-                return "\x03"
-            if c != b"$":
-                continue
-            data = b""
-            while True:
-                c = self._byte()
-                if c == b"":
-                    return None
-                if c == b"#":
-                    break
-                data += c
-            cs = self._byte() + self._byte()
-            ok = cs.decode("latin-1", "replace").lower() == f"{sum(data) & 0xFF:02x}"
-            if self.ack:
-                self.sock.sendall(b"+" if ok else b"-")
-            if ok or not self.ack:
-                return self._unescape(data).decode("latin-1")
-
-    @staticmethod
-    def _unescape(data: bytes) -> bytes:
-        out, i = bytearray(), 0
-        while i < len(data):
-            if data[i] == 0x7D and i + 1 < len(data):
-                out.append(data[i + 1] ^ 0x20)
-                i += 2
-            else:
-                out.append(data[i])
-                i += 1
-        return bytes(out)
 
     # ---- serving ----
     def start(self) -> None:
@@ -161,19 +94,6 @@ class Stub:
         s.tid = stop.tid
         self.last_stop = self._stop_reply(stop)
         self.stop_why = "exec"
-
-    def listen(self, port: int) -> None:
-        """Bind 127.0.0.1:port (before the machine boots, so that a port in use is reported
-        at once); OSError if it cannot be had."""
-        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            srv.bind(("127.0.0.1", port))
-            srv.listen(1)
-        except OSError:
-            srv.close()
-            raise
-        self.srv = srv
 
     def serve(self) -> None:
         """Serve clients one after another, as QEMU does: after a detach, a disconnect or
@@ -461,42 +381,7 @@ class Stub:
         self.last_stop = self._stop_reply(stop)
         return self.last_stop
 
-    @contextlib.contextmanager
-    def _polling(self, fn):
-        """fn every 50 ms of host time while the machine runs (SIGALRM; fn only sets flags)."""
-        old = signal.signal(signal.SIGALRM, lambda *_: fn())
-        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, old)
-
-    def _poll(self):
-        """While the machine runs: a ^C from the client (also one that came in the same read
-        as the resuming packet, as gdb's breakpoint-and-continue single-step sends it)
-        pauses it; so does the client going away, which then leaves it stopped."""
-        if b"\x03" in self.buf:
-            self.buf = self.buf.replace(b"\x03", b"", 1)
-            self._interrupt()
-            return
-        r, _, _ = select.select([self.sock], [], [], 0)
-        if not r:
-            return
-        try:
-            data = self.sock.recv(4096)
-        except OSError:
-            data = b""
-        if not data:
-            self.gone = True
-            self._interrupt()
-            return
-        self.buf += data
-        if b"\x03" in self.buf:
-            self.buf = self.buf.replace(b"\x03", b"", 1)
-            self._interrupt()
-
-    def _interrupt(self):
+    def interrupt(self):
         self.interrupted = True
         self.s.interrupt()
 
