@@ -275,3 +275,28 @@ def test_real_gdb_interrupts_a_next_over_an_endless_loop_and_reconnects(spin):
     assert "[Inferior 1 (Remote target) detached]" in two
     assert "$1 = 1" in three, three
     assert err.count("gdb stub: client 127.0.0.1:") == 3 and "Traceback" not in err
+
+
+@pytest.mark.needs("gdb-multiarch")
+def test_real_gdb_thread_backtraces_end_at_the_thread_start(userland):
+    """libc's threads start at __thread_start, whose call frame information has no return
+    address (as Linux's clone): a thread that has not run yet, or one stopped at a
+    breakpoint, unwinds to it and no further (no `0x0 in ?? ()`); the stopped thread is
+    shown stopped at a breakpoint, not running."""
+    prog = os.path.join(ROOT, "build", "bin", "race")
+    srv = Server(prog)
+    cmds = ["set pagination off", "set confirm off", f"target remote 127.0.0.1:{srv.port}", "break worker",
+            "continue", "info threads", "thread apply all bt", "kill"]
+    try:
+        text = subprocess.run(["gdb-multiarch", "-nx", "--batch"] + [a for c in cmds for a in ("-ex", c)] + [prog],
+                              cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=120).stdout
+    except BaseException:
+        srv.p.kill()
+        raise
+    finally:
+        srv.finish()
+    assert re.search(r"Thread \d+ \(pid \d+ race, stopped \(breakpoint\), hart \d\) +worker", text), text
+    assert re.search(r"Thread \d+ \(pid \d+ race, runnable, no hart\) +0x[0-9a-f]+ in __thread_start \(\)", text)
+    assert re.search(r"#1  0x[0-9a-f]+ in __thread_main .*\n#2  0x[0-9a-f]+ in __thread_start \(\)\n\n", text)
+    assert "in ?? ()" not in text and "Backtrace stopped" not in text

@@ -447,6 +447,9 @@ class Program:
         pc = regs["pc"]
         row = self.cfa_rule(pc)
         out = dict(regs)
+        rule = row.get(1) if row is not None else None
+        if isinstance(rule, RegisterRule) and rule.type == RegisterRule.UNDEFINED:
+            return None                   # no return address: the outermost frame (a thread's start)
         if row is not None and row["cfa"].reg is not None:
             cfa = (regs[row["cfa"].reg] + row["cfa"].offset) & (2**64 - 1)
             ra = regs.get(1)
