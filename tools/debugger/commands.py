@@ -452,8 +452,11 @@ class CLI(Reporter, InfoCommands):
             file, first = self.last_list
         else:
             if s.alive(s.tid):
-                ev = Evaluator(s)
-                row = p.line_at(ev.lookup_pc())
+                pc = Evaluator(s).lookup_pc()
+                row = p.line_at(pc)
+                fn = p.function_at(pc)
+                if row is None and fn is not None:    # code of line 0: list its function
+                    row = p.line_at(fn.low)
             else:
                 fn = p.function("main")
                 row = p.line_at(fn.low) if fn else None
