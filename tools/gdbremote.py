@@ -31,12 +31,22 @@ class Connection:
         raw = data.encode("latin-1")
         pkt = b"$" + raw + b"#" + f"{sum(raw) & 0xFF:02x}".encode()
         while True:
-            self.sock.sendall(pkt)
+            if not self._sendall(pkt):
+                return
             if not self.ack:
                 return
             c = self._byte()
             if c in (b"+", b""):
                 return
+
+    def _sendall(self, data: bytes) -> bool:
+        """False (and gone set) if the client has closed the connection."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.gone = True
+            return False
+        return True
 
     def _byte(self) -> bytes:
         if not self.buf:
@@ -69,8 +79,8 @@ class Connection:
                 data += c
             cs = self._byte() + self._byte()
             ok = cs.decode("latin-1", "replace").lower() == f"{sum(data) & 0xFF:02x}"
-            if self.ack:
-                self.sock.sendall(b"+" if ok else b"-")
+            if self.ack and not self._sendall(b"+" if ok else b"-"):
+                return None
             if ok or not self.ack:
                 return self._unescape(data).decode("latin-1")
 

@@ -158,6 +158,8 @@ class Stub(Connection):
             if self.gone:
                 return False
             self._send(reply)
+            if self.gone:
+                return False
             if pkt.startswith("vKill"):
                 return True
             if pkt == "D" or pkt.startswith("D;"):
