@@ -105,7 +105,8 @@ _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<
 
 class Evaluator:
     def __init__(self, session, t=None, frame_no=None, allow_no_thread=False, scope_pc=None):
-        """scope_pc: check only (see check()): names resolve as at that code address."""
+        """With scope_pc the expression is only checked (Session.check_condition): names
+        resolve as at that code address, nothing is read or written, values are zeros."""
         self.s = session
         self.prog = session.prog
         self.dry = scope_pc is not None
@@ -347,7 +348,7 @@ class Evaluator:
         v = self.binary(level + 1)
         while self.peek() in _BINARY[level]:
             op = self.take()
-            if op in ("&&", "||"):            # the right operand only parsed if it decides
+            if op in ("&&", "||"):            # when the left operand decides, the right is only parsed
                 decided = (v.int == 0) if op == "&&" else (v.int != 0)
                 dry, self.dry = self.dry, self.dry or decided
                 try:
