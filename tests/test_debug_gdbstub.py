@@ -238,6 +238,7 @@ def _gdb_in_a_terminal(prog, cmds, interrupt_after):
     return out.decode(errors="replace").replace("\r\n", "\n")
 
 
+@pytest.mark.slow
 @pytest.mark.needs("gdb-multiarch")
 def test_real_gdb_interrupts_a_next_over_an_endless_loop_and_reconnects(spin):
     """gdb steps RISC-V by planting breakpoints and continuing: ^C during such a `next` must
