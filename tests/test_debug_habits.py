@@ -213,7 +213,8 @@ def test_fuzz_no_command_line_raises_a_traceback(progs):
     stopped = "Breakpoint 1, pick" in "\n".join(out)
     assert stopped
 
-    @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=500, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(COMMANDS)
     def one(line):
         del out[:]
