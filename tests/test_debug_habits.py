@@ -78,12 +78,15 @@ def test_symbols_name_real_symbols_and_sections(progs):
         info symbol &counter
         info symbol &table[1]
         info symbol main
+        x/dw &counter
+        x/2dg table
         break main
         run
         p &counter
         x/dw &counter
     """)
     assert "counter in section .bss\ntable + 8 in section .data\nmain in section .text" in text
+    assert re.search(r"0x[0-9a-f]+ <counter>:\t0\n0x[0-9a-f]+ <table>:\t10\t20\n", text)   # before run: the file's data
     assert re.search(r"\$1 = \(int \*\) 0x[0-9a-f]+ <counter>", text)
     assert re.search(r"0x[0-9a-f]+ <counter>:\t0", text)
     assert "MergedGlobals" not in text

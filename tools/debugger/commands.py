@@ -417,7 +417,7 @@ class CLI(Reporter, InfoCommands):
         if f == "c" and not m.group(3):
             size = 1
         if arg:
-            v = Evaluator(s).value(arg)
+            v = Evaluator(s, allow_no_thread=not s.running).value(arg)
             addr = v.addr if v.type.kind in ("array", "func") else v.int
         elif nxt is not None:
             addr = nxt
