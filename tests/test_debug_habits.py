@@ -158,6 +158,13 @@ def test_checked_when_set_help_casts_increments(progs):
     assert "$1 = 0\n$2 = 1\n$3 = 0\n$4 = {hits = 2, total = 40}\n$5 = 40\nNo enum type named nosuch." in text
 
 
+def test_completion_of_upcall_types_and_help_topics(progs):
+    cli = CLI(Session(progs["dbgmore"], (), cpus=1), write=lambda line: None)
+    assert cli.complete("", "catch upcall ") == ["NEWPROC", "PREEMPTED", "BLOCKED", "UNBLOCKED"]
+    assert cli.complete("un", "catch upcall un") == ["UNBLOCKED"]
+    assert cli.complete("wa", "help wa") == ["watch"]
+
+
 def test_debug_command_line_gdb_and_timeline(progs):
     p = subprocess.run([sys.executable, "-m", "tools.debug", "--timeline", "x.html", "--batch", "hello"],
                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

@@ -7,6 +7,7 @@ import os
 import re
 
 from emulator.hart import REG_PC
+from kernel.inspect import UPCALL_TYPES
 
 from . import views
 from .core import Session
@@ -102,8 +103,12 @@ class CLI(Reporter, InfoCommands):
         cmd = self.resolve(words[0]) if words else None
         if cmd == "info":
             return [k for k in INFO if k.startswith(text) and len(k) > 2]
+        if cmd == "catch" and len(words) >= 2 and words[1] == "upcall" and (len(words) > 2 or line.endswith(" ")):
+            return [k for k in UPCALL_TYPES if k.startswith(text.upper())]
         if cmd == "catch":
             return [k for k in ("syscall", "signal", "fault", "switch", "exec", "fork", "upcall") if k.startswith(text)]
+        if cmd == "help":
+            return [c for c in COMMANDS if c.startswith(text)]
         names = [f.name for f in self.s.prog._index()] + self.s.prog.globals()
         return sorted({n for n in names if n.startswith(text)})[:200]
 
