@@ -4,9 +4,12 @@
 # make soak   the long hostile run (docs/soak.md)
 # make demo-S20  run a seed claim's demo, write its timeline to build/demo-S20.html
 # make summary   the seed's reference table: processes, 1:1, M:1, M:N, SA side by side
+#                (COSTS=xv6 on this and the run, demo, debug targets: another cost profile)
 # make debug PROG=hello   step through a program, gdb-style;  make gdb-server PROG=hello
 # make exercise  the exercises (docs/exercises.md);  make sweeps  the charts of docs/sweeps.md
 PY      := .venv/bin/python
+# make summary COSTS=xv6: the cost profile of the run, demo, debug targets (docs/costs.md)
+COSTOPT  = $(if $(COSTS),--costs $(COSTS) )
 BUILD   := build
 VENV    := .venv/.installed
 
@@ -37,7 +40,7 @@ $(BUILD)/libblockcount.so: emulator/blockcount.c | $(VENV)
 	  -o $@ $< || echo "warning: $@ not built: the harts will use unicorn's count mode"
 
 run: all
-	$(PY) -m tools.run $(ARGS)
+	$(PY) -m tools.run $(COSTOPT)$(ARGS)
 
 test: all
 	$(PY) -m pytest -q -rs
@@ -57,15 +60,21 @@ soak: all
 # timeline to build/demo-S20.html;  make demos: every demo.
 .PHONY: demos
 demo-%: all
-	$(PY) -m tools.demos $* -o $(BUILD)/demo-$*.html
+	$(PY) -m tools.demos $(COSTOPT)$* -o $(BUILD)/demo-$*.html
 
 demos: all
-	$(PY) -m tools.demos all
+	$(PY) -m tools.demos $(COSTOPT)all
 
 # make summary: the seed's reference table, every thread model side by side (docs/costs.md)
 .PHONY: summary
 summary: all
-	$(PY) -m tools.run summary
+	$(PY) -m tools.run $(COSTOPT)summary
+
+# make costs-profiles: docs/costs.md's generated tables: every profile's entries, the
+# validation of the calibrated ones, the lecture's demos under each profile (tools/costs.py)
+.PHONY: costs-profiles
+costs-profiles: all
+	$(PY) -m tools.costs profiles --write
 
 # make debug PROG=hello [ARGS="..."] [RUNOPTS="--cpus 2"]: the debugger (docs/debugger.md);
 # make gdb-server PROG=hello [PORT=1234]: serve PROG to gdb-multiarch on 127.0.0.1:PORT.
@@ -73,11 +82,11 @@ PORT ?= 1234
 .PHONY: debug gdb-server
 debug: all
 	@test -n "$(PROG)" || (echo "usage: make debug PROG=name-or-path [ARGS=...]" && false)
-	$(PY) -m tools.debug $(RUNOPTS) $(PROG) $(ARGS)
+	$(PY) -m tools.debug $(COSTOPT)$(RUNOPTS) $(PROG) $(ARGS)
 
 gdb-server: all
 	@test -n "$(PROG)" || (echo "usage: make gdb-server PROG=name-or-path [PORT=1234] [ARGS=...]" && false)
-	$(PY) -m tools.run --gdb $(PORT) $(RUNOPTS) $(PROG) $(ARGS)
+	$(PY) -m tools.run --gdb $(PORT) $(COSTOPT)$(RUNOPTS) $(PROG) $(ARGS)
 
 # make exercise: the list;  make exercise N=12 [SEED=S]: one question;
 # make exercise N=12 ANSWER=0 [SEED=S]: check an answer (docs/exercises.md)

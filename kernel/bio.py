@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 from emulator.disk import MAX_BLOCKS, OK, READ, WRITE
 
-from . import cost, params
+from . import params
 from .errno import EIO, ENOMEM, SysError
 from .fslayout import BSIZE
 from .panic import KernelPanic
@@ -97,7 +97,7 @@ class BufCache:
     # ---- reading ----
     def bread(self, n: int) -> Buf:
         """Block n, valid and held. SysError(EIO) if the disk rejects the read."""
-        self.k.charge(cost.BIO_LOOKUP)
+        self.k.charge(self.k.cost.BIO_LOOKUP)
         b = self.bufs.get(n)
         if b is not None:
             self.bufs.move_to_end(n)
@@ -119,7 +119,7 @@ class BufCache:
 
     def bnew(self, n: int) -> Buf:
         """Block n held, zero-filled, without reading it: for a block just allocated."""
-        self.k.charge(cost.BIO_LOOKUP)
+        self.k.charge(self.k.cost.BIO_LOOKUP)
         b = self.bufs.get(n)
         if b is None:
             b = self._new(n)
@@ -217,7 +217,7 @@ class BufCache:
     # ---- the driver ----
     def _submit(self, op, block, count, data, tag) -> None:
         k = self.k
-        k.charge(cost.DISK_SUBMIT)
+        k.charge(k.cost.DISK_SUBMIT)
         cpu = k.sched.cur
         if k.events is not None:
             k.event("disk", op=op, block=block, count=count)
@@ -228,7 +228,7 @@ class BufCache:
         """The disk's completion interrupt (event context: must not sleep)."""
         k = self.k
         h = k.machine.harts[req.hart]
-        h.time = max(h.time, k.machine.clock.now) + cost.DISK_INTR     # the handler runs on that hart
+        h.time = max(h.time, k.machine.clock.now) + k.cost.DISK_INTR     # the handler runs on that hart
         if k.events is not None:
             k.event("irq", device="disk", op=req.op, block=req.block, count=req.count,
                     hart=req.hart, status=req.status, issued=req.issued)

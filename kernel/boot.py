@@ -25,7 +25,7 @@ from emulator.console import Console
 from emulator.disk import Disk
 from emulator.machine import Machine
 
-from . import arch
+from . import arch, cost
 from .elf import ElfError, load_image
 from .inspect import Inspector
 from .main import Kernel
@@ -33,7 +33,7 @@ from .panic import KernelPanic
 from .params import USER_TOP
 from .vm import Fault
 
-__all__ = ["System", "Run", "BootError", "AccessError", "KernelPanic", "check_program"]
+__all__ = ["System", "Run", "BootError", "AccessError", "KernelPanic", "check_program", "check_costs"]
 
 
 class BootError(Exception):
@@ -56,20 +56,33 @@ def check_program(data: bytes, name: str) -> None:
         raise BootError(f"{name}: not a runnable program: {e}") from None
 
 
+def check_costs(costs, overrides=()) -> str:
+    """BootError (naming the valid choices) unless profile costs (None: the default) with
+    overrides ('ENTRY=VALUE') is a cost table; else its label ('linux KTHREAD_SWITCH=0')."""
+    try:
+        return cost.load(costs or cost.DEFAULT, overrides).label
+    except ValueError as e:
+        raise BootError(str(e)) from None
+
+
 class System:
     def __init__(self, program=None, args=(), *, cpus=4, mem=128, seed=0, quantum=10_000, sched="flat",
                  files=None, disk=None, disk_latency_us=100.0, input=None, console_out=None,
-                 interactive=False, log=None, trace=False, max_time=None):
+                 interactive=False, log=None, trace=False, max_time=None, costs=None, cost_overrides=()):
         """program: its path inside the machine (None: the shell); args: its arguments.
         input: the console's script (str or bytes); console_out: a binary stream that also
         receives the console's output; interactive: the console reads the host terminal.
         log: fn(line) for the kernel log (None: it goes to the console). trace: record the
         event stream from boot on. max_time: run()'s default limit, in virtual ns.
+        costs: the cost profile's name (inspect.COST_PROFILES; None: the default);
+        cost_overrides: 'ENTRY=VALUE' strings (--cost).
         BootError for options the machine or kernel refuses and an unusable disk image."""
         gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
         self.init_argv = ["/bin/init"] + ([program] + list(args) if program else [])
         self.max_time = max_time
         self.booted = False
+        check_costs(costs, cost_overrides)
+        table = cost.load(costs or cost.DEFAULT, cost_overrides)
         dev = None
         if disk is not None:
             if not 0 <= disk_latency_us <= 1e6:
@@ -83,7 +96,7 @@ class System:
             self.machine = Machine(cpus=cpus, mem_mib=mem, seed=seed, quantum=quantum, disk=dev,
                                    console=Console(out=console_out, script=script, interactive=interactive))
             self.kernel = Kernel(self.machine, {} if disk is not None else dict(files or {}), seed=seed,
-                                 log_sink=log, sched=sched)
+                                 log_sink=log, sched=sched, costs=table)
         except ValueError as e:
             if dev is not None:
                 dev.close()

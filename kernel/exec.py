@@ -9,7 +9,7 @@ program.
 """
 import struct
 
-from . import arch, cost, params
+from . import arch, params
 from .arch import PAGE_SIZE
 from .elf import ElfError, read_image
 from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
@@ -187,7 +187,7 @@ def _load(k, p, path, argv, envp, backing):
     except ElfError as e:
         k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
         raise SysError(ENOEXEC) from None
-    k.charge(cost.EXEC_BASE)
+    k.charge(k.cost.EXEC_BASE)
     try:
         aspace = AddressSpace(k)
     except OutOfMemory:

@@ -71,6 +71,7 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
     if uaddr + 4 > params.USER_TOP:
         raise Fault(uaddr)
     if cmd == FUTEX_WAIT:
+        k.charge(k.cost.FUTEX_WAIT)
         word = struct.unpack("<I", a.copyin(uaddr, 4))[0]
         if word != val & 0xFFFFFFFF:
             raise SysError(EAGAIN)
@@ -82,4 +83,5 @@ def sys_futex(k, t, uaddr, op, val, timeout, uaddr2, val3):
         return 0
     if not op & FUTEX_PRIVATE_FLAG:
         a.check(uaddr, 4, PROT_R)
+    k.charge(k.cost.FUTEX_WAKE)
     return k.futex.wake(t.proc, uaddr, max(1, i32(val)))     # Linux wakes one when val <= 0

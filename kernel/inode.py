@@ -8,7 +8,7 @@ anything, to be inside log.begin_op/end_op.
 """
 from contextlib import ExitStack
 
-from . import cost, params
+from . import params
 from .bio import SleepLock
 from .bmap import BlockMap
 from .errno import EEXIST, EFBIG, EINVAL, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, SysError
@@ -93,7 +93,7 @@ class DiskInode(BlockMap):
                 raise fs.corrupt(f"directory {self.ino}: hole at block {bn}")
             with fs.bio.bread(a) as b:
                 raw = bytes(b.data)
-            fs.k.charge(cost.DIRENT_SCAN * (BSIZE // DIRENT_SIZE))
+            fs.k.charge(fs.k.cost.DIRENT_SCAN * (BSIZE // DIRENT_SIZE))
             for slot, inum, name in unpack_dirents(raw):
                 off = bn * BSIZE + slot * DIRENT_SIZE
                 if off >= self.size:

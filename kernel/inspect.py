@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from . import arch
+from . import cost as _cost
 from . import errno as _errno
 from . import sysnum
 from .arch import CAUSE_NAMES as _CAUSE_NAMES
@@ -54,6 +55,15 @@ POLICIES = tuple(_POLICIES)                            # the scheduling policies
 SYSCALL_NAMES = MappingProxyType(sysnum.NAMES)        # system-call number -> name
 SIGNAL_NAMES = MappingProxyType(_SIGNAL_NAMES)        # signal number -> "SIGSEGV", ...
 UPCALL_TYPES = tuple(_UPCALL_NAMES.values())           # the activations' upcall types: "NEWPROC", ...
+COST_PROFILES = tuple(_cost.names())                  # the cost profiles' names (--costs)
+COST_ENTRIES = MappingProxyType(_cost.ENTRIES)        # cost entry -> what it charges (--cost)
+DEFAULT_COSTS = _cost.DEFAULT
+
+
+def cost_profile(name: str) -> dict:
+    """Cost profile name as stored: label, machine, conversion and per entry its value and
+    sources (kernel/costs/NAME.toml). ValueError for an unknown name."""
+    return _cost.describe(name)
 _ERRNO_NAMES = {v: n for n, v in vars(_errno).items() if n[:1] == "E" and isinstance(v, int)}
 
 
@@ -372,6 +382,11 @@ class Inspector:
         return bytes(out)
 
     # ---- statistics ----
+    def costs(self):
+        """(label, entry -> value) of the cost profile in force, overrides applied."""
+        c = self._k.cost
+        return c.label, MappingProxyType(dict(c.values))
+
     def stats(self) -> Stats:
         k, m = self._k, self._k.machine
         st = k.trap.stats

@@ -10,7 +10,6 @@ is flagged (`had_code`) from the moment it is mapped executable until its transl
 dropped on every hart (drop_code); vm.py drops them before it maps the frame writable, and
 decref drops them when the frame is freed.
 """
-from . import cost
 from .arch import PAGE_SIZE
 from .panic import KernelPanic
 
@@ -47,7 +46,7 @@ class FrameAllocator:
         elif self.dirty:
             pa = self.dirty.pop()
             self.mem.zero(pa, PAGE_SIZE)
-            self.k.charge(cost.PAGE_ZERO)
+            self.k.charge(self.k.cost.PAGE_ZERO)
         else:
             raise OutOfMemory()
         self.refs[self._index(pa)] = 1
@@ -59,7 +58,7 @@ class FrameAllocator:
             return False
         pa = self.dirty.pop()
         self.mem.zero(pa, PAGE_SIZE)
-        self.k.charge(cost.PAGE_ZERO)
+        self.k.charge(self.k.cost.PAGE_ZERO)
         self.zeroed.append(pa)
         return True
 

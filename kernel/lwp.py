@@ -120,6 +120,7 @@ def sys_lwp_wait(k, t, lwpid):
                 raise SysError(EINTR)
             continue
         del p.lwp_zombies[done]
+        k.charge(k.cost.LWP_WAIT)
         return done
 
 

@@ -37,9 +37,11 @@ VERSION = "0.1"
 class Kernel:
     version = VERSION
 
-    def __init__(self, machine, files: dict, seed: int = 0, log_sink=None, sched="flat"):
-        """files: path -> bytes, the initial contents of the in-memory file system."""
+    def __init__(self, machine, files: dict, seed: int = 0, log_sink=None, sched="flat", costs=None):
+        """files: path -> bytes, the initial contents of the in-memory file system.
+        costs: the cost profile (kernel/cost.py Costs; None: the default profile)."""
         self.machine = machine
+        self.cost = costs if costs is not None else cost.load()
         self.rng = random.Random(seed ^ 0x5EED)
         self.log_sink = log_sink               # fn(str) or None: the console
         self.events = None                     # list when the event log is on (trace())
@@ -105,7 +107,7 @@ class Kernel:
             self.machine.console.write(line.encode())
 
     def console_write(self, data: bytes) -> None:
-        self.charge(cost.CONSOLE_BYTE * len(data))
+        self.charge(self.cost.CONSOLE_BYTE * len(data))
         self.machine.console.write(data)
 
     def report_kill(self, t, sig: int) -> None:
@@ -139,10 +141,13 @@ class Kernel:
             return main
         return None
 
-    def spawn_kthread(self, name: str, body, idle=False):
-        """A pure kernel thread (no user context), listed by ps with pid 0."""
+    def spawn_kthread(self, name: str, body, idle=False, affinity=None):
+        """A pure kernel thread (no user context), listed by ps with pid 0; affinity: a mask
+        of the harts it may run on (None: any)."""
         t = self.sched.new_thread(self.procs.alloc_id(), name, None,
                                   lambda thread, arg: body(self, thread, arg), idle)
+        if affinity is not None:
+            t.affinity = affinity
         self.kthreads.append(t)
         self.sched.make_runnable(t)
         return t

@@ -13,6 +13,7 @@ PIPE_SIZE = 65536                   # bytes a new pipe buffers, as Linux (F_SETP
 PIPE_MAX_SIZE = 1 << 20             # F_SETPIPE_SZ beyond: EPERM (Linux's pipe-max-size; root is held to it here)
 TTY_BUF = 4096                      # bytes of console input the tty holds (a line, or unread raw input); more is dropped
 TIME_SLICE_NS = 2_000_000           # round-robin slice before a timer preemption
+KSWITCH_ROUNDS = 100                # round trips /proc/kswitch times between two kernel threads (S18's K1-K2)
 SA_DEFER_NS = 2_000                 # a vp taken back inside a library critical section: retried after
 SA_DEFER_MAX = 25                   # retries before the vp is taken anyway (50 us)
 MAX_IMAGE = 64 << 20                # bytes of all PT_LOAD segments of one executable

@@ -10,7 +10,7 @@ exits its children are given to init (pid 1).
 import enum
 import struct
 
-from . import arch, cost, params
+from . import arch, params
 from .errno import EAGAIN, ECHILD, EINTR, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .sched import ThreadExit
@@ -124,7 +124,7 @@ class ProcTable:
             p.rlimits = [list(x) for x in parent.rlimits]
             p.membarrier = parent.membarrier
         self.procs[p.pid] = p
-        self.k.charge(cost.PROC_CREATE)
+        self.k.charge(self.k.cost.PROC_CREATE)
         return p
 
     def new_lwp(self, p: Proc, ctx, like=None):
@@ -133,7 +133,7 @@ class ProcTable:
             raise SysError(EAGAIN)
         tid = p.pid if not p.threads and p.pid not in self.k.sched.threads else self.alloc_id()
         t = self.k.sched.new_thread(tid, p.name, p, self.k.trap.lwp_body)
-        self.k.charge(cost.LWP_CREATE)
+        self.k.charge(self.k.cost.LWP_CREATE)
         t.ctx = ctx
         if like is not None:
             t.sigmask, t.affinity = like.sigmask, like.affinity
@@ -172,6 +172,7 @@ class ProcTable:
         live = [x for x in p.threads if x is not t]
         if not live:
             self.exit(p, status)
+        self.k.charge(self.k.cost.LWP_EXIT)
         self._clear_tid(t)
         p.threads.remove(t)
         p.cputime += t.cputime
@@ -200,6 +201,7 @@ class ProcTable:
         if p.exiting:
             raise ThreadExit()
         p.exiting = True
+        self.k.charge(self.k.cost.PROC_EXIT)
         me = self.k.sched.mythread()
         for t in list(p.threads):
             if t is not me:
@@ -247,6 +249,7 @@ class ProcTable:
                 raise SysError(ECHILD)
             for c in kids:
                 if c.state == ZOMBIE:
+                    self.k.charge(self.k.cost.PROC_WAIT)
                     p.children.remove(c)
                     del self.procs[c.pid]
                     p.cutime += c.utime + c.cutime

@@ -17,6 +17,7 @@ opens the running program even after it was removed. /proc refuses changes: crea
 (EACCES), linking, removing, renaming, chmod (EPERM); a write to its files is EIO.
 """
 from . import proctext as T
+from .daemons import kswitch
 from .errno import EACCES, EINVAL, EIO, ENOENT, ENXIO, EPERM, SysError
 from .file import O_ACCMODE, O_RDONLY, File, PipeEnd
 from .fs import SEEK_CUR, SEEK_END, SEEK_SET, inode_stat
@@ -200,7 +201,8 @@ class ProcFS:
                                                                  if me and me.proc else b"0"), parent=root))]
         files = (("meminfo", T.meminfo), ("uptime", T.uptime), ("loadavg", self._loadavg), ("stat", T.cpu_stat),
                  ("cpuinfo", T.cpuinfo), ("mounts", T.mounts), ("version", self._version),
-                 ("filesystems", lambda k: b"nodev\tproc\nnodev\tdevtmpfs\nnodev\tramfs\n\tpvfs\n"))
+                 ("filesystems", lambda k: b"nodev\tproc\nnodev\tdevtmpfs\nnodev\tramfs\n\tpvfs\n"),
+                 ("kswitch", self._kswitch))
         out += [(name, TextNode(self, 4 + i, boot, fn, root)) for i, (name, fn) in enumerate(files)]
         pids = [(p.pid, p, None) for p in k.procs.procs.values()]
         pids += [(t.tid, None, t) for t in k.kthreads if t.tid in k.sched.threads]
@@ -209,6 +211,12 @@ class ProcFS:
     def _loadavg(self, k) -> bytes:
         (a, b, c), running, total = self.load.read(k)
         return f"{a:.2f} {b:.2f} {c:.2f} {running}/{total} {k.procs.next_id - 1}\n".encode()
+
+    def _kswitch(self, k) -> bytes:
+        """pvtos's own: open times a switch between two kernel threads on the opener's hart
+        (daemons.kswitch): 'NS SWITCHES' of the timed rounds."""
+        elapsed, switches = kswitch(k, k.sched.mythread())
+        return f"{elapsed} {switches}\n".encode()
 
     def _version(self, k) -> bytes:
         return f"pvtos version {k.version} (Python kernel on an emulated RV64GC machine) #1\n".encode()

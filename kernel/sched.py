@@ -30,7 +30,7 @@ from collections import deque
 
 from greenlet import GreenletExit, greenlet
 
-from . import arch, cost
+from . import arch
 from .panic import KernelPanic
 from .policy import POLICIES
 from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
@@ -60,6 +60,7 @@ class Cpu:
         self.busy_time = 0                # virtual ns spent running user code
         self.sys_time = 0                 # virtual ns spent running kernel code
         self.instret = 0                  # user instructions retired
+        self.asids = []                   # address spaces its TLB holds tagged, oldest first
 
 
 class Scheduler:
@@ -103,17 +104,19 @@ class Scheduler:
         return EXIT
 
     # ---- run queues ----
-    def make_runnable(self, t: Thread) -> None:
-        """t (new, woken, or leaving its hart) joins the queue of the hart the policy places it on."""
+    def make_runnable(self, t: Thread):
+        """t (new, woken, or leaving its hart) joins the queue of the hart the policy places
+        it on; returns that hart's Cpu."""
         set_state(t, RUNNABLE)
-        self._enqueue(t)
+        return self._enqueue(t)
 
-    def _enqueue(self, t: Thread) -> None:
+    def _enqueue(self, t: Thread):
         t.ready_at = max(self.now(), t.left_at)   # never before it left its last hart
         cpu = self.policy.place(t)
         cpu.runq.append(t)
         if cpu is not self.cur or cpu.current is not None and self._stealable(t, cpu):
             self.machine.kick()             # another hart has work now
+        return cpu
 
     def run_next(self, t: Thread) -> None:
         """New thread t goes to the head of this hart's queue, not where the policy would
@@ -227,7 +230,7 @@ class Scheduler:
                         self.k.itimers.user_time(t, n)
                     if trap.cause == arch.BUDGET:
                         continue
-                    h.time += cost.TRAP_ENTRY
+                    h.time += self.k.cost.TRAP_ENTRY
                     t.mode = KERNEL
                     start = h.time
                     msg = t.glet.switch(trap)
@@ -235,7 +238,7 @@ class Scheduler:
                 cpu.sys_time += h.time - start
                 if msg == TO_USER and t.affinity >> hid & 1:
                     t.mode = USER                   # _after's common case, inline
-                    h.time += cost.TRAP_EXIT
+                    h.time += self.k.cost.TRAP_EXIT
                 else:
                     self._after(cpu, t, msg)
         finally:
@@ -251,7 +254,7 @@ class Scheduler:
         if cpu.runq and any(self._stealable(x, cpu) for x in cpu.runq):
             self.machine.kick()             # cpu is busy now: other harts may steal
         cpu.switches += 1
-        h.time += cost.KTHREAD_SWITCH
+        h.time += self.k.cost.KTHREAD_SWITCH
         self.machine.set_timer(cpu.hid, h.time + self.policy.time_slice(t))
         if self.k.events is not None:
             self.k.event("switch", t, name=t.name)
@@ -262,7 +265,15 @@ class Scheduler:
         if cpu.aspace is not aspace:
             h.set_satp(aspace.satp)
             cpu.aspace = aspace
-            h.time += cost.ASPACE_SWITCH + cost.TLB_REFILL
+            cost = self.k.cost
+            h.time += cost.ASPACE_SWITCH
+            if aspace in cpu.asids:             # still tagged in this hart's TLB: no refill
+                cpu.asids.remove(aspace)
+            else:
+                h.time += cost.TLB_REFILL
+            if cost.TLB_ASIDS:
+                cpu.asids.append(aspace)
+                del cpu.asids[:-cost.TLB_ASIDS]
             if self.k.events is not None:
                 self.k.event("aspace", t, pid=t.proc.pid)
         if t.live is not cpu:
@@ -284,7 +295,7 @@ class Scheduler:
         h = cpu.hart
         if msg == TO_USER:
             t.mode = USER
-            h.time += cost.TRAP_EXIT
+            h.time += self.k.cost.TRAP_EXIT
             if not t.affinity >> cpu.hid & 1:      # sched_setaffinity moved it off this hart
                 self._off(cpu, t, "migrate")
                 self.make_runnable(t)
@@ -400,7 +411,10 @@ class Scheduler:
                 self.k.event("wakeup", t, chan=chan_name(chan), by=by.tid if by is not None else 0)
             t.chan = None
             t.wake_reason = WOKEN
-            self.make_runnable(t)
+            cost = self.k.cost
+            self.charge(cost.WAKEUP)
+            if self.make_runnable(t) is not self.cur and self.cur is not None:
+                self.charge(cost.IPI)       # the interrupt that tells the other hart
         return len(woken)
 
     def interrupt(self, t) -> None:

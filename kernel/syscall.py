@@ -5,7 +5,7 @@ Numbers and argument counts come from kernel/sysnum.py, generated from syscalls.
 it has set the registers itself (execve); SysError becomes -errno, a Fault on a user
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
-from . import arch, cost, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
+from . import arch, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
 from . import sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
@@ -81,7 +81,7 @@ class Syscalls:
         hart = t.cpu.hart
         args = arch.syscall_args(hart)
         nr = args[0]
-        hart.time += cost.SYSCALL_DISPATCH
+        hart.time += k.cost.SYSCALL_DISPATCH
         fn = HANDLERS.get(nr)
         if k.events is not None:
             k.event("syscall", t, nr=nr, name=N.NAMES.get(nr, "?"))

@@ -117,6 +117,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
     if length > params.USER_TOP:
         raise SysError(ENOMEM)
     length = page_up(length)
+    k.charge(k.cost.MMAP)
     kprot = _kprot(prot)
     stack = flags & MAP_STACK and length > PAGE_SIZE
     a.room(2 if stack else 1)              # ENOMEM at MAX_MAP_COUNT regions, before any change
@@ -139,6 +140,7 @@ def sys_mmap(k, t, addr, length, prot, flags, fd, off):
 def sys_munmap(k, t, addr, length):
     if addr % PAGE_SIZE or length == 0 or addr + length > params.USER_TOP:
         raise SysError(EINVAL)
+    k.charge(k.cost.MUNMAP)
     t.proc.aspace.remove_range(addr, addr + page_up(length))
     return 0
 
@@ -245,7 +247,8 @@ def sys_getcpu(k, t, cpu, node, cache):
 
 
 def sys_uname(k, t, buf):
-    fields = [b"pvtos", b"pvtos", b"0.1", b"#1 " + k.version.encode(), b"riscv64", b"(none)"]
+    version = f"#1 costs={k.cost.label}".encode()[:64]        # the cost profile in force (docs/costs.md)
+    fields = [b"pvtos", b"pvtos", b"0.1", version, b"riscv64", b"(none)"]
     t.proc.aspace.copyout(buf, b"".join(f.ljust(65, b"\0") for f in fields))
     return 0
 

@@ -37,7 +37,7 @@ removes W or X), and so does moving a page to another frame (a COW copy: the oth
 running this address space may hold a read-only entry for the old frame). shootdown()
 flushes every hart that runs it; the others flush when they next load its satp.
 """
-from . import arch, cost, params
+from . import arch, params
 from .arch import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from .errno import ENOMEM, SysError
 from .kalloc import OutOfMemory
@@ -284,10 +284,10 @@ class AddressSpace:
             return False               # present and already allowed: no fault to resolve
         pa = arch.pte_pa(pte)
         if access == PROT_W and self.kalloc.refcount(pa) > 1:
-            self.k.charge(cost.PAGE_FAULT)
+            self.k.charge(self.k.cost.PAGE_FAULT)
             new = self.kalloc.alloc()
             self.mem.copy(new, pa, PAGE_SIZE)
-            self.k.charge(cost.PAGE_COPY)
+            self.k.charge(self.k.cost.PAGE_COPY)
             self._set(a, new, *self._perm(r, new, PROT_W))
             self.kalloc.decref(pa)
             self.shootdown()
@@ -298,7 +298,7 @@ class AddressSpace:
         if (perm ^ pte) & PTE_X:
             self.k.trap.stats["wx_faults"] += 1          # a W^X switch: free
         else:
-            self.k.charge(cost.PAGE_FAULT)               # a COW frame taken over
+            self.k.charge(self.k.cost.PAGE_FAULT)               # a COW frame taken over
         if self._set(a, pa, perm, cow):
             self.shootdown()
         return True
@@ -308,7 +308,7 @@ class AddressSpace:
         has one. A read or exec fault on the file maps the other absent pages of the aligned
         window of FAULT_AROUND pages too (Linux's fault-around), read in one request. True
         also when the page changed while the file was read (the access is then retried)."""
-        self.k.charge(cost.PAGE_FAULT)
+        self.k.charge(self.k.cost.PAGE_FAULT)
         if r.backing is None:
             pa = self.kalloc.alloc()
             self._set(a, pa, *self._perm(r, pa, access))
@@ -334,7 +334,7 @@ class AddressSpace:
                 break                  # the neighbours are only a saving
             for off, data in parts.get(page, ()):
                 self.mem.write(pa + off, data)
-                self.k.charge(len(data) // cost.BYTE_COPY_DIV)
+                self.k.charge(len(data) // self.k.cost.BYTE_COPY_DIV)
             self._set(pte_at, pa, *self._perm(r, pa, access))
         return True
 
@@ -359,7 +359,7 @@ class AddressSpace:
         if access == PROT_W and page in (page_down(trap.epc), page_down(trap.epc + 3)):
             return self._own_page(hart, trap, now, budget, r, a, pa)
         if self._set(a, pa, *self._perm(r, pa, access, pte)):
-            self.shootdown()
+            self.shootdown(charge=False)
         return arch.Trap(arch.BUDGET, trap.epc, 0, trap.executed)
 
     def _own_page(self, hart, trap, now, budget, r, a, pa):
@@ -370,15 +370,23 @@ class AddressSpace:
         run = hart.run(budget - trap.executed, now + trap.executed)
         self.kalloc.drop_code(pa)
         self._set(a, pa, *self._perm(r, pa, PROT_X))
-        self.shootdown()
+        self.shootdown(charge=False)
         return run._replace(executed=trap.executed + run.executed)
 
-    def shootdown(self) -> None:
+    def shootdown(self, charge=True) -> None:
         """A mapping of this address space was removed, downgraded or moved to another
-        frame: flush the TLB of every hart that runs it now."""
-        for c in self.k.sched.cpus:
+        frame: flush the TLB of every hart that runs it now, charging TLB_SHOOTDOWN per
+        other hart (the interrupt that asks it to flush) unless charge is False (a W^X
+        switch: an emulator artifact, free). Harts that ran it before forget its tag."""
+        sched = self.k.sched
+        for c in sched.cpus:
             if c.aspace is self:
                 c.hart.flush_tlb()
+                running = c.current is not None and c.current.proc is not None and c.current.proc.aspace is self
+                if charge and running and c is not sched.cur:
+                    self.k.charge(self.k.cost.TLB_SHOOTDOWN)
+            elif self in c.asids:
+                c.asids.remove(self)
 
     def resolve(self, va: int, access: int) -> int:
         """Physical address of user va for a kernel access, faulting the page in (which may
@@ -412,7 +420,7 @@ class AddressSpace:
         out = bytearray()
         for cur, chunk in arch.spans(va, n):
             out += self.mem.read(self.resolve(cur, PROT_R), chunk)
-        self.k.charge(n // cost.BYTE_COPY_DIV)
+        self.k.charge(n // self.k.cost.BYTE_COPY_DIV)
         return bytes(out)
 
     def copyout(self, va: int, data) -> None:
@@ -423,7 +431,7 @@ class AddressSpace:
             raise Fault(va)
         for cur, chunk in arch.spans(va, n):
             self.mem.write(self.resolve(cur, PROT_W), data[cur - va:cur - va + chunk])
-        self.k.charge(n // cost.BYTE_COPY_DIV)
+        self.k.charge(n // self.k.cost.BYTE_COPY_DIV)
 
     def copyinstr(self, va: int, maxlen: int) -> bytes:
         """NUL-terminated string at va (without the NUL); Fault, or None if longer than maxlen."""
@@ -435,7 +443,7 @@ class AddressSpace:
             i = chunk.find(b"\0")
             if i >= 0:
                 out += chunk[:i]
-                self.k.charge(len(out) // cost.BYTE_COPY_DIV)
+                self.k.charge(len(out) // self.k.cost.BYTE_COPY_DIV)
                 return bytes(out)
             out += chunk
         return None
@@ -453,7 +461,7 @@ class AddressSpace:
         downgraded = False
         try:
             for va, a, pte in list(self.present(0, params.USER_TOP)):
-                self.k.charge(cost.PTE_COPY)
+                self.k.charge(self.k.cost.PTE_COPY)
                 if pte & PTE_W:
                     pte = pte & ~PTE_W | PTE_COW
                     self.mem.write64(a, pte)
@@ -474,6 +482,9 @@ class AddressSpace:
         for t in self.tables:
             self.kalloc.decref(t)
         self.tables = []
+        for c in self.k.sched.cpus:
+            if self in c.asids:
+                c.asids.remove(self)
         backings, self.backings = self.backings, set()
         for b in backings:
             b.release()

@@ -256,7 +256,7 @@ def test_machine_views_threads_harts_and_a_context_switch(progs):
         info harts
         hart 0
         continue
-    """, cpus=2)
+    """, cpus=2, costs="xv6")       # the interleaving below (which LWP reaches bump first) is xv6's
     assert "[New Thread 5 (LWP 5)]" in text and "[New Thread 6 (LWP 6)]" in text
     assert "Thread 6 hit Breakpoint 1, bump (by=10) at tests/guest/dbgthreads.c:19" in text
     assert re.search(r"  4 +LWP 4 \(pid 4, kthread 4\) \"dbgthreads\" sleeping +- +__sys_lwp_wait \(\)", text)

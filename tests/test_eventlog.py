@@ -26,6 +26,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 LOG_DIR = os.path.join(ROOT, "tests", "eventlogs")
+COSTS = "xv6"                         # the original table: these logs predate the cost profiles
 UTEST = "@utest"                      # tests/guest/utest.c, built into a temporary directory
 SCRIPT = ("echo hi | cat\nls /dev | wc\nhello > /tmp/x\ncat < /tmp/x\nusertests pipes\n"
           "sleep 0.001 &\nwait\ns2_crash\ns1_procmem | cat\n")
@@ -66,7 +67,7 @@ def lines_of(name: str, utest=None) -> list:
     ticks = itertools.count(1_000_000_000, 1_234_567)
     with mock.patch("time.monotonic_ns", lambda: next(ticks)):
         r = simulate(program, args, cpus=cpus, seed=seed, sched=sched, input=script,
-                     max_time=2_000_000_000, trace=True)
+                     max_time=2_000_000_000, trace=True, costs=COSTS)
     out = [f"{e.time} {e.hart} {e.pid} {e.lwp} {e.kind} "
            + json.dumps(e.detail, sort_keys=True, separators=(",", ":")) for e in r.kernel.events]
     out.append(f"# status {r.status}")

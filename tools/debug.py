@@ -12,6 +12,7 @@ import signal
 import sys
 
 from tools.debugger import CLI, DebugError, Quit, Session
+from kernel.boot import check_costs
 from tools.run import UsageError, parser as run_parser
 
 HISTORY = os.path.expanduser("~/.pvtos_gdb_history")
@@ -46,9 +47,11 @@ def make_session(opts, write=None) -> CLI:
     input_ = None
     if opts.input is not None:
         input_ = opts.input.encode().decode("unicode_escape").encode("latin-1")
+    check_costs(getattr(opts, "costs", None), getattr(opts, "cost", ()))
     s = Session(opts.program, opts.args, cpus=opts.cpus, mem=opts.mem, seed=opts.seed, quantum=opts.quantum,
                 input=input_, sched=opts.sched, disk=disk,
-                disk_latency_us=getattr(opts, "disk_latency", 100.0))
+                disk_latency_us=getattr(opts, "disk_latency", 100.0), costs=getattr(opts, "costs", None),
+                cost_overrides=getattr(opts, "cost", ()))
     return CLI(s, write)
 
 
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
         print(f"tools.debug: {e}", file=sys.stderr)
         return 2
     if not opts.quiet and not opts.batch:
-        print(f"pvtos debugger: {opts.program} on {opts.cpus} harts, seed {opts.seed}. "
+        print(f"pvtos debugger: {opts.program} on {opts.cpus} harts, seed {opts.seed}, costs {opts.costs}. "
               "\"help\" lists the commands, \"run\" starts the program.")
     s = cli.s
     try:

@@ -1,4 +1,4 @@
-"""python -m tools.demos ID [-o OUT.html]: run the demo program of a seed claim
+"""python -m tools.demos [--costs NAME] [--cost ENTRY=VALUE]... ID [-o OUT.html]: run the demo program of a seed claim
 (docs/tour/) and write its timeline; `make demo-S20` calls it.
 ID `all` runs every demo, each to build/demo-ID.html.
 
@@ -36,35 +36,40 @@ DEMOS = {
 }
 
 
-def argv_of(claim: str, out: str) -> list:
-    """The tools.run command line of a demo (KeyError for an unknown claim)."""
+def argv_of(claim: str, out: str, costs=()) -> list:
+    """The tools.run command line of a demo (KeyError for an unknown claim); costs: the
+    --costs/--cost options to pass on."""
     opts, program, args = DEMOS[claim]
-    return opts + ["--timeline", out, program] + args
+    return opts + list(costs) + ["--timeline", out, program] + args
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.demos", description=__doc__.splitlines()[0])
     ap.add_argument("claim", help="a claim id (" + ", ".join(DEMOS) + ") or all")
     ap.add_argument("-o", "--output", default=None, help="HTML timeline (default build/demo-ID.html)")
+    ap.add_argument("--costs", default=None, metavar="NAME", help="cost profile (tools.run --costs)")
+    ap.add_argument("--cost", action="append", default=[], metavar="ENTRY=VALUE",
+                    help="override one cost entry (tools.run --cost; repeatable)")
     opts = ap.parse_args(argv)
+    costs = (["--costs", opts.costs] if opts.costs else []) + [a for c in opts.cost for a in ("--cost", c)]
     claim = opts.claim.upper()
     if claim == "ALL":
         worst = 0
         for c in DEMOS:
-            worst = max(worst, demo(c, None))
+            worst = max(worst, demo(c, None, costs))
         return worst
     if claim not in DEMOS:
         print(f"tools.demos: no demo for {opts.claim!r}; demos: {', '.join(DEMOS)}", file=sys.stderr)
         return 2
-    return demo(claim, opts.output)
+    return demo(claim, opts.output, costs)
 
 
-def demo(claim: str, out) -> int:
+def demo(claim: str, out, costs=()) -> int:
     """Run one demo; its timeline goes to out (default build/demo-ID.html)."""
     out = out or os.path.join(run.ROOT, "build", f"demo-{claim}.html")
-    line = " ".join(argv_of(claim, out))
-    print(f"demo {claim}: python -m tools.run {line}", file=sys.stderr)
-    status = run.main(argv_of(claim, out))
+    argv = argv_of(claim, out, costs)
+    print(f"demo {claim}: python -m tools.run {' '.join(argv)}", file=sys.stderr)
+    status = run.main(argv)
     if status == 0:
         print(f"demo {claim}: timeline in {out}", file=sys.stderr)
     return status

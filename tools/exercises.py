@@ -206,8 +206,9 @@ EXERCISES = [
              lambda p: [on(p, "costs", p["rounds"])],
              lambda outs, p: fig("costs", "process_switch")(outs, p) - fig("costs", "thread_switch")(outs, p),
              Within(rel=0.05, abs=5),
-             "A process switch changes the address space (ASPACE_SWITCH) and refills the TLB (TLB_REFILL); the "
-             "rest of the difference is the pipe's path against the futex's."),
+             "A process switch changes the address space (ASPACE_SWITCH) and, where the TLB keeps no tag for it "
+             "(always under xv6, which flushes on every switch), refills it (TLB_REFILL); the rest of the "
+             "difference is the pipe's path against the futex's."),
     # 2. The thread
     Exercise("s4-race-lost", 2, "S4", "Updates lost without a lock",
              lambda r: with_(base(r, (2, 3, 4)), n=r.randrange(20000, 40001, 1000)),
@@ -377,8 +378,8 @@ EXERCISES = [
              "Run `solaris {rounds}` (machine seed {mseed}). How many virtual ns does a T1-T3 switch (another "
              "LWP of the same process) cost?",
              lambda p: [on(p, "solaris", p["rounds"])], fig("solaris", "T1-T3"), Within(rel=0.02),
-             "T1-T3 adds two system calls (park, unpark) and a kernel thread switch to T1-T2's user-level "
-             "switch, but no change of address space."),
+             "T1-T3 adds two system calls (a pipe's write and read) and a kernel thread switch to T1-T2's "
+             "user-level switch, but no change of address space."),
     Exercise("s18-entry", 6, "S18", "The entry that makes a process switch cheap", needs="--cost",
              params=lambda r: with_(base(r), rounds=r.randrange(100, 401, 20)),
              question="In `solaris {rounds}` (machine seed {mseed}), which one cost-table entry, set to 0 with "
@@ -387,16 +388,17 @@ EXERCISES = [
              commands=lambda p: [on(p, "--cost", f"{e}=0", "solaris", p["rounds"]) for e in COST_ENTRIES],
              answer=closest_entry, check=OneOf(*COST_ENTRIES),
              explain="What a process switch adds to a thread switch is the address space: the satp write "
-             "(ASPACE_SWITCH) and, far larger, the TLB refill after it."),
+             "(ASPACE_SWITCH), all of it when the TLB keeps both spaces tagged (linux), and the TLB refill "
+             "after it where every switch flushes (xv6: TLB_REFILL, far larger)."),
     Exercise("s18-after", 6, "S18", "S18 with free address-space changes", needs="--cost",
              params=lambda r: with_(base(r), rounds=r.randrange(100, 401, 20)),
              question="Run `solaris {rounds}` with --cost ASPACE_SWITCH=0 --cost TLB_REFILL=0 (machine seed "
              "{mseed}). What is T3-T4 now, in virtual ns?",
              commands=lambda p: [on(p, "--cost", "ASPACE_SWITCH=0", "--cost", "TLB_REFILL=0", "solaris", p["rounds"])],
              answer=fig("solaris", "T3-T4"), check=Within(rel=0.03),
-             explain="With the address-space change free, a switch to another process costs what a switch to "
-             "another LWP costs, plus the difference between a pipe and a semaphore: S18's order T1-T3 < T3-T4 "
-             "rests on the address space alone."),
+             explain="With the address-space change free, a switch to another process costs about what a "
+             "switch to another LWP costs (both pass a byte through pipes): S18's order T1-T3 < T3-T4 rests on "
+             "the address space alone."),
     # 7. The summary
     Exercise("s20-time", 7, "S20", "The virtual time of S20",
              lambda r: with_(base(r, (2, 3, 5, 6)), iters=r.randrange(200000, 1000001, 50000)),

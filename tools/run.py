@@ -18,7 +18,7 @@ import termios
 import tty
 
 from kernel.boot import BootError, KernelPanic, Run, System, check_program
-from kernel.inspect import POLICIES
+from kernel.inspect import COST_ENTRIES, COST_PROFILES, DEFAULT_COSTS, POLICIES
 from tools import stats as tstats
 from tools import trace as ttrace
 
@@ -37,6 +37,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--quantum", type=int, default=10_000, help="instructions per hart per round")
     ap.add_argument("--sched", default="flat", choices=list(POLICIES),
                     help="scheduling policy (kernel/policy.py; default flat)")
+    ap.add_argument("--costs", default=DEFAULT_COSTS, metavar="NAME",
+                    help=f"cost profile: {', '.join(COST_PROFILES)} (default {DEFAULT_COSTS}; docs/costs.md)")
+    ap.add_argument("--cost", action="append", default=[], metavar="ENTRY=VALUE",
+                    help="override one entry of the cost profile, in virtual ns (repeatable; "
+                    "entries: docs/costs.md)")
     ap.add_argument("--input", default=None, help="scripted console input (\\n separates lines)")
     ap.add_argument("--stats", action="store_true", help="print machine statistics at exit")
     ap.add_argument("--trace", metavar="OUT.json", default=None,
@@ -146,17 +151,18 @@ def print_stats(st, out) -> None:
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
              max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0,
-             console_out=None) -> Run:
+             console_out=None, costs=None, cost_overrides=()) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line.
     The root is in memory (files, default build/bin), or the image at path `disk`.
     max_time is in virtual nanoseconds (the command line's --max-time is in seconds).
-    console_out: a binary stream that also receives the console's output as it is written."""
+    console_out: a binary stream that also receives the console's output as it is written.
+    costs, cost_overrides: the cost profile's name and 'ENTRY=VALUE' overrides (--costs, --cost)."""
     files, disk, path = root(program, files, disk)
     log = []
     with System(path, args, cpus=cpus, mem=mem, seed=seed, quantum=quantum, sched=sched, files=files, disk=disk,
                 disk_latency_us=disk_latency_us, input=input, console_out=console_out, log=log.append,
-                trace=trace, max_time=max_time) as s:
+                trace=trace, max_time=max_time, costs=costs, cost_overrides=cost_overrides) as s:
         status = s.run()
     return Run(s, status, "".join(log))
 
@@ -191,7 +197,8 @@ def main(argv=None) -> int:
                         sched=opts.sched, files=files, disk=disk, disk_latency_us=opts.disk_latency,
                         input=script, console_out=_CrLf(out) if interactive else out,
                         interactive=interactive, log=log_sink, trace=bool(opts.trace or opts.timeline or opts.stats),
-                        max_time=int(opts.max_time * 1e9) if opts.max_time else None)
+                        max_time=int(opts.max_time * 1e9) if opts.max_time else None,
+                        costs=opts.costs, cost_overrides=opts.cost)
     except (UsageError, ValueError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2
@@ -236,7 +243,8 @@ def _run(system, opts, interactive) -> int:
         print("\n".join(tstats.lines(tstats.summarise(model))), file=sys.stderr)
     if opts.trace or opts.timeline:
         meta = {"program": os.path.basename(opts.program) if opts.program else None, "args": opts.args,
-                "seed": opts.seed, "sched": opts.sched, "quantum": opts.quantum}
+                "seed": opts.seed, "sched": opts.sched, "quantum": opts.quantum,
+                "costs": system.inspect.costs()[0]}
         try:
             ttrace.save(model, meta, opts.trace, opts.timeline)
         except OSError as e:

@@ -180,7 +180,7 @@ def _procs(threads) -> list:
 def _title(other: dict, cpus: int) -> str:
     prog = " ".join(str(x) for x in [other.get("program") or "shell"] + list(other.get("args") or []))
     bits = [f"{cpus} hart{'s' if cpus != 1 else ''}"]
-    for key, label in (("seed", "seed"), ("sched", "scheduler")):
+    for key, label in (("seed", "seed"), ("sched", "scheduler"), ("costs", "costs")):
         if key in other:
             bits.append(f"{label} {other[key]}")
     return f"{prog} ({', '.join(bits)})"

@@ -60,14 +60,16 @@ class _Sink:
 
 class Session(Breakpoints):
     def __init__(self, program, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
-                 sched="flat", files=None, disk=None, disk_latency_us=100.0, out=None):
+                 sched="flat", files=None, disk=None, disk_latency_us=100.0, out=None, costs=None,
+                 cost_overrides=()):
         """program: a name in build/bin or a host path to the ELF file. out(str) receives
-        the program's console output and the kernel log (default: stdout)."""
+        the program's console output and the kernel log (default: stdout). costs,
+        cost_overrides: the cost profile and its overrides (tools.run's --costs, --cost)."""
         from tools import run as trun
         self.trun = trun
         self.program, self.args = program, list(args)
         self.opts = {"cpus": cpus, "mem": mem, "seed": seed, "quantum": quantum, "input": input,
-                     "sched": sched}
+                     "sched": sched, "costs": costs, "cost_overrides": list(cost_overrides)}
         self.files, self.disk, self.disk_latency_us = files, disk, disk_latency_us
         host = program if ("/" in program or os.path.isfile(program)) else os.path.join(trun.BIN_DIR, program)
         if not os.path.isfile(host):

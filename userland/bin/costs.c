@@ -348,8 +348,8 @@ int main(int argc, char **argv)
 
     struct kstat ks;
     kstat(&ks);
-    printf("%d creations, %d switch round trips, all pinned to hart %d of %ld\n",
-           CREATES, rounds, HART, ks.ncpus);
+    printf("%d creations, %d switch round trips, all pinned to hart %d of %ld; costs: %s\n",
+           CREATES, rounds, HART, ks.ncpus, costs_profile());
     printf("%-34s %14s %12s\n", "operation", "virtual ns/op", "host us/op");
     for (int i = 0; i < nrows; i++)
         printf("%-34s %14.0f %12.1f\n", rows[i].name, rows[i].v, rows[i].h);

@@ -108,8 +108,8 @@ int main(int argc, char **argv)
     char model[32];
     snprintf(model, sizeof model, mn ? "M:N, %d LWP%s" : sa ? "SA, %d vp%s" : "M:1", nlwps,
              nlwps > 1 ? "s" : "");
-    printf("S10 (%s): thread 1 slept %ld us in the kernel (woke after %ld us) while threads 2-%d "
-           "were runnable\n", model, sleep_us, slept_ns / 1000, NW + 1);
+    printf("S10 (%s; costs: %s): thread 1 slept %ld us in the kernel (woke after %ld us) while "
+           "threads 2-%d were runnable\n", model, costs_profile(), sleep_us, slept_ns / 1000, NW + 1);
     printf("  chunks of work done by threads 2-%d: %ld before the sleep, %ld during it\n", NW + 1,
            before, during);
     for (int i = 0; i < NW; i++)

@@ -74,8 +74,8 @@ int main(int argc, char **argv)
     char model[32];
     snprintf(model, sizeof model, mn ? "M:N, %d LWP%s" : "M:1", nlwps, nlwps > 1 ? "s" : "");
     double ratio = (double)par / serial;
-    printf("S11 (%s) on %ld harts: %d CPU-bound user threads x %ld iterations\n", model, ks.ncpus, NT,
-           iters);
+    printf("S11 (%s) on %ld harts: %d CPU-bound user threads x %ld iterations; costs: %s\n", model,
+           ks.ncpus, NT, iters, costs_profile());
     printf("  one after another: %ld us; as %d user threads: %ld us\n", serial / 1000, NT, par / 1000);
     for (int i = 0; i < NT; i++)
         printf("  thread %d finished on lwp %d, hart %d\n", i + 1, lwp_of[i], hart_of[i]);

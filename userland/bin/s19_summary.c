@@ -56,7 +56,7 @@ int main(void)
         bad |= run(s11[m]) != 0;
         ratio[m] = after("ratio to the serial time: ");
     }
-    printf("\nS19: user-level threads, S8 + S10 + S11 in one run\n");
+    printf("\nS19: user-level threads, S8 + S10 + S11 in one run (costs: %s)\n", costs_profile());
     printf("%-40s %-24s %s\n", "", "M:1 (1 LWP)", "M:N (LWP pool)");
     char a[40], b[40];
     snprintf(a, sizeof a, "%.0f instr, no syscall", sw[0]);

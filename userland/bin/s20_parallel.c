@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     t0 = now();
     work(0, iters);
     long serial = now() - t0, serial_host = host_now() - h0;
-    printf("harts: %ld\n", cpus);
+    printf("harts: %ld; costs: %s\n", cpus, costs_profile());
     printf("1 thread  x %ld iterations: %ld ns virtual (%ld us host)\n", iters, serial,
            serial_host / 1000);
 

@@ -139,7 +139,8 @@ int main(int argc, char **argv)
         }
 
     printf("sa_speedup: %d threads x %d rounds of %ld iterations + %ld us of blocking I/O, "
-           "%d hart%s\n", nthreads, rounds, iters, io_us, harts, harts > 1 ? "s" : "");
+           "%d hart%s; costs: %s\n", nthreads, rounds, iters, io_us, harts, harts > 1 ? "s" : "",
+           costs_profile());
     printf("%-22s %12s %8s\n", "model", "virtual us", "speedup");
     printf("%-22s %12ld %8.2f\n", "serial (1 thread)", serial / 1000, 1.0);
     for (int m = 0; m < NMODELS; m++) {

@@ -4,6 +4,7 @@
    each consumed in that window (lwpinfo: the sum over its LWPs), then kills both.
    Run it on one hart: a flat round robin over threads gives A about T/(T+1), the
    two-level policy (fair between processes, then between their threads) about 1/2. */
+#include <demo.h>
 #include <kos.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
     waitpid(a, 0, 0);
     waitpid(b, 0, 0);
     long da = a1 - a0, db = b1 - b0;
+    printf("costs: %s\n", costs_profile());
     printf("process A (pid %d, %d CPU-bound threads, %d LWPs): %ld ns CPU\n", a, nt, la, da);
     printf("process B (pid %d, 1 CPU-bound thread): %ld ns CPU\n", b, db);
     if (a0 < 0 || b0 < 0 || da + db <= 0) {

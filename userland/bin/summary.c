@@ -394,8 +394,8 @@ int main(int argc, char **argv)
         }
 
     int can = NW < harts ? NW : harts, np = NP < harts ? NP : harts;
-    printf("The seed's summary, measured on %d hart%s (virtual time: 1 instruction = 1 ns)\n\n",
-           harts, harts > 1 ? "s" : "");
+    printf("The seed's summary, measured on %d hart%s (virtual time: 1 instruction = 1 ns; costs: %s)\n\n",
+           harts, harts > 1 ? "s" : "", costs_profile());
     printf("%-22s %10s %10s %22s %8s\n", "", "create ns", "switch ns", "work while one blocks",
            "speedup");
     for (int r = 0; r < NROWS; r++)

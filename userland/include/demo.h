@@ -3,6 +3,8 @@
 /* Helpers the demo programs of userland/bin share; not part of the C library. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -18,6 +20,17 @@ static inline long now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ns(ts);
+}
+
+/* The cost profile in force, for a demo's header: what follows "costs=" in uname's version
+   field ("linux", or "linux KTHREAD_SWITCH=0" with --cost overrides). */
+static inline const char *costs_profile(void)
+{
+    static struct utsname u;
+    if (uname(&u) < 0)
+        return "?";
+    char *p = strstr(u.version, "costs=");
+    return p ? p + 6 : "?";
 }
 
 /* Run the command line cmd (a program in /bin and its arguments, through popen) with its
