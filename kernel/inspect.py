@@ -32,6 +32,7 @@ from .panic import KernelPanic, hart_dump
 from .policy import POLICIES as _POLICIES
 from .params import USER_TOP
 from .proc import ALIVE, ZOMBIE
+from .sa import UPCALL_NAMES as _UPCALL_NAMES
 from .sa import ActState
 from .signal import NAMES as _SIGNAL_NAMES
 from .signal import name as signal_name
@@ -46,13 +47,14 @@ __all__ = [
     "WalkStep", "Walk", "Stats", "ActivationInfo", "SAInfo", "Event",
     "RUNNABLE", "RUNNING", "SLEEPING", "EXITED", "USER", "KERNEL", "ALIVE", "ZOMBIE",
     "POLICIES", "NREGS", "REG_PC", "REG_FCSR", "USER_TOP", "PTE_COW", "CAUSE_NAMES", "SYSCALL_NAMES", "SIGNAL_NAMES",
-    "signal_name", "fault_signal", "errno_name", "KernelPanic",
+    "UPCALL_TYPES", "signal_name", "fault_signal", "errno_name", "KernelPanic",
 ]
 
 CAUSE_NAMES = MappingProxyType(_CAUSE_NAMES)          # trap cause -> "load page fault", ...
 POLICIES = tuple(_POLICIES)                            # the scheduling policies' names (--sched)
 SYSCALL_NAMES = MappingProxyType(sysnum.NAMES)        # system-call number -> name
 SIGNAL_NAMES = MappingProxyType(_SIGNAL_NAMES)        # signal number -> "SIGSEGV", ...
+UPCALL_TYPES = tuple(_UPCALL_NAMES.values())           # the activations' upcall types: "NEWPROC", ...
 COST_PROFILES = tuple(_cost.names())                  # the cost profiles' names (--costs)
 COST_ENTRIES = MappingProxyType(_cost.ENTRIES)        # cost entry -> what it charges (--cost)
 DEFAULT_COSTS = _cost.DEFAULT

@@ -150,12 +150,16 @@ void cond_broadcast(cond_t *c)
 
 /* ---- threads ---- */
 
-/* Where every new LWP starts: a0 = its control block, tp = 0, gp = 0 (kernel). */
+/* Where every new LWP starts: a0 = its control block, tp = 0, gp = 0 (kernel). Its call
+   frame information says it has no return address (.cfi_undefined ra), as Linux's clone
+   does for a new thread: debuggers end a thread's backtrace here. */
 __asm__(
     "    .section .text.__thread_start, \"ax\"\n"
     "    .p2align 2\n"
     "    .type __thread_start, @function\n"
     "__thread_start:\n"
+    "    .cfi_startproc\n"
+    "    .cfi_undefined ra\n"
     "    .option push\n"
     "    .option norelax\n"
     "    lla gp, __global_pointer$\n"
@@ -163,6 +167,7 @@ __asm__(
     "    mv tp, a0\n"
     "    call __thread_main\n"
     "    unimp\n"
+    "    .cfi_endproc\n"
     "    .size __thread_start, .-__thread_start\n"
     "    .text\n");
 void __thread_start(void *tcb);
