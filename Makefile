@@ -44,10 +44,10 @@ run: all
 	$(PY) -m tools.run $(COSTOPT)$(ARGS)
 
 test: all
-	$(PY) -m pytest -q -rs
+	$(PY) -m pytest -q -rs -n auto --dist loadfile
 
 test-quick: all
-	$(PY) -m pytest -q -rs -m "not slow"
+	$(PY) -m pytest -q -rs -n auto --dist loadfile -m "not slow"
 
 bench: all
 	$(PY) -m tools.bench $(ARGS)
