@@ -68,14 +68,16 @@ def check_costs(costs, overrides=()) -> str:
 class System:
     def __init__(self, program=None, args=(), *, cpus=4, mem=128, seed=0, quantum=10_000, sched="flat",
                  files=None, disk=None, disk_latency_us=100.0, input=None, console_out=None,
-                 interactive=False, log=None, trace=False, max_time=None, costs=None, cost_overrides=()):
+                 interactive=False, log=None, trace=False, max_time=None, costs=None, cost_overrides=(),
+                 trace_uthreads=False):
         """program: its path inside the machine (None: the shell); args: its arguments.
         input: the console's script (str or bytes); console_out: a binary stream that also
         receives the console's output; interactive: the console reads the host terminal.
         log: fn(line) for the kernel log (None: it goes to the console). trace: record the
         event stream from boot on. max_time: run()'s default limit, in virtual ns.
         costs: the cost profile's name (inspect.COST_PROFILES; None: the default);
-        cost_overrides: 'ENTRY=VALUE' strings (--cost).
+        cost_overrides: 'ENTRY=VALUE' strings (--cost). trace_uthreads (with trace): green-thread
+        libraries report their switches too (kernel/utrace.py).
         BootError for options the machine or kernel refuses and an unusable disk image."""
         gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
         self.init_argv = ["/bin/init"] + ([program] + list(args) if program else [])
@@ -102,7 +104,7 @@ class System:
                 dev.close()
             raise BootError(str(e)) from None
         if trace:
-            self.kernel.trace()
+            self.kernel.trace(uthreads=trace_uthreads)
         self.inspect = Inspector(self.kernel)
         self._closed = False
 

@@ -1,0 +1,58 @@
+"""Green-thread switches in the event stream (kernel/utrace.py, docs/trace.md): on only when
+asked (tools.run --trace/--timeline, simulate(trace_uthreads=True)), one uevent per switch
+naming the user thread that runs next; the timeline draws a lane per user thread."""
+from tools import trace as ttrace
+from tools import timeline
+from tools.run import simulate
+
+SWITCH = 1                                      # uthread.h: UTHREAD_EV_SWITCH
+
+
+def pid_of(events, name):
+    return next(e.pid for e in events if e.kind == "exec" and e.detail["path"].endswith("/" + name))
+
+
+def switches(events, pid):
+    return [e for e in events if e.pid == pid and e.kind == "uevent" and e.detail["code"] == SWITCH]
+
+
+def test_traced_m1_run_names_each_uthread_on_one_lwp_in_order(userland):
+    r = simulate("s11_parallel", ("m1", "1", "3000"), cpus=2, trace=True, trace_uthreads=True)
+    assert r.status == 0 and "S11 OK" in r.output, r.output + r.log
+    ev = r.kernel.events
+    pid = pid_of(ev, "s11_parallel")
+    sw = switches(ev, pid)
+    lwps = {e.lwp for e in ev if e.pid == pid and e.kind == "switch"}
+    assert len(lwps) == 1 and {e.lwp for e in sw} == lwps         # the kernel sees one LWP
+    ids = [e.detail["arg"] for e in sw]
+    first = list(dict.fromkeys(i for i in ids if i > 0))
+    assert first == [1, 2, 3, 4]                                  # created in order, run in order
+    assert ids[-1] == 0                                           # main runs again to join them
+    times = [e.time for e in sw]
+    assert times == sorted(times) and len(set(times)) == len(times)
+
+
+def test_off_unless_asked(userland):
+    r = simulate("s11_parallel", ("m1", "1", "3000"), cpus=2, trace=True)
+    assert r.status == 0
+    assert switches(r.kernel.events, pid_of(r.kernel.events, "s11_parallel")) == []
+
+
+def test_s9_timeline_has_a_lane_per_uthread(userland):
+    r = simulate("s9_onelwp", (), cpus=1, trace=True, trace_uthreads=True)
+    assert r.status == 0 and "S9 OK" in r.output, r.output + r.log
+    ev = r.kernel.events
+    pid = pid_of(ev, "s9_onelwp")
+    want = {e.detail["arg"] for e in switches(ev, pid)}
+    model = ttrace.build(ev, 1, r.kernel.sched.now())
+    lanes = {u.uid for u in model.uthreads if u.pid == pid}
+    assert lanes == want and {1, 2, 3, 4} <= lanes
+    lwp = next(iter({u.lwp for u in model.uthreads if u.pid == pid}))
+    running = [s for s in model.states if s.lwp == lwp and s.state == "running"]
+    for u in model.uthreads:                                      # inside the LWP's time on a hart
+        if u.state == "running":
+            assert any(s.start <= u.start and u.end <= s.end for s in running), u
+    data = timeline.extract(ttrace.chrome(model, {}))
+    rows = [t["name"] for t in data["threads"] if t["pid"] == pid]
+    assert [n for n in rows if n.startswith("uthread")] == [f"uthread {i} on lwp {lwp}" for i in sorted(lanes)]
+    assert len({t["color"] for t in data["threads"] if t["pid"] == pid}) == len(rows)
