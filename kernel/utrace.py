@@ -14,9 +14,8 @@ Contracts:
 - The word is found only in an image whose symbol table names it with size 4; otherwise
   (no library, a stripped binary) the program runs untraced.
 - Deterministic: the events are the uevent calls, stamped like any system call.
-- Cost when tracing: one system call per switch (about 200 ns of virtual time on the linux
-  profile, docs/uthreads.md); pictures of programs that switch every few microseconds
-  stretch accordingly.
+- Cost when tracing: one system call per switch (about 400 ns of virtual time on the linux
+  profile; docs/trace.md "User threads on the timeline" has the demos' figures).
 """
 import struct
 

@@ -135,7 +135,8 @@ class _Builder:
         self.slept = {}           # lwp -> (time, chan)
         self.born = {}            # ("pid", p) or ("lwp", l) -> birth time
         self.uswitch = {}         # lwp -> [(time, pid, uthread id)], green-thread switches
-        self.exec_lwp = {}        # pid -> (lwp, time) of its last exec: main (uthread 0) starts there
+        self.exec_lwp = {}        # pid -> (lwp, time): its first LWP, or its last exec's; main
+                                  # (uthread 0) holds that LWP from then on
 
     def at(self, lwp, t):
         t = max(t, self.last.get(lwp, t))
@@ -151,6 +152,8 @@ class _Builder:
             if born is not None and lwp not in self.cur:
                 self.last[lwp] = born
                 self.cur[lwp] = ["ready", born, {"why": "new"}]
+            if pid not in self.exec_lwp:
+                self.exec_lwp[pid] = (lwp, born if born is not None else 0)
         elif name is not None:
             self.threads[lwp] = (pid, name)
         if name is not None and pid and pid not in self.procs:
@@ -228,7 +231,8 @@ class _Builder:
         t, hart, pid, lwp, kind, d = e
         self.marks.append(Mark(t, hart, pid, lwp, kind, category(kind, d), d))
         if kind == "uevent" and d.get("code") == UEV_SWITCH and isinstance(d.get("arg"), int):
-            self.uswitch.setdefault(lwp, []).append((t, pid, d["arg"]))
+            uid = d["arg"] - (1 << 64) if d["arg"] >= 1 << 63 else d["arg"]    # a long register
+            self.uswitch.setdefault(lwp, []).append((t, pid, uid))
         elif kind == "fork":
             self.born[("pid", d.get("child"))] = t
             if pid in self.procs:
@@ -267,8 +271,8 @@ class _Builder:
 
     def uthreads(self, states, end) -> list:
         """Each user thread holds its LWP from a switch to it until the LWP's next switch
-        (idle: id < 0, nobody), and is in the LWP's state meanwhile; main (0) holds the LWP
-        that exec'd the program until that LWP's first switch."""
+        (idle: id < 0, nobody), and is in the LWP's state meanwhile; main (0) holds the
+        process's first LWP (the one that exec'd it) until that LWP's first switch."""
         by_lwp = {}
         for s in states:
             by_lwp.setdefault(s.lwp, []).append(s)
