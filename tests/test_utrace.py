@@ -56,3 +56,22 @@ def test_s9_timeline_has_a_lane_per_uthread(userland):
     rows = [t["name"] for t in data["threads"] if t["pid"] == pid]
     assert [n for n in rows if n.startswith("uthread")] == [f"uthread {i} on lwp {lwp}" for i in sorted(lanes)]
     assert len({t["color"] for t in data["threads"] if t["pid"] == pid}) == len(rows)
+
+
+def test_mn_lanes_are_valid_trace_json(userland):
+    """M:N (solaris: two processes, pools of LWPs, idle switches): the lanes are well-formed
+    tracks, never two user threads on one LWP at once, and a thread that moved says so."""
+    from tests.test_trace import validate
+    r = simulate("solaris", ("20",), cpus=4, trace=True, trace_uthreads=True)
+    assert r.status == 0, r.output + r.log
+    model = ttrace.build(r.kernel.events, 4, r.kernel.sched.now())
+    obj = ttrace.chrome(model, {})
+    validate(obj)
+    assert {u.pid for u in model.uthreads} == {e.pid for e in r.kernel.events if e.kind == "uevent"
+                                               and e.detail["code"] == SWITCH}
+    assert all(u.uid >= 0 for u in model.uthreads)                # idle (-1) holds no lane
+    for lwp in {u.lwp for u in model.uthreads}:
+        spans = sorted((u.start, u.end) for u in model.uthreads if u.lwp == lwp)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), lwp
+    names = {e["args"]["name"] for e in obj["traceEvents"] if e["ph"] == "M" and e["tid"] >= ttrace.UTHREAD_TID}
+    assert names and all(n.startswith("uthread ") for n in names)
