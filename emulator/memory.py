@@ -16,7 +16,7 @@ class PhysMem:
             raise ValueError("RAM base and size must be positive multiples of 4096")
         self.base = base
         self.size = size
-        self.buf = mmap.mmap(-1, size)
+        self.buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)   # private: a fork() copies it (debugger checkpoints)
         self.ptr = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
         self.view = memoryview(self.buf)
 

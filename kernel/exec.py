@@ -83,8 +83,21 @@ class FileBacking:
             self.k.fsys.allow_write(self.ino)
             self.ino.closed(False)
 
+    shared = False                     # its pages are private copies (vm.py; shm.py's are not)
+    image = True                       # the program's file (/proc/PID/exe)
+
     def read(self, off: int, n: int) -> bytes:
         return self.ino.read(off, n)
+
+    def map_info(self, start: int):
+        """/proc/PID/maps of a region starting at start: (file offset, inode, path, shared)."""
+        segs = [(v, o) for v, o, _ in self.segments if v <= start + PAGE_SIZE - 1]
+        off = max(0, segs[-1][1] + start - segs[-1][0]) & ~(PAGE_SIZE - 1) if segs else 0
+        return off, self.ino, self.path(), False
+
+    def valid_end(self, va: int) -> int:
+        """Every page of an image's regions may be touched (.bss past the file: zeros)."""
+        return params.USER_TOP
 
     def pages(self, lo: int, hi: int) -> dict:
         """The file's bytes on the pages of [lo, hi): {page: [(offset in the page, bytes)]},
@@ -227,7 +240,9 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
         k.sa.on_exit(p)
         t.act = None                     # an ordinary LWP again
     p.aspace = aspace
-    old.destroy()
+    if not p.borrowed_vm:                # a vfork child's old space is its parent's
+        old.destroy()
+    k.procs.vfork_done(p)
     p.symbols = symbols
     p.cmdline = argv
     p.name = path.rsplit(b"/", 1)[-1].decode(errors="replace")[:15] or "?"
@@ -242,4 +257,5 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
             p.files[fd] = None
     p.cloexec.clear()
     k.signals.exec_reset(p)
+    k.ptimers.delete_all(p)
     k.sched.set_regs(t, arch.context(pc=entry, sp=sp))

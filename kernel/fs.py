@@ -280,31 +280,35 @@ class InodeFile(File):
         self.ino.closed(self.written)
 
     def read(self, n: int) -> bytes:
-        if self.ino.kind == DIR:
-            raise SysError(EISDIR)
-        data = self.ino.read(self.off, n)
+        data = self.pread(n, self.off)
         self.off += len(data)
         return data
 
     def write(self, data: bytes) -> int:
-        self.written = True
-        if self.flags & O_APPEND:
-            n, self.off = self.ino.append(data)
-            return n
-        n = self.ino.write(self.off, data)
-        self.off += n
+        n, end = self._write(data, self.off)
+        self.off = end
         return n
 
     def pread(self, n: int, off: int) -> bytes:
         if self.ino.kind == DIR:
             raise SysError(EISDIR)
+        self.k.shm.before_read(self.ino, off, n)      # its shared mappings' stores first
         return self.ino.read(off, n)
 
     def pwrite(self, data: bytes, off: int) -> int:
+        return self._write(data, off)[0]
+
+    def _write(self, data: bytes, off: int):
+        """(bytes written, offset after them), at off or, with O_APPEND, at the end (which
+        wins over the offset, as Linux); the file's shared mappings see the bytes."""
         self.written = True
-        if self.flags & O_APPEND:                  # as Linux: O_APPEND wins over the offset
-            return self.ino.append(data)[0]
-        return self.ino.write(off, data)
+        if self.flags & O_APPEND:
+            n, end = self.ino.append(data)
+        else:
+            n = self.ino.write(off, data)
+            end = off + n
+        self.k.shm.after_write(self.ino, end - n, data[:n])
+        return n, end
 
     def fsync(self) -> None:
         self.ino.fsync()
@@ -314,6 +318,7 @@ class InodeFile(File):
             raise SysError(EINVAL)
         self.written = True
         self.ino.truncate(size)
+        self.k.shm.truncated(self.ino, size)
 
     def lseek(self, off: int, whence: int) -> int:
         base = {SEEK_SET: 0, SEEK_CUR: self.off, SEEK_END: self.ino.size}.get(whence)

@@ -32,6 +32,7 @@ from .panic import KernelPanic, hart_dump
 from .policy import POLICIES as _POLICIES
 from .params import USER_TOP
 from .proc import ALIVE, ZOMBIE
+from .sa import UPCALL_NAMES as _UPCALL_NAMES
 from .sa import ActState
 from .signal import NAMES as _SIGNAL_NAMES
 from .signal import name as signal_name
@@ -46,13 +47,14 @@ __all__ = [
     "WalkStep", "Walk", "Stats", "ActivationInfo", "SAInfo", "Event",
     "RUNNABLE", "RUNNING", "SLEEPING", "EXITED", "USER", "KERNEL", "ALIVE", "ZOMBIE",
     "POLICIES", "NREGS", "REG_PC", "REG_FCSR", "USER_TOP", "PTE_COW", "CAUSE_NAMES", "SYSCALL_NAMES", "SIGNAL_NAMES",
-    "signal_name", "fault_signal", "errno_name", "KernelPanic",
+    "UPCALL_TYPES", "signal_name", "fault_signal", "errno_name", "KernelPanic",
 ]
 
 CAUSE_NAMES = MappingProxyType(_CAUSE_NAMES)          # trap cause -> "load page fault", ...
 POLICIES = tuple(_POLICIES)                            # the scheduling policies' names (--sched)
 SYSCALL_NAMES = MappingProxyType(sysnum.NAMES)        # system-call number -> name
 SIGNAL_NAMES = MappingProxyType(_SIGNAL_NAMES)        # signal number -> "SIGSEGV", ...
+UPCALL_TYPES = tuple(_UPCALL_NAMES.values())           # the activations' upcall types: "NEWPROC", ...
 COST_PROFILES = tuple(_cost.names())                  # the cost profiles' names (--costs)
 COST_ENTRIES = MappingProxyType(_cost.ENTRIES)        # cost entry -> what it charges (--cost)
 DEFAULT_COSTS = _cost.DEFAULT
@@ -345,7 +347,8 @@ class Inspector:
     def read_user(self, pid: int, va: int, n: int, fault_in: bool = False, unread=None):
         """n bytes at user address va of process pid, read through its page table, or None
         if some byte is in no region (or the process has no address space).
-        An absent page of an anonymous region reads as zeros. An absent page of a file-backed
+        An absent page of an anonymous region reads as zeros, of shared memory as its object's
+        page (zeros if not made yet; None for a file's page not read). An absent page of a file-backed
         region (not read from the file yet) is read by unread(va, n) -> bytes or None when
         given, else the read fails. fault_in=True faults absent pages in instead, as a kernel
         read would, except from the file (that needs a thread that can sleep)."""
@@ -372,6 +375,12 @@ class Inspector:
                 return None
             if r.backing is None:
                 out += bytes(chunk)
+                continue
+            if r.backing.shared:          # shared memory (shm.py): its object's page, if made
+                pa = r.backing.obj.frames.get(r.backing.index(cur))
+                if pa is None and r.backing.obj.ino is not None:
+                    return None
+                out += mem.read(pa | cur % arch.PAGE_SIZE, chunk) if pa is not None else bytes(chunk)
                 continue
             data = unread(cur, chunk) if unread is not None else None
             if data is None or len(data) != chunk:

@@ -17,6 +17,8 @@ from .diskfs import boot_mount
 from .itimer import ITimers
 from .sa import Activations
 from .futex import Futex
+from .ptimer import PosixTimers
+from .shm import Shm
 from .kalloc import FrameAllocator
 from .panic import KernelPanic, hart_dump
 from .proc import ProcTable
@@ -55,6 +57,8 @@ class Kernel:
         self.futex = Futex(self)
         self.tracer = Tracer(self)
         self.itimers = ITimers(self)
+        self.ptimers = PosixTimers(self)
+        self.shm = Shm(self)
         self.sa = Activations(self)
         self.kthreads = []                     # pure kernel threads (daemons)
         self.signals = Signals(self)
@@ -134,11 +138,13 @@ class Kernel:
         self.log(msg)
 
     def _overflowed_stack(self, p, addr):
-        """The stack region whose guard addr hit: a MAP_STACK guard page, or the gap
+        """The stack region whose guard addr hit: a PROT_NONE page just below a writable
+        mapping (the guard a thread library puts at the bottom of a stack), or the gap
         below the main stack."""
         r = p.aspace.find(addr)
         if r is not None:
-            return p.aspace.find(r.end) if r.kind == "guard" else None
+            above = p.aspace.find(r.end) if r.prot == 0 and r.end - r.start == arch.PAGE_SIZE else None
+            return above if above is not None and above.prot & arch.PTE_W else None
         main = next((r for r in p.aspace.regions if r.kind == "stack" and r.end == params.STACK_TOP), None)
         if main is not None and main.start - params.STACK_GUARD <= addr < main.start:
             return main

@@ -78,6 +78,10 @@ class Proc:
         self.cputimers = {}              # ITIMER_VIRTUAL/PROF -> [ns left, interval ns]
         self.vtimer = None               # [ns until the first of them expires] while armed
         self.rtimer = None               # ITIMER_REAL (clock Event, interval ns) while armed
+        self.ptimers = {}                # POSIX timers: id -> ptimer.Timer
+        self.ptimer_next = 0             # where the search for a free timer id starts (ptimer.py)
+        self.vfork_waiter = None         # the parent LWP asleep in vfork until this child execs or exits
+        self.borrowed_vm = False         # aspace is its vfork parent's: exec and exit leave it alone
         self.start_time = 0              # virtual time of its creation
         self.utime = self.stime = 0      # user and system time of LWPs that already exited
         self.cutime = self.cstime = 0    # user and system time of its reaped children (and theirs)
@@ -140,14 +144,22 @@ class ProcTable:
         p.threads.append(t)
         return t
 
-    def fork(self, parent_thread) -> int:
+    def fork(self, parent_thread, vfork=False, share_vm=False, stack=0) -> int:
+        """fork, or clone with CLONE_VFORK (vfork): then the calling LWP sleeps until the child
+        execs or exits, and with CLONE_VM as well the child runs on the parent's address
+        space itself (borrowed_vm), on `stack` if not 0, while the parent sleeps. The
+        sleep is killable, as Linux's: a signal whose action is to terminate ends the
+        parent's process at once, the others wait. Should the parent's process exit
+        meanwhile (so, or by another of its LWPs), the child keeps the address space and
+        frees it at its own exec or exit."""
         parent = parent_thread.proc
         child = self.new_proc(parent, parent.name)
         try:
-            child.aspace = parent.aspace.fork()
+            child.aspace = parent.aspace if share_vm else parent.aspace.fork()
         except OutOfMemory:
             self._discard(child)
             raise SysError(ENOMEM) from None
+        child.borrowed_vm = share_vm
         child.symbols = parent.symbols
         for fd, f in enumerate(parent.files):
             if f is not None:
@@ -155,12 +167,29 @@ class ProcTable:
         child.cloexec = set(parent.cloexec)
         regs = self.k.sched.regs(parent_thread)
         regs[arch.SYSCALL_RET] = 0       # the child sees fork() return 0
+        if stack:
+            regs[arch.SP] = stack
         t = self.new_lwp(child, regs, like=parent_thread)
         t.altstack = parent_thread.altstack      # fork keeps it; a new LWP in the same space starts without
         self.k.sched.make_runnable(t)
         if self.k.events is not None:
             self.k.event("fork", parent_thread, child=child.pid)
+        if vfork:
+            child.vfork_waiter = parent_thread
+            sig = self.k.signals
+            while child.vfork_waiter is not None:
+                fatal = sig.fatal(parent, sig.deliverable(parent, parent_thread))
+                if fatal:                         # killable, as Linux's vfork wait
+                    sig.terminate(parent_thread, fatal)
+                self.k.sched.sleep(("vfork", child), interruptible=False)
         return child.pid
+
+    def vfork_done(self, p) -> None:
+        """p execs or exits: its vfork parent goes on, and p stops borrowing its memory."""
+        p.borrowed_vm = False
+        if p.vfork_waiter is not None:
+            p.vfork_waiter = None
+            self.k.sched.wakeup(("vfork", p))
 
     def _discard(self, p):
         p.parent.children.remove(p)
@@ -193,7 +222,7 @@ class ProcTable:
                 t.proc.aspace.copyout(t.clear_tid, struct.pack("<i", 0))
             except Fault:
                 return
-            self.k.futex.wake(t.proc, t.clear_tid, 1)
+            self.k.futex.wake((t.proc.aspace, t.clear_tid), 1)
 
     def exit(self, p: Proc, status: int) -> None:
         """Terminate process p with wait status `status`; called by one of its LWPs, which
@@ -214,7 +243,13 @@ class ProcTable:
                 p.files[fd] = None
         p.cwd = None
         self.k.itimers.cancel(p)
-        p.aspace.destroy()
+        self.k.ptimers.delete_all(p)
+        lent = [c for c in p.children if c.borrowed_vm and c.aspace is p.aspace]
+        for c in lent:                   # its vfork child runs on it: the child frees it
+            c.borrowed_vm = False
+        if not p.borrowed_vm and not lent:
+            p.aspace.destroy()
+        self.vfork_done(p)
         p.aspace = None
         if p is not self.init:
             for c in p.children:
@@ -235,7 +270,7 @@ class ProcTable:
         if p is self.init:
             self.k.halt_init(status)
         else:
-            self.k.signals.post(p.parent, self.k.signals.SIGCHLD)
+            self.k.signals.post(p.parent, self.k.signals.SIGCHLD, info=self.k.signals.child_info(p))
             self.k.sched.wakeup(p.parent)
         raise ThreadExit()
 

@@ -15,7 +15,7 @@ from .signal import SIG_DFL, SIG_IGN
 from .thread import RUNNABLE, RUNNING, SLEEPING
 from .vm import PROT_R, PROT_W, PROT_X
 
-HZ = 100
+HZ = params.USER_HZ
 TICK = 1_000_000_000 // HZ
 RLIM_INFINITY = (1 << 64) - 1
 TTY_CONSOLE = 0x0501                  # tty_nr of the console (5:1): every process's terminal
@@ -83,7 +83,9 @@ def sig_masks(p):
 
 def image(p):
     """The FileBacking of the program p runs (its exe), or None (a zombie)."""
-    return next(iter(p.aspace.backings), None) if p.aspace is not None else None
+    if p.aspace is None:
+        return None
+    return next((b for b in p.aspace.backings if b.image), None)
 
 
 def stat(k, p, t=None) -> bytes:
@@ -148,22 +150,20 @@ def maps(k, p) -> bytes:
         return b""
     out = []
     for r in p.aspace.regions:
-        perms = "".join(c if r.prot & bit else "-" for c, bit in (("r", PROT_R), ("w", PROT_W), ("x", PROT_X))) + "p"
-        off, dev, ino, name = 0, "00:00", 0, b""
-        if r.backing is not None:
-            segs = [(v, o) for v, o, _ in r.backing.segments if v <= r.start + PAGE_SIZE - 1]
-            if segs:
-                v, o = segs[-1]
-                off = max(0, o + r.start - v) & ~(PAGE_SIZE - 1)
-            ino = r.backing.ino.ino
-            dev = f"{r.backing.ino.fs.dev >> 8:02x}:{r.backing.ino.fs.dev & 0xFF:02x}"
-            name = r.backing.path()
+        perms = "".join(c if r.prot & bit else "-" for c, bit in (("r", PROT_R), ("w", PROT_W), ("x", PROT_X)))
+        off, dev, ino, name, shared = 0, "00:00", 0, b"", False
+        if r.backing is not None:                  # named by its file (or /dev/zero)
+            off, node, name, shared = r.backing.map_info(r.start)
+            if node is not None:
+                ino = node.ino
+                dev = f"{node.fs.dev >> 8:02x}:{node.fs.dev & 0xFF:02x}"
         elif r.kind == "heap":
             name = b"[heap]"
         elif r.kind == "stack" and r.end == params.STACK_TOP:
             name = b"[stack]"
         elif r.kind == "sigtramp":
             name = b"[sigpage]"
+        perms += "s" if shared else "p"
         line = f"{r.start:08x}-{r.end:08x} {perms} {off:08x} {dev} {ino}".encode()
         out.append(line.ljust(73) + name if name else line)
     return b"\n".join(out) + b"\n"

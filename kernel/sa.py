@@ -331,7 +331,7 @@ class Activations:
         sas_base = (sat_base - 8 * len(allv)) & ~15
         blob = bytearray()
         for _kind, who, regs in allv:
-            full = sigframe.build(regs or arch.context(), 0, who.sigmask, (0, 2, 0), 0, 0)
+            full = sigframe.build(regs or arch.context(), bytes(sigframe.INFO_SIZE), who.sigmask, (0, 2, 0))
             blob += full[sigframe.UC_OFF:]
         sats = b"".join(struct.pack("<Qii", ctx_base + i * CTX_SIZE if allv[i][2] is not None else 0,
                                     allv[i][1].act.id, allv[i][1].act.vp)

@@ -346,6 +346,31 @@ class Scheduler:
         else:
             self.machine.set_timer(hid, cpu.hart.time + self.policy.time_slice(t))
 
+    def preempt_at(self, points) -> None:
+        """Forced preemption points, (hid, time) pairs (the race explorer's schedules,
+        tools/explore.py): each is a clock event, so every hart's round ends at time, and
+        then hart hid's thread is preempted as by its timer, to the back of the queue, if
+        another thread may use the hart; if none may, the hart stalls one quantum with
+        it, while the other harts run on. A point at an idle hart does nothing."""
+        for hid, time in points:
+            self.machine.clock.at(time, lambda c=self.cpus[hid]: self._forced(c))
+
+    def _forced(self, cpu) -> None:
+        t = cpu.current
+        if t is None:
+            return
+        preempt = bool(self._candidates(cpu)) or self._victim(cpu) is not None
+        self.cur = cpu
+        if self.k.events is not None:
+            self.k.event("timer", t, preempt=preempt, forced=True)
+        if preempt:
+            self._off(cpu, t, "preempt")
+            self.cur = None
+            self.make_runnable(t)
+        else:
+            self.cur = None
+            cpu.hart.time = max(cpu.hart.time, self.machine.clock.now) + self.machine.quantum
+
     # ---- called from a thread's greenlet ----
     def to_user(self):
         """Return the current thread to user mode; resumes with its next Trap."""

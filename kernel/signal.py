@@ -1,7 +1,10 @@
 """Signals: posting, masks, default actions, user handlers, stop/continue, and their calls.
 
 A signal is pending either for a process (kill) or for one LWP (tgkill, faults); each LWP
-has its own mask. Delivery happens on the way back to user mode (trap.usertrapret): one
+has its own mask. Each pending instance carries its siginfo (sigframe.py's layouts): a
+standard signal (1-31) is pending once, with the siginfo of its first sending, while a
+real-time one (SIGRTMIN_KERNEL-64) queues every sending in order, up to SIGQUEUE_MAX per
+process, as in Linux. Delivery happens on the way back to user mode (trap.usertrapret): one
 handler frame per return (kernel/sigframe.py), or the default action. A thread sleeping
 interruptibly is woken to take a signal; its call returns EINTR, or is restarted when no
 handler ran or the handler has SA_RESTART.
@@ -13,6 +16,9 @@ from . import arch, params, sigframe
 from .arch import i32
 from .errno import EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError
 from .proc import ALIVE
+from .sigframe import (BUS_ADRALN, BUS_ADRERR, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED,
+                       ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SI_TKILL, SI_USER, TRAP_BRKPT, info_child,
+                       info_fault, info_sender)
 from .thread import SLEEPING
 from .vm import PROT_W, Fault
 
@@ -21,7 +27,10 @@ SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 1
 SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG = 17, 18, 19, 20, 21, 22, 23
 SIGVTALRM, SIGPROF, SIGWINCH, SIGSYS = 26, 27, 28, 31
 NSIG = 64
+SIGRTMIN_KERNEL = 32                  # the first real-time signal (musl's SIGRTMIN is 35: it keeps 32-34)
 SIG_DFL, SIG_IGN = 0, 1
+SA_NOCLDSTOP = 1
+TICK_NS = 1_000_000_000 // params.USER_HZ
 SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 4, 0x08000000, 0x10000000, 0x40000000, 0x80000000
 SS_ONSTACK, SS_DISABLE = 1, 2
 MINSIGSTKSZ = 2048
@@ -60,6 +69,7 @@ class SigState:
     def __init__(self):
         self.action = {}           # sig -> Action (absent: default)
         self.pending = 0           # bit sig-1
+        self.info = {}             # sig -> siginfo of each pending instance, oldest first
         self.stopped = False
         self.stop_report = 0       # stop signal not yet reported to wait4(WUNTRACED)
 
@@ -90,46 +100,142 @@ class Signals:
         return h == SIG_IGN or (h == SIG_DFL and sig in DEFAULT_IGNORE)
 
     # ---- posting ----
-    def post(self, p, sig, t=None) -> None:
-        """Make sig pending for process p (or, with t, for that LWP only)."""
+    def post(self, p, sig, t=None, info=None) -> None:
+        """Make sig pending for process p (or, with t, for that LWP only), with siginfo
+        info (default: sent by the kernel, SI_KERNEL)."""
         if p.state is not ALIVE or p.exiting:
             return
         if sig == SIGCONT:
-            p.sig.pending &= ~STOP_BITS
-            for x in p.threads:
-                x.sigpending &= ~STOP_BITS
+            self._discard(p, STOP_BITS)
             if p.sig.stopped:
                 p.sig.stopped = False
                 self.k.sched.wakeup(("stopped", p))
+                self._notify_parent(p, CLD_CONTINUED, SIGCONT)
         elif sig in STOP:
-            p.sig.pending &= ~bit(SIGCONT)
-        if self.ignored(p, sig) and sig not in (SIGKILL, SIGSTOP):
+            self._discard(p, bit(SIGCONT))
+        if self.ignored(p, sig) and sig not in (SIGKILL, SIGSTOP) and not self._held(p, t, sig):
             return
+        if info is None:
+            info = info_sender(sig, SI_KERNEL, 0)
         if t is None:
-            p.sig.pending |= bit(sig)
+            p.sig.pending = self._queue(p.sig.pending, p.sig.info, sig, info)
         else:
-            t.sigpending |= bit(sig)
+            t.sigpending = self._queue(t.sigpending, t.siginfo, sig, info)
         if self.k.events is not None:
             self.k.event("signal", t or (p.threads[0] if p.threads else None), sig=sig)
-        if p.sig.stopped and self._fatal(p, bit(sig)):
-            self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
+        if self.fatal(p, bit(sig)):
+            if p.sig.stopped:
+                self.k.sched.wakeup(("stopped", p))  # a stopped process dies of it at once
+            for c in p.children:                  # so does one of its LWPs asleep in vfork
+                if c.vfork_waiter is not None and c.vfork_waiter.proc is p:
+                    self.k.sched.wakeup(("vfork", c))
         takers = [x for x in ([t] if t is not None else p.threads) if self.deliverable(p, x)]
         if sig == SIGKILL or not any(x.state is not SLEEPING for x in takers):
             for x in (takers if sig == SIGKILL else takers[:1]):
                 self.k.sched.interrupt(x)
 
+    @staticmethod
+    def _held(p, t, sig) -> bool:
+        """An ignored signal stays pending while its target blocks it or waits for it in
+        rt_sigtimedwait (Linux's sig_ignored); for a process, while any of its LWPs does."""
+        return any((x.sigmask | x.sigwait) & bit(sig) for x in ([t] if t is not None else p.threads))
+
+    @staticmethod
+    def _queue(pending: int, infos: dict, sig: int, info: bytes) -> int:
+        """Add one instance of sig to a pending set and its siginfo queues; the new set.
+        info is bytes, or a POSIX timer's Note (ptimer.py), which always has room."""
+        q = infos.setdefault(sig, [])
+        if not q or sig >= SIGRTMIN_KERNEL and (len(q) < params.SIGQUEUE_MAX or not isinstance(info, bytes)):
+            q.append(info)
+            if not isinstance(info, bytes):
+                info.queued = True
+        return pending | bit(sig)
+
+    def _discard(self, p, bits: int) -> None:
+        """Forget every pending instance of the signals in bits, for p and its LWPs."""
+        p.sig.pending &= ~bits
+        for x in p.threads:
+            x.sigpending &= ~bits
+        for infos in [p.sig.info] + [x.siginfo for x in p.threads]:
+            for sig in [s for s in infos if bits & bit(s)]:
+                for info in infos.pop(sig):
+                    if not isinstance(info, bytes):
+                        info.taken()
+
+    def take(self, p, t, sig) -> bytes:
+        """Remove one pending instance of sig, t's own first (sig must be pending for t or
+        p); its siginfo."""
+        if t.sigpending & bit(sig):
+            owner, infos = t, t.siginfo
+        else:
+            owner, infos = p.sig, p.sig.info
+        q = infos.get(sig)
+        info = q.pop(0) if q else info_sender(sig, SI_KERNEL, 0)
+        if not isinstance(info, bytes):
+            info = info.taken()
+        if not q:
+            infos.pop(sig, None)
+            if owner is t:
+                t.sigpending &= ~bit(sig)
+            else:
+                p.sig.pending &= ~bit(sig)
+        return info
+
+    def queued(self, p, sig) -> int:
+        """Instances of sig pending for process p as a whole."""
+        return len(p.sig.info.get(sig, ()))
+
+    def child_info(self, c) -> bytes:
+        """SIGCHLD's siginfo for child c, which has just become a zombie with c.status."""
+        st = c.status
+        if st & 0x7F == 0:
+            code, status = CLD_EXITED, (st >> 8) & 0xFF
+        else:
+            code, status = (CLD_DUMPED if st & 0x80 else CLD_KILLED), st & 0x7F
+        return info_child(code, c.pid, status, c.utime // TICK_NS, c.stime // TICK_NS)
+
+    def _notify_parent(self, p, code: int, status: int) -> None:
+        """SIGCHLD for a stop or a continue (none if the parent's action has SA_NOCLDSTOP)."""
+        parent = p.parent
+        if parent is None:
+            return
+        act = parent.sig.action.get(SIGCHLD)
+        if act is None or not act.flags & SA_NOCLDSTOP:
+            utime, stime = sum(x.utime for x in p.threads) + p.utime, sum(x.stime for x in p.threads) + p.stime
+            self.post(parent, SIGCHLD, info=info_child(code, p.pid, status, utime // TICK_NS, stime // TICK_NS))
+
+    def fault_info(self, t, sig) -> bytes:
+        """The siginfo of thread t's fault (t.fault): SIGSEGV is SEGV_MAPERR where nothing is
+        mapped and SEGV_ACCERR where the mapping forbids the access; SIGILL and SIGTRAP give
+        the instruction's address, the others the faulting address."""
+        cause, pc, addr = t.fault
+        if cause in (arch.LOAD_MISALIGNED, arch.STORE_MISALIGNED):
+            code = BUS_ADRALN
+        elif sig == SIGSEGV:
+            a = t.proc.aspace
+            code = SEGV_ACCERR if a is not None and a.find(addr) is not None else SEGV_MAPERR
+        elif sig == SIGBUS:
+            code = BUS_ADRERR
+        elif sig in (SIGILL, SIGTRAP):
+            code, addr = ILL_ILLOPC if sig == SIGILL else TRAP_BRKPT, pc
+        else:
+            code = SI_KERNEL
+        return info_fault(sig, code, addr)
+
     def force(self, t, sig) -> None:
         """A synchronous fault of thread t: if blocked or ignored it is reset to the default
-        action and unblocked (as Linux's force_sig does), then posted to t."""
+        action and unblocked (as Linux's force_sig does), then posted to t, with the fault's
+        siginfo if t.fault holds one."""
         p = t.proc
         if t.sigmask & bit(sig) or self.handler(p, sig) == SIG_IGN:
             p.sig.action.pop(sig, None)
             t.sigmask &= ~bit(sig)
-        self.post(p, sig, t)
+        info = self.fault_info(t, sig) if t.fault is not None and sig in CORE else None
+        self.post(p, sig, t, info)
 
     def deliverable(self, p, t) -> int:
-        """Signals pending for p or t that thread t may take now."""
-        return (p.sig.pending | t.sigpending) & ~(t.sigmask & ~UNBLOCKABLE)
+        """Signals pending for p or t that thread t may take now (or take in rt_sigtimedwait)."""
+        return (p.sig.pending | t.sigpending) & (~(t.sigmask & ~UNBLOCKABLE) | t.sigwait)
 
     # ---- delivery ----
     def wants(self, t) -> bool:
@@ -146,10 +252,7 @@ class Signals:
             if not bits:
                 break
             sig = (bits & -bits).bit_length()
-            if t.sigpending & bit(sig):
-                t.sigpending &= ~bit(sig)
-            else:
-                p.sig.pending &= ~bit(sig)
+            info = self.take(p, t, sig)
             h = self.handler(p, sig)
             if h == SIG_IGN or (h == SIG_DFL and sig in DEFAULT_IGNORE):
                 continue
@@ -158,7 +261,7 @@ class Signals:
                 continue
             if h == SIG_DFL:
                 self.terminate(t, sig)
-            if self._run_handler(t, sig, p.sig.action[sig]):
+            if self._run_handler(t, sig, p.sig.action[sig], info):
                 t.restart = None
                 return
         if t.restart is not None:              # interrupted, and no handler ran: restart
@@ -181,15 +284,15 @@ class Signals:
             p.sig.stopped = True
             p.sig.stop_report = sig
             if p.parent is not None:
-                self.post(p.parent, SIGCHLD)
+                self._notify_parent(p, CLD_STOPPED, sig)
                 self.k.sched.wakeup(p.parent)
         while p.sig.stopped:
-            fatal = self._fatal(p, self.deliverable(p, t))
+            fatal = self.fatal(p, self.deliverable(p, t))
             if fatal:
                 self.terminate(t, fatal)
             self.k.sched.sleep(("stopped", p), interruptible=False)   # post() wakes it for a fatal one
 
-    def _fatal(self, p, bits) -> int:
+    def fatal(self, p, bits) -> int:
         """The lowest signal in bits whose action terminates the process, or 0."""
         while bits:
             sig = (bits & -bits).bit_length()
@@ -198,7 +301,7 @@ class Signals:
             bits &= bits - 1
         return 0
 
-    def _run_handler(self, t, sig, act) -> bool:
+    def _run_handler(self, t, sig, act, info) -> bool:
         """Push a frame and aim t at the handler; False if the frame could not be written
         (then SIGSEGV is forced, with its default action)."""
         p = t.proc
@@ -212,17 +315,9 @@ class Signals:
         if act.flags & SA_ONSTACK and ss_flags != SS_DISABLE and not on_alt:
             sp = ss_sp + ss_size
         frame_sp = (sp - sigframe.FRAME_SIZE) & ~15
-        fault = t.fault if t.fault is not None and sig in CORE else None
-        fault_addr = fault[2] if fault is not None else 0
-        code = sigframe.SI_USER
-        if fault is not None and fault[0] in (arch.LOAD_MISALIGNED, arch.STORE_MISALIGNED):
-            code = sigframe.BUS_ADRALN
-        elif fault_addr:
-            code = sigframe.SI_KERNEL
         frame_mask = t.saved_mask if t.saved_mask is not None else t.sigmask
         t.saved_mask = None
-        frame = sigframe.build(regs, sig, frame_mask, (ss_sp, SS_ONSTACK if on_alt else ss_flags, ss_size),
-                               code, fault_addr)
+        frame = sigframe.build(regs, info, frame_mask, (ss_sp, SS_ONSTACK if on_alt else ss_flags, ss_size))
         try:
             p.aspace.copyout(frame_sp, frame)
         except Fault:
@@ -259,8 +354,10 @@ class Signals:
         self.k.procs.exit(p, sig)
 
     # ---- kill and friends ----
-    def kill(self, sender, pid: int, sig: int) -> None:
-        if not 0 <= sig < NSIG:
+    def kill(self, sender, pid: int, sig: int, info: bytes = None) -> None:
+        """kill(2): SI_USER from sender (or info, for rt_sigqueueinfo). A zombie still
+        exists: it counts as a target (no ESRCH) and ignores the signal, as in Linux."""
+        if not 0 <= sig <= NSIG:
             raise SysError(EINVAL)
         procs = self.k.procs.procs.values()
         if pid > 0:
@@ -271,12 +368,11 @@ class Signals:
             targets = [p for p in procs if p.pid != 1 and p is not sender]
         else:
             targets = [p for p in procs if p.pgid == -pid]
-        targets = [p for p in targets if p.state is ALIVE]
         if not targets:
             raise SysError(ESRCH)
         if sig:
             for p in targets:
-                self.post(p, sig)
+                self.post(p, sig, info=info or info_sender(sig, SI_USER, sender.pid))
 
     def kill_pgrp(self, pgrp: int, sig: int) -> None:
         for p in list(self.k.procs.procs.values()):
@@ -284,7 +380,7 @@ class Signals:
                 self.post(p, sig)
 
     def set_action(self, p, sig, act: Action) -> Action:
-        if not 1 <= sig < NSIG or sig in (SIGKILL, SIGSTOP):     # even SIG_DFL, as Linux
+        if not 1 <= sig <= NSIG or sig in (SIGKILL, SIGSTOP):     # even SIG_DFL, as Linux
             raise SysError(EINVAL)
         old = p.sig.action.get(sig, Action())
         if act.handler == SIG_DFL and not act.flags and not act.mask:
@@ -292,9 +388,7 @@ class Signals:
         else:
             p.sig.action[sig] = act
         if self.ignored(p, sig):              # setting SIG_IGN discards pending instances
-            p.sig.pending &= ~bit(sig)
-            for t in p.threads:
-                t.sigpending &= ~bit(sig)
+            self._discard(p, bit(sig))
         return old
 
 
@@ -313,7 +407,7 @@ def sys_rt_sigaction(k, t, sig, act, oact, size):
     p = t.proc
     a = p.aspace
     new = struct.unpack("<QQQ", a.copyin(act, 24)) if act else None
-    if not 1 <= sig < 64:
+    if not 1 <= sig <= NSIG:
         raise SysError(EINVAL)
     old = p.sig.action.get(sig, Action())
     if new is not None:
@@ -370,12 +464,12 @@ def sys_sigaltstack(k, t, ss, old):
 def sys_tgkill(k, t, tgid, tid, sig):
     tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
     x = k.sched.threads.get(tid)
-    if tid <= 0 or not 0 <= sig < 64:
+    if tid <= 0 or not 0 <= sig <= NSIG:
         raise SysError(EINVAL)
     if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
         raise SysError(ESRCH)
     if sig:
-        k.signals.post(x.proc, sig, x)
+        k.signals.post(x.proc, sig, x, info_sender(sig, SI_TKILL, t.proc.pid))
     return 0
 
 

@@ -6,7 +6,7 @@ it has set the registers itself (execve); SysError becomes -errno, a Fault on a 
 pointer becomes -EFAULT. An unknown number is -ENOSYS with a one-line log.
 """
 from . import arch, futex as X, itimer as I, lwp as L, sa as S, signal as G, sysfile as F, sysnum as N
-from . import sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
+from . import ptimer as PT, sigwait as W, sysmmap as MM, sysmeta as M, syspoll as Q, sysproc as P, sysres as R, systime as T
 from .errno import EFAULT, EINTR, ENOSYS, SysError
 from .vm import Fault
 
@@ -28,8 +28,8 @@ HANDLERS = {
     N.SYS_getcpu: P.sys_getcpu, N.SYS_getpid: P.sys_getpid, N.SYS_getppid: P.sys_getppid,
     N.SYS_getuid: P.sys_getuid, N.SYS_geteuid: P.sys_getuid, N.SYS_getgid: P.sys_getuid,
     N.SYS_getegid: P.sys_getuid, N.SYS_gettid: P.sys_gettid, N.SYS_brk: P.sys_brk,
-    N.SYS_munmap: P.sys_munmap, N.SYS_clone: P.sys_clone, N.SYS_execve: P.sys_execve,
-    N.SYS_mmap: P.sys_mmap, N.SYS_mprotect: P.sys_mprotect, N.SYS_wait4: P.sys_wait4,
+    N.SYS_munmap: MM.sys_munmap, N.SYS_clone: P.sys_clone, N.SYS_execve: P.sys_execve,
+    N.SYS_mmap: MM.sys_mmap, N.SYS_mprotect: MM.sys_mprotect, N.SYS_wait4: P.sys_wait4,
     N.SYS_riscv_flush_icache: P.sys_riscv_flush_icache,
     N.SYS_procinfo: P.sys_procinfo, N.SYS_kstat: P.sys_kstat,
     N.SYS_futex: X.sys_futex, N.SYS_sched_setaffinity: L.sys_sched_setaffinity,
@@ -62,6 +62,13 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_setfsgid: R.sys_setfsuid, N.SYS_getgroups: R.sys_getgroups, N.SYS_setgroups: R.sys_setgroups,
     N.SYS_getrlimit: R.sys_getrlimit, N.SYS_setrlimit: R.sys_setrlimit, N.SYS_prlimit64: R.sys_prlimit64,
     N.SYS_prctl: R.sys_prctl, N.SYS_getrandom: R.sys_getrandom, N.SYS_membarrier: R.sys_membarrier,
+    N.SYS_rt_sigtimedwait: W.sys_rt_sigtimedwait, N.SYS_rt_sigqueueinfo: W.sys_rt_sigqueueinfo,
+    N.SYS_rt_tgsigqueueinfo: W.sys_rt_tgsigqueueinfo,
+    N.SYS_timer_create: PT.sys_timer_create, N.SYS_timer_settime: PT.sys_timer_settime,
+    N.SYS_timer_gettime: PT.sys_timer_gettime, N.SYS_timer_getoverrun: PT.sys_timer_getoverrun,
+    N.SYS_timer_delete: PT.sys_timer_delete,
+    N.SYS_mremap: MM.sys_mremap, N.SYS_madvise: MM.sys_madvise, N.SYS_mincore: MM.sys_mincore,
+    N.SYS_msync: MM.sys_msync,
 })
 
 # LAB syscall BEGIN: the dispatch of the new call

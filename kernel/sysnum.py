@@ -47,6 +47,11 @@ SYS_futex = 98
 SYS_nanosleep = 101
 SYS_getitimer = 102
 SYS_setitimer = 103
+SYS_timer_create = 107
+SYS_timer_gettime = 108
+SYS_timer_getoverrun = 109
+SYS_timer_settime = 110
+SYS_timer_delete = 111
 SYS_clock_gettime = 113
 SYS_clock_getres = 114
 SYS_clock_nanosleep = 115
@@ -61,6 +66,8 @@ SYS_rt_sigsuspend = 133
 SYS_rt_sigaction = 134
 SYS_rt_sigprocmask = 135
 SYS_rt_sigpending = 136
+SYS_rt_sigtimedwait = 137
+SYS_rt_sigqueueinfo = 138
 SYS_rt_sigreturn = 139
 SYS_setpriority = 140
 SYS_getpriority = 141
@@ -97,10 +104,15 @@ SYS_gettid = 178
 SYS_sysinfo = 179
 SYS_brk = 214
 SYS_munmap = 215
+SYS_mremap = 216
 SYS_clone = 220
 SYS_execve = 221
 SYS_mmap = 222
 SYS_mprotect = 226
+SYS_msync = 227
+SYS_mincore = 232
+SYS_madvise = 233
+SYS_rt_tgsigqueueinfo = 240
 SYS_riscv_flush_icache = 259
 SYS_wait4 = 260
 SYS_prlimit64 = 261
@@ -176,6 +188,11 @@ NAMES = {
     101: 'nanosleep',
     102: 'getitimer',
     103: 'setitimer',
+    107: 'timer_create',
+    108: 'timer_gettime',
+    109: 'timer_getoverrun',
+    110: 'timer_settime',
+    111: 'timer_delete',
     113: 'clock_gettime',
     114: 'clock_getres',
     115: 'clock_nanosleep',
@@ -190,6 +207,8 @@ NAMES = {
     134: 'rt_sigaction',
     135: 'rt_sigprocmask',
     136: 'rt_sigpending',
+    137: 'rt_sigtimedwait',
+    138: 'rt_sigqueueinfo',
     139: 'rt_sigreturn',
     140: 'setpriority',
     141: 'getpriority',
@@ -226,10 +245,15 @@ NAMES = {
     179: 'sysinfo',
     214: 'brk',
     215: 'munmap',
+    216: 'mremap',
     220: 'clone',
     221: 'execve',
     222: 'mmap',
     226: 'mprotect',
+    227: 'msync',
+    232: 'mincore',
+    233: 'madvise',
+    240: 'rt_tgsigqueueinfo',
     259: 'riscv_flush_icache',
     260: 'wait4',
     261: 'prlimit64',
@@ -306,6 +330,11 @@ NARGS = {
     101: 2,
     102: 2,
     103: 3,
+    107: 3,
+    108: 2,
+    109: 1,
+    110: 4,
+    111: 1,
     113: 2,
     114: 2,
     115: 4,
@@ -320,6 +349,8 @@ NARGS = {
     134: 4,
     135: 4,
     136: 2,
+    137: 4,
+    138: 3,
     139: 0,
     140: 3,
     141: 2,
@@ -356,10 +387,15 @@ NARGS = {
     179: 1,
     214: 1,
     215: 2,
+    216: 5,
     220: 5,
     221: 3,
     222: 6,
     226: 3,
+    227: 3,
+    232: 3,
+    233: 3,
+    240: 4,
     259: 3,
     260: 4,
     261: 4,

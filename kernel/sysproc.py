@@ -7,19 +7,17 @@ import struct
 import time
 
 from . import params
-from .arch import PAGE_SIZE, i32
-from .errno import EINTR, EINVAL, ENODEV, ENOMEM, ENOSYS, EPERM, ESRCH, SysError
+from .arch import i32
+from .errno import EINTR, EINVAL, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
-from .lwp import CLONE_THREAD, CLONE_VM, clone_thread
+from .lwp import CLONE_THREAD, CLONE_VFORK, CLONE_VM, clone_thread
 from .proc import ZOMBIE, rusage_bytes
 from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
-from .vm import PROT_R, PROT_W, PROT_X, page_up
+from .vm import PROT_R, PROT_W, page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
 NS = 1_000_000_000
-MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_STACK = 0x01, 0x02, 0x10, 0x20, 0x20000
-MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x4000 | 0x8000 | 0x20000 | 0x40000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
 
 
@@ -54,8 +52,12 @@ def sys_exit_group(k, t, status):
 
 
 def sys_clone(k, t, flags, stack, ptid, tls, ctid):
+    """fork (SIGCHLD), vfork (CLONE_VFORK, with or without CLONE_VM: musl's vfork, posix_spawn,
+    system and popen), or a thread (CLONE_THREAD, lwp.py)."""
     if flags & 0xFF == SIGCHLD and flags >> 8 == 0 and stack == 0:
         return k.procs.fork(t)
+    if flags & 0xFF in (0, SIGCHLD) and flags & ~0xFF in (CLONE_VFORK, CLONE_VFORK | CLONE_VM):
+        return k.procs.fork(t, vfork=True, share_vm=bool(flags & CLONE_VM), stack=stack)
     if flags & CLONE_THREAD:
         return clone_thread(k, t, flags, stack, ptid, tls, ctid)
     k.log(f"pid {t.proc.pid} ({t.proc.name}): clone flags {flags:#x} not supported")
@@ -105,66 +107,6 @@ def sys_brk(k, t, addr):
     return addr
 
 
-def sys_mmap(k, t, addr, length, prot, flags, fd, off):
-    prot, flags = i32(prot), i32(flags)
-    a = t.proc.aspace
-    if length == 0 or addr % PAGE_SIZE or off % PAGE_SIZE or flags & ~MAP_KNOWN or prot & ~7:
-        raise SysError(EINVAL)
-    if not flags & MAP_ANONYMOUS:
-        raise SysError(ENODEV)         # file mappings arrive with the disk file system
-    if flags & (MAP_SHARED | MAP_PRIVATE) != MAP_PRIVATE:
-        raise SysError(EINVAL)         # shared anonymous memory: not yet (docs/abi.md)
-    if length > params.USER_TOP:
-        raise SysError(ENOMEM)
-    length = page_up(length)
-    k.charge(k.cost.MMAP)
-    kprot = _kprot(prot)
-    stack = flags & MAP_STACK and length > PAGE_SIZE
-    a.room(2 if stack else 1)              # ENOMEM at MAX_MAP_COUNT regions, before any change
-    if flags & MAP_FIXED:
-        if addr < params.USER_MIN or addr + length > params.USER_TOP:
-            raise SysError(ENOMEM)
-        a.remove_range(addr, addr + length)
-    else:
-        addr = a.free_gap(length, params.MMAP_TOP)
-        if addr is None:
-            raise SysError(ENOMEM)
-    if stack:
-        a.add_region(addr, addr + PAGE_SIZE, 0, "guard")        # overflow faults here
-        a.add_region(addr + PAGE_SIZE, addr + length, kprot, "stack")
-    else:
-        a.add_region(addr, addr + length, kprot, "mmap", merge=True)
-    return addr
-
-
-def sys_munmap(k, t, addr, length):
-    if addr % PAGE_SIZE or length == 0 or addr + length > params.USER_TOP:
-        raise SysError(EINVAL)
-    k.charge(k.cost.MUNMAP)
-    t.proc.aspace.remove_range(addr, addr + page_up(length))
-    return 0
-
-
-def sys_mprotect(k, t, addr, length, prot):
-    """As Linux: the mapped pages from addr up to the first hole change, then ENOMEM."""
-    prot = i32(prot)
-    a = t.proc.aspace
-    if addr % PAGE_SIZE or prot & ~7:
-        raise SysError(EINVAL)
-    end = addr + page_up(length)
-    cur = addr
-    while cur < end:
-        r = a.find(cur)
-        if r is None:
-            break
-        cur = min(r.end, end)
-    if cur > addr:
-        a.protect(addr, cur, _kprot(prot))
-    if cur < end:
-        raise SysError(ENOMEM)
-    return 0
-
-
 SYS_RISCV_FLUSH_ICACHE_ALL = 1         # SYS_RISCV_FLUSH_ICACHE_LOCAL, the only flag Linux knows
 
 
@@ -174,12 +116,6 @@ def sys_riscv_flush_icache(k, t, start, end, flags):
     if flags & ~SYS_RISCV_FLUSH_ICACHE_ALL:
         raise SysError(EINVAL)
     return 0
-
-
-def _kprot(prot: int) -> int:
-    """Region protection for PROT_* bits: PROT_WRITE implies read (RISC-V has no
-    write-only pages; Linux riscv64 maps them readable), PROT_EXEC alone is execute-only."""
-    return (PROT_R if prot & 3 else 0) | (PROT_W if prot & 2 else 0) | (PROT_X if prot & 4 else 0)
 
 
 def read_timespec(a, va) -> int:

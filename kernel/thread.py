@@ -62,7 +62,7 @@ class Thread:
     __slots__ = ("tid", "name", "proc", "body", "glet", "idle", "_state", "mode", "ctx", "live",
                  "chan", "interruptible", "wake_reason", "ready_at", "left_at", "cpu", "cputime",
                  "vtime", "utime", "stime", "affinity", "sigmask", "sigpending", "altstack", "restart",
-                 "saved_mask", "fault", "park_token", "clear_tid", "detached", "exited", "act")
+                 "saved_mask", "fault", "siginfo", "sigwait", "park_token", "clear_tid", "detached", "exited", "act")
 
     def __init__(self, tid, name, proc, body, idle=False):
         self.tid = tid
@@ -87,6 +87,8 @@ class Thread:
         self.affinity = (1 << params.MAX_HARTS) - 1
         self.sigmask = 0                  # blocked signals, bit sig-1 (an LWP's own mask)
         self.sigpending = 0               # signals sent to this LWP only (tgkill, faults)
+        self.siginfo = {}                 # sig -> siginfo of each pending instance, oldest first (signal.py)
+        self.sigwait = 0                  # signals it waits for in rt_sigtimedwait (taken though blocked)
         self.altstack = (0, 2, 0)         # sigaltstack (sp, flags, size); 2 = SS_DISABLE
         self.restart = None               # (a0, epc) of a syscall interrupted with EINTR
         self.saved_mask = None            # mask to restore after rt_sigsuspend's handler

@@ -6,7 +6,8 @@ touched: it then gets a zeroed frame, or, in a region backed by the executable's
 (exec.py), a frame filled from the file by the faulting thread (which may sleep on the disk).
 
 Invariants of every present leaf PTE (_perm computes them for faults, fork and mprotect):
-- Private frames. A PTE grants W only while its frame's refcount is 1. A frame shared after
+- Private frames. A PTE grants W only while its frame's refcount is 1, unless the frame is
+  shared memory (MAP_SHARED: in k.shm.owner), never copied on write. A frame shared after
   fork (or the signal trampoline, shared by every process) is mapped without W, whatever its
   region's protection was at fork or is now; the first write where the region allows it
   copies the frame, or takes it over once the refcount is back to 1. So a page made writable
@@ -22,9 +23,10 @@ Invariants of every present leaf PTE (_perm computes them for faults, fork and m
   store), so no hart runs a translation of bytes that changed since: not after a store by
   another hart, nor after read() into the page, nor after a move to another hart, whatever
   the program does with fence.i. mprotect adding X needs nothing more: the frame was last
-  written while mapped W, which dropped its code. This holds because a writable frame is
-  mapped by one address space (the rule above): MAP_SHARED does not exist yet, and whoever
-  adds it must make W^X hold per frame, across address spaces.
+  written while mapped W, which dropped its code. A private writable frame has one PTE (the
+  rule above); a shared one (shm.py) may have PTEs in several address spaces, and W^X holds
+  per frame: granting W through one PTE takes X from the others and granting X takes W
+  (Shm.exclusive), so a frame is writable somewhere or executable somewhere, never both.
   The mode switches are an emulator artifact: the scheduler hands them to coherence()
   without entering the kernel, they cost no virtual time and are counted as "wx_faults", not
   as page faults. A store whose own instruction lies in the page it writes can run in neither
@@ -181,7 +183,7 @@ class AddressSpace:
         cow = False
         if prot & PTE_W:
             perm |= PTE_R
-            if self.kalloc.refcount(pa) == 1:
+            if self.kalloc.refcount(pa) == 1 or pa in self.k.shm.owner:
                 perm |= PTE_W
             else:
                 cow = True
@@ -194,6 +196,10 @@ class AddressSpace:
     def _set(self, a: int, pa: int, perm: int, cow: bool = False) -> bool:
         """Write the leaf PTE at a. True if it took a permission away from a present PTE or
         moved it to another frame: the caller must shoot the TLBs down."""
+        mappers = self.k.shm.owner.get(pa)
+        if mappers is not None:                    # a shared frame: W^X across its PTEs
+            mappers[a] = self
+            self.k.shm.exclusive(mappers, a, perm)
         if perm & PTE_W:
             self.kalloc.drop_code(pa)
         if perm & PTE_X:
@@ -210,9 +216,13 @@ class AddressSpace:
     def unmap_range(self, start: int, end: int) -> int:
         """Drop the pages of [start, end); returns how many were present."""
         n = 0
+        owner = self.k.shm.owner
         for _va, a, pte in list(self.present(start, end)):
             self.mem.write64(a, 0)
-            self.kalloc.decref(arch.pte_pa(pte))
+            pa = arch.pte_pa(pte)
+            if pa in owner:
+                owner[pa].pop(a, None)
+            self.kalloc.decref(pa)
             n += 1
         if n:
             self.shootdown()
@@ -283,7 +293,7 @@ class AddressSpace:
         if pte & access:
             return False               # present and already allowed: no fault to resolve
         pa = arch.pte_pa(pte)
-        if access == PROT_W and self.kalloc.refcount(pa) > 1:
+        if access == PROT_W and self.kalloc.refcount(pa) > 1 and pa not in self.k.shm.owner:
             self.k.charge(self.k.cost.PAGE_FAULT)
             new = self.kalloc.alloc()
             self.mem.copy(new, pa, PAGE_SIZE)
@@ -315,10 +325,19 @@ class AddressSpace:
             return True
         if self.k.sched.cur is None:
             return False               # event context cannot sleep on the disk
+        if r.backing.shared:           # the object's own frame (may sleep reading the file)
+            pa = r.backing.obj.frame(r.backing.index(va))
+            if self.find(va) is not r or self.mem.read64(a) & PTE_V:
+                return True            # changed while the file was read: retry
+            self.kalloc.incref(pa)
+            self._set(a, pa, *self._perm(r, pa, access))
+            return True
+        if va >= r.backing.valid_end(va):
+            raise PageInError("the page lies past the end of the file")
         lo, hi = va, va + PAGE_SIZE
         if access != PROT_W:
             span = params.FAULT_AROUND * PAGE_SIZE
-            lo, hi = max(r.start, va & -span), min(r.end, (va & -span) + span)
+            lo, hi = max(r.start, va & -span), min(r.end, (va & -span) + span, r.backing.valid_end(va))
         parts = r.backing.pages(lo, hi)
         if self.find(va) is not r or self.mem.read64(a) & PTE_V:
             return True                # unmapped, remapped or paged in meanwhile: retry
@@ -353,7 +372,7 @@ class AddressSpace:
             return trap
         a = self.walk(page, False)
         pa = arch.pte_pa(pte)
-        if access == PROT_W and self.kalloc.refcount(pa) > 1:
+        if access == PROT_W and self.kalloc.refcount(pa) > 1 and pa not in self.k.shm.owner:
             return trap                # a COW copy: a page fault proper
         self.k.trap.stats["wx_faults"] += 1
         if access == PROT_W and page in (page_down(trap.epc), page_down(trap.epc + 3)):
@@ -450,8 +469,9 @@ class AddressSpace:
 
     # ---- fork and teardown ----
     def fork(self):
-        """A copy-on-write duplicate: every present frame shared, neither side's PTE keeping
-        W. Raises OutOfMemory (after cleaning up) if frames run out."""
+        """A copy-on-write duplicate: every present private frame shared, neither side's PTE
+        keeping W (MAP_SHARED frames are left to the child's first touch). Raises
+        OutOfMemory (after cleaning up) if frames run out."""
         child = AddressSpace(self.k)
         child.regions = self.regions.copy()
         for b in self.backings:
@@ -460,7 +480,10 @@ class AddressSpace:
         child.brk_start, child.brk = self.brk_start, self.brk
         downgraded = False
         try:
+            owner = self.k.shm.owner
             for va, a, pte in list(self.present(0, params.USER_TOP)):
+                if arch.pte_pa(pte) in owner:
+                    continue           # shared memory: the child maps the object's frame itself
                 self.k.charge(self.k.cost.PTE_COPY)
                 if pte & PTE_W:
                     pte = pte & ~PTE_W | PTE_COW

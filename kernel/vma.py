@@ -35,8 +35,9 @@ class Region:
     start: int
     end: int
     prot: int                     # PROT_R|PROT_W|PROT_X
-    kind: str                     # "text", "data", "heap", "stack", "guard", "mmap", "sigtramp"
-    backing: object = None        # exec.FileBacking of an ELF segment's pages, or None (anonymous)
+    kind: str                     # "text", "data", "heap", "stack", "mmap", "sigtramp"
+    backing: object = None        # exec.FileBacking of an ELF segment's pages, shm.py's MappedFile or
+                                  # SharedView (file and shared mappings), or None (private anonymous)
 
 
 class _Block:

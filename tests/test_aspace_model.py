@@ -33,6 +33,7 @@ from emulator import hart as H
 from emulator import mmu
 from emulator.machine import Machine
 from kernel import params, sigframe
+from kernel import sysmmap as MM
 from kernel import sysproc as P
 from kernel.errno import SysError
 from kernel.main import Kernel
@@ -126,9 +127,9 @@ class AddressSpaces(RuleBasedStateMachine):
     def install_stub(self, mp):
         """Map the stub as a program does: mmap RW, write, mprotect to read-execute."""
         k = self.k
-        assert P.sys_mmap(k, mp.t, STUB, PAGE, R | W, MAP_PRIVATE | MAP_ANON | MAP_FIXED, -1, 0) == STUB
+        assert MM.sys_mmap(k, mp.t, STUB, PAGE, R | W, MAP_PRIVATE | MAP_ANON | MAP_FIXED, -1, 0) == STUB
         mp.kp.aspace.copyout(STUB, _STUB_PAGE)
-        assert P.sys_mprotect(k, mp.t, STUB, PAGE, R | X) == 0
+        assert MM.sys_mprotect(k, mp.t, STUB, PAGE, R | X) == 0
 
     def guest(self, mp, hid, pc, a0=0, a1=0, a2=0):
         """Run the stub at pc on hart hid in mp's address space: ("ok", a0, a1) at its
@@ -208,7 +209,7 @@ class AddressSpaces(RuleBasedStateMachine):
     def do_mmap(self, mp, lo, n, prot, fixed):
         n = min(n, NPAGES - lo) if fixed else n
         flags = MAP_PRIVATE | MAP_ANON | (MAP_FIXED if fixed else 0)
-        addr = P.sys_mmap(self.k, mp.t, WINDOW + lo * PAGE if fixed else 0, n * PAGE, prot, flags, -1, 0)
+        addr = MM.sys_mmap(self.k, mp.t, WINDOW + lo * PAGE if fixed else 0, n * PAGE, prot, flags, -1, 0)
         if fixed:
             assert addr == WINDOW + lo * PAGE
         else:
@@ -222,7 +223,7 @@ class AddressSpaces(RuleBasedStateMachine):
     def munmap(self, i, lo, n):
         mp = self.pick(i)
         va0 = self.target(mp, lo)
-        assert P.sys_munmap(self.k, mp.t, va0, n * PAGE) == 0
+        assert MM.sys_munmap(self.k, mp.t, va0, n * PAGE) == 0
         for va in range(va0, va0 + n * PAGE, PAGE):
             mp.pages.pop(va, None)
             mp.data.pop(va, None)
@@ -238,7 +239,7 @@ class AddressSpaces(RuleBasedStateMachine):
         if prot & W and any(va in mp.shared and not mp.pages[va] & W for va in vas):
             self.STATS["upgrades after fork"] += 1
         try:
-            ret = P.sys_mprotect(self.k, mp.t, va0, n * PAGE, prot)
+            ret = MM.sys_mprotect(self.k, mp.t, va0, n * PAGE, prot)
         except SysError as e:
             ret = -e.errno
         expect = 0

@@ -228,7 +228,7 @@ def test_memory_disassembly_source_and_symbols(progs):
     assert re.search(r"^pc +0x[0-9a-f]+ +0x[0-9a-f]+ <square\+\d+>$", text, re.M)
     assert re.search(r"^priv +0x0 +user \(LWP 4\)$", text, re.M)
     assert re.search(r"^ra +0x[0-9a-f]+ +0x[0-9a-f]+ <sum_to\+\d+>$", text, re.M)
-    assert "square in section .text" in text and "counter in section .text" in text
+    assert "square in section .text" in text and "counter in section .bss" in text
     assert re.search(r"0x[0-9a-f]{16} +\d+ function sum_to", text)
     assert re.search(r"0x[0-9a-f]{16}  fact", text) and "const char * greeting;" in text
     assert 'Line 18 of "tests/guest/dbgdemo.c" starts at address' in text

@@ -47,7 +47,7 @@ def test_a_waiter_is_queued_while_it_sleeps():
         return WOKEN
     sched.sleep_timed = sleep_timed
     for t in ts:
-        assert f.wait(t, 0x100, None) is WOKEN
+        assert f.wait(t, (proc.aspace, 0x100), None) is WOKEN
     assert inside == {0: [0], 1: [1], 2: [2], 3: [3]}     # each left the queue when it returned
     assert f.queues == {}
 
@@ -56,20 +56,36 @@ def test_queue_order_wake_count_and_cleanup():
     f, sched, proc, ts = setup()
     key = (proc.aspace, 0x200)
     f.queues[key] = list(ts)                   # four waiters, oldest first, all asleep
+    f.where = {t: [key, 0xFFFFFFFF] for t in ts}
     sched.sleeping = {("futex", t) for t in ts}
     sched.sleeping.discard(("futex", ts[1]))  # ts[1] timed out and has not run yet
-    assert f.wake(proc, 0x200, 2) == 2
+    assert f.wake((proc.aspace, 0x200), 2) == 2
     assert sched.woken == [0, 2]               # ts[1] skipped, not counted
     assert [t.tid for t in f.queues[key]] == [3]
-    assert f.wake(proc, 0x200, 5) == 1 and key not in f.queues
-    assert f.wake(proc, 0x200, 1) == 0 and f.wake(proc, 0x300, 1) == 0
+    assert f.wake((proc.aspace, 0x200), 5) == 1 and key not in f.queues
+    assert f.wake((proc.aspace, 0x200), 1) == 0 and f.wake((proc.aspace, 0x300), 1) == 0
+
+
+def test_requeue_wakes_then_moves_in_order_and_wake_meets_bitsets():
+    f, sched, proc, ts = setup()
+    k1, k2 = (proc.aspace, 0x10), (proc.aspace, 0x20)
+    f.queues = {k1: list(ts[:3]), k2: [ts[3]]}
+    f.where = {ts[0]: [k1, 1], ts[1]: [k1, 2], ts[2]: [k1, 4], ts[3]: [k2, 8]}
+    sched.sleeping = {("futex", t) for t in ts}
+    assert f.requeue(k1, 1, k2, 1) == 2           # ts[0] woken, ts[1] moved
+    assert sched.woken == [0]
+    assert f.queues == {k1: [ts[2]], k2: [ts[3], ts[1]]} and f.where[ts[1]] == [k2, 2]
+    assert f.requeue(k1, 0, k1, 5) == 1 and f.queues[k1] == [ts[2]]   # onto itself
+    assert f.wake((proc.aspace, 0x20), 5, 2) == 1 and sched.woken == [0, 1]    # only ts[1]'s bitset meets 2
+    assert f.wake((proc.aspace, 0x20), 5) == 1 and f.wake((proc.aspace, 0x10), 5) == 1
+    assert f.queues == {} and f.where == {}
 
 
 def test_a_waiter_leaves_the_queue_however_its_sleep_ends():
     f, sched, proc, ts = setup()
     for reason in (TIMEOUT, INTERRUPTED):
         sched.sleep_timed = lambda chan, deadline, r=reason: r
-        assert f.wait(ts[0], 0x10, 5) is reason
+        assert f.wait(ts[0], (proc.aspace, 0x10), 5) is reason
         assert f.queues == {}
 
     class Killed(Exception):
@@ -79,7 +95,7 @@ def test_a_waiter_leaves_the_queue_however_its_sleep_ends():
         raise Killed()
     sched.sleep_timed = killed
     try:
-        f.wait(ts[0], 0x10, None)
+        f.wait(ts[0], (proc.aspace, 0x10), None)
     except Killed:
         pass
     assert f.queues == {}

@@ -53,7 +53,11 @@ def test_futex_errors_as_linux(userland, linuxdiff):
     r = run(linuxdiff, "futex")
     assert r.output.splitlines() == [
         "wake unmapped private 0 shared -14 kernel-addr -14 misaligned -22",
-        "wait unmapped private -14 shared -14 value-differs -11 timeout -110 clock-realtime -38 bad-op -38"]
+        "wait unmapped private -14 shared -14 value-differs -11 timeout -110 clock-realtime -38 bad-op -38",
+        "requeue negative -22 misaligned2 -22 unmapped2 private 0 shared -14 kernel2 -14 realtime -38 "
+        "cmp-differs -11 cmp-same 0",
+        "wake-op add 0 word 8 bad-op -38 word 8 bad-cmp -38 word 1 read-only -14 shift-or 0 word 17",
+        "bitset wait-zero -22 wake-zero -22 past-monotonic -110 past-realtime -110 differs -11 wake 0"]
 
 
 def test_handler_at_an_odd_address_reports_a_real_pc(userland, linuxdiff):

@@ -210,6 +210,16 @@ def test_written_code_is_never_stale(userland, guest, mode):
         assert st["wx_faults"] >= 20
 
 
+@pytest.mark.parametrize("args", [["shared"], ["shared", "wx"]])
+def test_shared_code_written_in_one_process_runs_as_written_in_another(userland, guest, args):
+    """W^X per frame: a MAP_SHARED frame writable in the parent (hart 0) and executable in
+    a forked child (hart 1, which ran the old code) never runs stale in the child."""
+    from tools.run import simulate
+    r = simulate(guest["smc"], args, cpus=2)
+    assert r.status == 0 and "shared: stale 0 of 20" in r.output, r.output + r.log
+    assert r.kernel.kalloc.nfree == r.kernel.free_at_boot and r.kernel.shm.owner == {}
+
+
 def test_store_into_its_own_page_runs_at_full_speed(userland, guest):
     """A loop storing into the page it runs from: the page is W and X for the rest of the
     hart's slice, so the switches are per slice, not per store (100,000 of them)."""

@@ -38,6 +38,12 @@ hits them alike; ratios are taken round by round, then their median is printed.
    four threads on four harts (contended: futex waits), with the check on and off
    (blockcount.check_sc, off = as before the check existed) side by side, between the
    guest's start and done lines; and the sc instructions checked. Target: ratio about 1.
+7. Reverse execution (tools/debugger/reverse.py, checkpoints.py): wall time of the
+   debugger's reverse-stepi at the end of `spin N` (a busy loop), the first one (which runs
+   the program once more to learn the threads' history, taking checkpoints) and the next,
+   beside the forward run from boot to the same point; re-running from boot and fork
+   checkpoints side by side. Target: a step back on a program of one virtual second under
+   one host second.
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
@@ -310,6 +316,7 @@ def main(argv=None) -> None:
     disk_throughput()
     address_space()
     sc_check()
+    reverse_step(SPIN_N * 10 // 3, rounds=min(REPEAT, 2))   # about one virtual second
 
 
 # ---- section 5: address spaces ----
@@ -374,6 +381,44 @@ def sc_check() -> None:
         sc, instret = checked[name]
         print(f"  {name:18s} on {fmt(on, 1, 3)}  off {fmt(off, 1, 3)}  ratio {fmt(ratio, digits=3)} "
               f"(target about 1); {sc:,} sc checked in {instret / 1e6:.0f} M instructions")
+
+
+# ---- section 7: reverse execution ----
+def reverse_step(n: int, rounds: int = 1) -> None:
+    """Wall-clock time (the work of the fork mode is done in the debugger's worker process,
+    whose CPU time this process does not see)."""
+    from tools.debugger import CLI, Session
+    wall = time.perf_counter
+    res = {mode: ([], [], []) for mode in ("replay", "fork")}
+    virt = 0
+    for _ in range(rounds):
+        for mode in ("replay", "fork"):
+            out = []
+            cli = CLI(Session("spin", [str(n)], cpus=1), write=out.append)
+            cli.reverse_mode = mode
+            cli.execute("break printf")
+            t0 = wall()
+            cli.execute("run")
+            virt = cli.s.machine.clock.now
+            t1 = wall()
+            cli.execute("reverse-stepi")
+            t2 = wall()
+            cli.execute("reverse-stepi")
+            t3 = wall()
+            front = getattr(cli, "reverse_front", None)
+            if front is not None:
+                front.close()
+            cli.s.kill()
+            assert sum(line.startswith("0x") for line in out) == 2, out
+            for xs, x in zip(res[mode], (t1 - t0, t2 - t1, t3 - t2)):
+                xs.append(x)
+    v = virt / 1e9
+    print(f"7. reverse-stepi at the end of spin {n} ({v:.3f} virtual s), wall s, median [spread]")
+    print(f"  {'':18s} {'run from boot':>22s} {'first reverse-stepi':>22s} {'next reverse-stepi':>22s}")
+    for mode, label in (("replay", "re-run from boot"), ("fork", "fork checkpoints")):
+        fwd, first, later = res[mode]
+        print(f"  {label:18s} {fmt(fwd, 1, 3):>22s} {fmt(first, 1, 3):>22s} {fmt(later, 1, 3):>22s}")
+    print(f"  target: the next reverse-stepi under 1 s on a program of 1 virtual second ({v:.3f} here)")
 
 
 if __name__ == "__main__":

@@ -18,10 +18,19 @@ from tools.run import UsageError, parser as run_parser
 HISTORY = os.path.expanduser("~/.pvtos_gdb_history")
 
 
+# tools.run's options that describe a whole undebugged run: not the debugger's
+_NOT_HERE = ("stats", "trace", "timeline", "max_time")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = run_parser()
     ap.prog = "python -m tools.debug"
     ap.description = __doc__.splitlines()[0]
+    for a in ap._actions:
+        if a.dest in _NOT_HERE:
+            a.help = argparse.SUPPRESS
+        elif a.dest == "gdb":
+            a.help = "serve PROGRAM to gdb on 127.0.0.1:PORT instead of the (gdb) prompt (as tools.run --gdb)"
     ap.add_argument("--batch", action="store_true", help="run the -x/-ex commands, then exit")
     ap.add_argument("-x", dest="cmds", action="append", type=lambda f: ("x", f), default=[],
                     metavar="FILE", help="execute the commands in FILE")
@@ -117,9 +126,17 @@ def repl(cli: CLI) -> None:
 def main(argv=None) -> int:
     ap = parser()
     opts = ap.parse_args(argv)
+    used = [f"--{d.replace('_', '-')}" for d in _NOT_HERE if getattr(opts, d) not in (None, False)]
+    if used:
+        print(f"tools.debug: {used[0]} is an option of tools.run (a whole run), not of the debugger",
+              file=sys.stderr)
+        return 2
     if not opts.program:
         print("tools.debug: a PROGRAM to debug is required", file=sys.stderr)
         return 2
+    if opts.gdb is not None:
+        from tools.gdbstub import main_from_run
+        return main_from_run(opts)
     try:
         cli = make_session(opts)
     except (UsageError, DebugError, ValueError) as e:

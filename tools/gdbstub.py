@@ -3,29 +3,32 @@
     python -m tools.run --gdb PORT [run options] PROGRAM [ARGS]      (make gdb-server)
     gdb-multiarch -ex 'target remote :PORT' PROGRAM
 
-Serves one client on 127.0.0.1 only. The program is stopped at its first instruction
-(right after init exec'd it). Each LWP of the program is a GDB thread (thread id = lwpid);
-memory goes through the address space of the thread selected with Hg. Supported: ?, g G
-p P, m M, c s C S, vCont (c, s), Z0/z0 Z1/z1 (breakpoints, as code hooks), Z2/z2 (write
-watchpoints), H, T, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo, qSupported,
-qXfer:features:read (riscv:rv64: x0-x31, pc, f0-f31, fcsr, priv), QStartNoAckMode, D, k,
-and ^C. Anything else gets the empty reply; a malformed packet gets an error reply.
+Serves one client at a time on 127.0.0.1 (transport: tools/gdbremote.py), and keeps
+listening after a detach or a disconnect, as QEMU does. The program is stopped at its
+first instruction (right after init exec'd it). Each LWP of the program is a GDB thread
+(thread id = lwpid); memory goes through the address space of the thread selected with Hg.
+Supported: ?, g G p P, m M, c s C S, vCont (c, s), Z0/z0 Z1/z1 (breakpoints, as code
+hooks), Z2/z2 (write watchpoints), H, T, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo,
+qSupported, qXfer:features:read (riscv:rv64: x0-x31, pc, f0-f31, fcsr, priv),
+QStartNoAckMode, qRcmd (monitor info harts|procs|threads|uthreads|activations|vm|clock,
+monitor help), D, k, and ^C. Anything else gets the empty reply; a malformed packet gets
+an error reply.
 """
 import select
-import signal
-import socket
 import sys
 
 from emulator.hart import REG_FCSR, REG_PC
 from kernel.inspect import fault_signal
 
 from tools.debugger import DebugError, Session
+from tools.gdbremote import BadPacket, Connection
 
 _X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"] + [f"a{i}" for i in range(8)] + \
      [f"s{i}" for i in range(2, 12)] + [f"t{i}" for i in range(3, 7)]
 _F = [f"ft{i}" for i in range(8)] + ["fs0", "fs1"] + [f"fa{i}" for i in range(8)] + \
      [f"fs{i}" for i in range(2, 12)] + [f"ft{i}" for i in range(8, 12)]
 REG_FCSR_GDB, REG_PRIV_GDB = 68, 4161
+MONITOR_INFO = ("harts", "procs", "threads", "uthreads", "activations", "vm", "clock")
 
 
 def target_xml() -> str:
@@ -40,10 +43,6 @@ def target_xml() -> str:
             f'<feature name="org.gnu.gdb.riscv.fpu">{fpu}</feature>'
             f'<feature name="org.gnu.gdb.riscv.virtual"><reg name="priv" bitsize="64" type="int" regnum="{REG_PRIV_GDB}"/></feature>'
             "</target>")
-
-
-class BadPacket(Exception):
-    """A packet that cannot be parsed: answered with an error reply."""
 
 
 def _hex(data: bytes) -> str:
@@ -61,75 +60,20 @@ def _num(text: str) -> int:
         raise BadPacket(text) from None
 
 
-class Stub:
+class Stub(Connection):
     def __init__(self, session: Session, log=None):
+        super().__init__()
         self.s = session
         self.log = log or (lambda msg: None)
-        self.sock = None
-        self.ack = True
         self.g_tid = None                 # thread for registers and memory (Hg)
         self.c_tid = None                 # thread for c/s (Hc)
         self.last_stop = "S05"
         self.zbp = {}                     # (kind, addr) -> breakpoint number
         self.interrupted = False
-        self.buf = b""
-
-    # ---- framing ----
-    def _send(self, data: str) -> None:
-        raw = data.encode("latin-1")
-        pkt = b"$" + raw + b"#" + f"{sum(raw) & 0xFF:02x}".encode()
-        while True:
-            self.sock.sendall(pkt)
-            if not self.ack:
-                return
-            c = self._byte()
-            if c in (b"+", b""):
-                return
-
-    def _byte(self) -> bytes:
-        if not self.buf:
-            self.buf = self.sock.recv(4096)
-            if not self.buf:
-                return b""
-        c, self.buf = self.buf[:1], self.buf[1:]
-        return c
-
-    def _packet(self):
-        """The next packet's payload (str), '\\x03' for an interrupt, None at EOF."""
-        while True:
-            c = self._byte()
-            if c == b"":
-                return None
-            if c == b"\x03":
-                return "\x03"
-            if c != b"$":
-                continue
-            data = b""
-            while True:
-                c = self._byte()
-                if c == b"":
-                    return None
-                if c == b"#":
-                    break
-                data += c
-            cs = self._byte() + self._byte()
-            ok = cs.decode("latin-1", "replace").lower() == f"{sum(data) & 0xFF:02x}"
-            if self.ack:
-                self.sock.sendall(b"+" if ok else b"-")
-            if ok or not self.ack:
-                return self._unescape(data).decode("latin-1")
-
-    @staticmethod
-    def _unescape(data: bytes) -> bytes:
-        out, i = bytearray(), 0
-        while i < len(data):
-            if data[i] == 0x7D and i + 1 < len(data):
-                out.append(data[i + 1] ^ 0x20)
-                i += 2
-            else:
-                out.append(data[i])
-                i += 1
-        return bytes(out)
+        self.pending_interrupt = False    # a ^C came between packets (gdb stepping by breakpoints)
+        self.detached = False             # D: the machine runs on, unobserved
+        self.stop_tid = None              # the thread whose stop was reported last, and why
+        self.stop_why = ""
 
     # ---- serving ----
     def start(self) -> None:
@@ -149,27 +93,54 @@ class Stub:
         self.g_tid = self.c_tid = stop.tid
         s.tid = stop.tid
         self.last_stop = self._stop_reply(stop)
+        self.stop_why = "exec"
 
-    def serve(self, port: int) -> None:
-        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind(("127.0.0.1", port))
-        srv.listen(1)
-        self.log(f"gdb stub: listening on 127.0.0.1:{srv.getsockname()[1]}")
-        self.sock, addr = srv.accept()
-        srv.close()
-        self.log(f"gdb stub: client {addr[0]}:{addr[1]}")
+    def serve(self) -> None:
+        """Serve clients one after another, as QEMU does: after a detach, a disconnect or
+        the client quitting, the port keeps listening. Detached, the machine runs on and a
+        new client stops it; disconnected, it stays stopped where it was (blocked in
+        accept: no CPU). Ends when the client kills the machine or the program has ended."""
+        self.log(f"gdb stub: listening on 127.0.0.1:{self.srv.getsockname()[1]}")
         try:
-            self.loop()
+            while self.s.running:
+                if self.detached and not self._run_detached():
+                    return
+                self.sock, addr = self.srv.accept()
+                self.log(f"gdb stub: client {addr[0]}:{addr[1]}")
+                self.ack, self.buf, self.gone, self.detached = True, b"", False, False
+                self.pending_interrupt = False
+                try:
+                    killed = self.loop()
+                finally:
+                    self.sock.close()
+                    self.sock = None
+                if killed:
+                    return
+                self.log("gdb stub: client gone; listening again")
         finally:
-            self.sock.close()
+            self.srv.close()
 
-    def loop(self) -> None:
+    def _run_detached(self) -> bool:
+        """Run the detached machine until a client connects (True) or it halts (False)."""
+        s = self.s
+        while s.running:
+            r, _, _ = select.select([self.srv], [], [], 0)
+            if r:
+                self.last_stop = f"T02thread:{self._tid():x};"
+                self.stop_tid, self.stop_why = self._tid(), "interrupted"
+                return True
+            with self._polling(lambda: select.select([self.srv], [], [], 0)[0] and s.interrupt()):
+                s.resume()
+        return False
+
+    def loop(self) -> bool:
+        """One client's session; True when it killed the machine."""
         while True:
             pkt = self._packet()
             if pkt is None:
-                return
-            if pkt == "\x03":
+                return False
+            if pkt == "\x03":            # while stopped: the next resume stops at once
+                self.pending_interrupt = True
                 continue
             if pkt == "QStartNoAckMode":
                 self._send("OK")
@@ -182,11 +153,17 @@ class Stub:
             except DebugError as e:
                 self.log(f"gdb stub: {e}")
                 reply = "E0E"
-            if reply is None:         # kill / detach done
-                return
+            if reply is None:         # killed
+                return True
+            if self.gone:
+                return False
             self._send(reply)
-            if pkt in ("k", "D") or pkt.startswith("D;") or pkt.startswith("vKill"):
-                return
+            if self.gone:
+                return False
+            if pkt.startswith("vKill"):
+                return True
+            if pkt == "D" or pkt.startswith("D;"):
+                return False
 
     # ---- packets ----
     def handle(self, pkt: str):
@@ -195,7 +172,7 @@ class Stub:
         if pkt == "?":
             return self.last_stop
         if pkt.startswith("qSupported"):
-            return "PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+"
+            return "PacketSize=4000;qXfer:features:read+;QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+;ReverseStep+;ReverseContinue+"
         if pkt.startswith("qXfer:features:read:"):
             name, _, rng = pkt[len("qXfer:features:read:"):].partition(":")
             if name != "target.xml":
@@ -218,8 +195,7 @@ class Stub:
             t = s.inspect.thread(tid) if s.running else None
             if t is None or not t.pid:
                 return "E01"
-            hart = f"hart {t.hart}" if t.hart >= 0 else "no hart"
-            return _hex(f"pid {t.pid} {t.proc_name}, {t.state}, {hart}".encode())
+            return _hex(self._extra_info(t).encode())
         if c == "H":
             if len(pkt) < 3 or pkt[1] not in "gc":
                 raise BadPacket(pkt)
@@ -279,6 +255,8 @@ class Stub:
             return "vCont;c;C;s;S"
         if pkt.startswith("vCont;"):
             return self._vcont(pkt[6:])
+        if pkt in ("bs", "bc"):             # reverse step / continue (tools/debugger/reverse.py)
+            return self._reverse(pkt)
         if c in "cC":
             return self._resume(None)
         if c in "sS":
@@ -289,6 +267,8 @@ class Stub:
         if c == "k" or pkt.startswith("vKill"):
             s.kill()
             return None if c == "k" else "OK"
+        if pkt.startswith("qRcmd,"):
+            return self._monitor(pkt[6:])
         if pkt == "vMustReplyEmpty":
             return ""
         if pkt.startswith("qSymbol"):
@@ -382,9 +362,14 @@ class Stub:
         if not s.running:
             return "W00"
         self.interrupted = False
-        old = signal.signal(signal.SIGALRM, self._poll)
-        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
-        try:
+        s.interrupted = False
+        if self.pending_interrupt or b"\x03" in self.buf:
+            self.pending_interrupt = False
+            self.buf = self.buf.replace(b"\x03", b"", 1)
+            self.stop_tid, self.stop_why = self._tid(), "interrupted"
+            self.last_stop = f"T02thread:{self._tid():x};"
+            return self.last_stop
+        with self._polling(self._poll):
             if step_tid is not None:
                 s.tid = step_tid
                 stop = s.stepper.stepi(1)
@@ -393,25 +378,75 @@ class Stub:
                     stop = s.user_stop(s.resume())
                     if stop is not None or self.interrupted:
                         break
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, old)
-        if stop is None:
+        if stop is None or stop.kind == "interrupted":
+            self.stop_tid, self.stop_why = self._tid(), "interrupted"
             self.last_stop = f"T02thread:{self._tid():x};"
             return self.last_stop
         self.last_stop = self._stop_reply(stop)
         return self.last_stop
 
-    def _poll(self, *_):
-        """SIGALRM while the machine runs: a ^C from the client pauses it (flags only)."""
-        r, _, _ = select.select([self.sock], [], [], 0)
-        if r:
-            data = self.sock.recv(1, socket.MSG_PEEK)
-            if data == b"\x03":
-                self.sock.recv(1)
-                self.interrupted = True
-                if self.s.running:
-                    self.s.machine.request_stop()
+    def _reverse(self, pkt):
+        from tools.debugger.reverse import Reverse
+        s = self.s
+        if not s.running:
+            return "W00"
+        if getattr(s, "reverse", None) is None:
+            s.reverse = Reverse(s)
+        try:
+            if pkt == "bs":
+                s.tid = self.c_tid or self._tid()
+                stop = s.reverse.stepi(1)
+            else:
+                stop = s.reverse.continue_()
+        except DebugError:
+            return f"T05replaylog:begin;thread:{self._tid():x};"
+        self.last_stop = self._stop_reply(stop)
+        return self.last_stop
+
+    def interrupt(self):
+        self.interrupted = True
+        self.s.interrupt()
+
+    def _extra_info(self, t) -> str:
+        """qThreadExtraInfo: process, state and hart of an LWP. While gdb looks, every thread
+        is stopped (all-stop): the kernel's "running" is shown as stopped on its hart."""
+        state = str(t.state)
+        if state == "running":
+            state = "stopped"
+            if t.tid == self.stop_tid and self.stop_why:
+                state = f"stopped ({self.stop_why})"
+        hart = f"hart {t.hart}" if t.hart >= 0 else "no hart"
+        return f"pid {t.pid} {t.proc_name}, {state}, {hart}"
+
+    def _monitor(self, hexcmd):
+        """qRcmd (gdb's monitor): the debugger's views of the machine, as O packets."""
+        try:
+            cmd = bytes.fromhex(hexcmd).decode("latin-1").strip()
+        except ValueError:
+            raise BadPacket(hexcmd) from None
+        words = cmd.split()
+        if words[:1] == ["i"]:
+            words[0] = "info"
+        if not words or words[0] == "help":
+            lines = ["monitor info harts|procs|threads|uthreads|activations|vm [ADDR]|clock: the machine's views",
+                     "(docs/debugger.md); monitor help: this text."]
+        elif words[0] == "info" and len(words) > 1 and words[1] in MONITOR_INFO:
+            lines = self._cli_lines("info " + " ".join(words[1:]))
+        else:
+            lines = [f'Undefined monitor command: "{cmd}".  Try "monitor help".']
+        for line in lines:
+            self._send("O" + _hex((line + "\n").encode()))
+        return "OK"
+
+    def _cli_lines(self, line):
+        """The lines the debugger's command line prints for line, on this session."""
+        from tools.debugger import CLI
+        out, keep = [], self.s.out
+        try:
+            CLI(self.s, write=out.append).execute(line)
+        finally:
+            self.s.out = keep
+        return out
 
     def _stop_reply(self, stop) -> str:
         s = self.s
@@ -422,6 +457,8 @@ class Stub:
         if s.inspect.thread(tid) is None:
             tid = self._tid()
         self.g_tid = self.c_tid = s.tid = tid
+        self.stop_tid, self.stop_why = tid, {"breakpoint": "breakpoint", "watchpoint": "watchpoint",
+                                             "signal": "signal", "step": "step"}.get(stop.kind, stop.kind)
         if stop.kind == "signal":
             return f"T{fault_signal(stop.detail.get('cause')):02x}thread:{tid:x};"
         if stop.kind == "breakpoint":
@@ -431,14 +468,13 @@ class Stub:
         return f"T05thread:{tid:x};"
 
     def _detach(self):
-        """Remove every breakpoint and let the machine run to its end, unobserved."""
+        """Remove every breakpoint; the machine runs on, unobserved (serve)."""
         s = self.s
         s.delete()
         self.zbp = {}
         s.bps.clear()
         s.sync_hooks()
-        while s.running:
-            s.resume()
+        self.detached = True
 
 
 def main_from_run(opts) -> int:
@@ -450,13 +486,23 @@ def main_from_run(opts) -> int:
     if not 0 <= opts.gdb < 65536:
         print("tools.run: --gdb PORT must be 0..65535", file=sys.stderr)
         return 2
+    from tools.run import UsageError
     try:
         cli = make_session(opts)
-        stub = Stub(cli.s, log=lambda m: print(m, file=sys.stderr, flush=True))
+    except (UsageError, DebugError, OSError, ValueError) as e:
+        print(f"tools.run: {e}", file=sys.stderr)
+        return 2
+    stub = Stub(cli.s, log=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        stub.listen(opts.gdb)
+    except OSError as e:
+        print(f"tools.run: --gdb: cannot listen on 127.0.0.1:{opts.gdb}: {e.strerror}", file=sys.stderr)
+        return 2
+    try:
         cli.s.out = lambda text: (sys.stdout.write(text), sys.stdout.flush())
         stub.start()
-        stub.serve(opts.gdb)
-    except (DebugError, OSError) as e:
+        stub.serve()
+    except (UsageError, DebugError, OSError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2
     s = cli.s

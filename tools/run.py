@@ -194,9 +194,10 @@ def main(argv=None) -> int:
             def log_sink(line):
                 sys.stdout.flush()
                 sys.stderr.write(line)
+        out = _PipeOut(sys.stdout.buffer)
         system = System(program, opts.args, cpus=opts.cpus, mem=opts.mem, seed=opts.seed, quantum=opts.quantum,
                         sched=opts.sched, files=files, disk=disk, disk_latency_us=opts.disk_latency,
-                        input=script, console_out=_CrLf(sys.stdout.buffer) if interactive else sys.stdout.buffer,
+                        input=script, console_out=_CrLf(out) if interactive else out,
                         interactive=interactive, log=log_sink, trace=bool(opts.trace or opts.timeline or opts.stats),
                         max_time=int(opts.max_time * 1e9) if opts.max_time else None,
                         costs=opts.costs, cost_overrides=opts.cost,
@@ -204,8 +205,10 @@ def main(argv=None) -> int:
     except (UsageError, ValueError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2
+    out.on_close = lambda: system.machine.halt(128 + signal.SIGPIPE)
     with system:
-        return _run(system, opts, interactive)
+        status = _run(system, opts, interactive)
+    return 128 + signal.SIGPIPE if out.closed else status
 
 
 def _run(system, opts, interactive) -> int:
@@ -251,6 +254,35 @@ def _run(system, opts, interactive) -> int:
             print(f"tools.run: cannot write {e.filename}: {e.strerror}", file=sys.stderr)
             return 2
     return status if status is not None else 0
+
+
+class _PipeOut:
+    """The console's host output. When its reader has gone (`tools.run PROG | head -1`),
+    the run ends as SIGPIPE ends a Unix tool: quietly, with status 128+SIGPIPE
+    (on_close halts the machine: flags only, as this write runs inside a system call)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.closed = False
+        self.on_close = lambda: None
+
+    def write(self, data):
+        if not self.closed:
+            self._guard(self.out.write, data)
+
+    def flush(self):
+        if not self.closed:
+            self._guard(self.out.flush)
+
+    def _guard(self, fn, *args):
+        try:
+            fn(*args)
+        except BrokenPipeError:
+            self.closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)   # nothing more reaches the closed pipe,
+            os.dup2(devnull, sys.stdout.fileno())        # not even Python's flush at exit
+            os.close(devnull)
+            self.on_close()
 
 
 class _CrLf:

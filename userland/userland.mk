@@ -31,3 +31,6 @@ $(LIBC_A): $(BUILD)/.gensys.stamp $(LIBC_SRCS) $(LIBC_PARTS) $(USER_HDRS) tools/
 
 $(BUILD)/bin/%: userland/bin/%.c $(LIBC_A) $(USER_HDRS) tools/cc.py userland/user.ld | $(VENV)
 	$(PY) -m tools.cc --libdir $(BUILD)/libc -o $@ $<
+
+# A program cut into parts (userland/bin/PROG/*.c, #included by PROG.c) depends on them too.
+$(BUILD)/bin/sh: $(wildcard userland/bin/sh/*.c)

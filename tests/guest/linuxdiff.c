@@ -97,6 +97,28 @@ static void futexes(void) {
            sys(SYS_futex, unmapped, 0 | 128, 0, 0, 0, 0), sys(SYS_futex, unmapped, 0, 0, 0, 0, 0),
            sys(SYS_futex, (long)&word, 128, 1, 0, 0, 0), sys(SYS_futex, (long)&word, 128, 0, (long)&ts, 0, 0),
            sys(SYS_futex, (long)&word, 0 | 256, 0, (long)&ts, 0, 0), sys(SYS_futex, (long)&word, 77, 0, 0, 0, 0));
+    static int word2 = 5;
+    static const int ro = 0;
+    long w = (long)&word, w2 = (long)&word2;
+    printf("requeue negative %ld misaligned2 %ld unmapped2 private %ld shared %ld kernel2 %ld realtime %ld "
+           "cmp-differs %ld cmp-same %ld\n",
+           sys(SYS_futex, w, 3 | 128, -1, 1, w2, 0), sys(SYS_futex, w, 3 | 128, 0, 1, w2 + 1, 0),
+           sys(SYS_futex, w, 3 | 128, 0, 1, unmapped, 0), sys(SYS_futex, w, 3, 0, 1, unmapped, 0),
+           sys(SYS_futex, w, 3 | 128, 0, 1, kernel, 0), sys(SYS_futex, w, 3 | 256, 0, 1, w2, 0),
+           sys(SYS_futex, w, 4 | 128, 0, 1, w2, word + 1), sys(SYS_futex, w, 4 | 128, 0, 1, w2, word));
+    long add = sys(SYS_futex, w, 5 | 128, 1, 1, w2, (1L << 28) | (3 << 12) | 5);
+    int after_add = word2;
+    long badop = sys(SYS_futex, w, 5 | 128, 1, 1, w2, (7L << 28) | (3 << 12));
+    int after_badop = word2;
+    long badcmp = sys(SYS_futex, w, 5 | 128, 1, 1, w2, (8L << 24) | (1 << 12));
+    printf("wake-op add %ld word %d bad-op %ld word %d bad-cmp %ld word %d read-only %ld shift-or %ld word %d\n",
+           add, after_add, badop, after_badop, badcmp, word2,
+           sys(SYS_futex, w, 5 | 128, 1, 1, (long)&ro, 0),
+           sys(SYS_futex, w, 5 | 128, 1, 1, w2, (2L << 28) | (8L << 28) | (4 << 12)), word2);
+    printf("bitset wait-zero %ld wake-zero %ld past-monotonic %ld past-realtime %ld differs %ld wake %ld\n",
+           sys(SYS_futex, w, 9 | 128, 0, 0, 0, 0), sys(SYS_futex, w, 10 | 128, 1, 0, 0, 0),
+           sys(SYS_futex, w, 9 | 128, 0, (long)&ts, 0, -1), sys(SYS_futex, w, 9 | 128 | 256, 0, (long)&ts, 0, -1),
+           sys(SYS_futex, w, 9 | 128, 1, 0, 0, 1), sys(SYS_futex, w, 10 | 128, 1, 0, 0, 1));
 }
 
 static void badhandler(void) {

@@ -24,6 +24,7 @@ static volatile int word;
 static void *stack_top(void) {
     char *s = mmap(0, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (s == MAP_FAILED) { printf("mmap failed\n"); exit(3); }
+    mprotect(s, 4096, PROT_NONE);              /* the guard page */
     return s + STACK;
 }
 

@@ -8,7 +8,10 @@
    smc samepage: code stores a new instruction into its own page and runs it;
    smc mprotect: code written through a RW mapping, made RX, run on another hart;
    smc flush:    riscv_flush_icache (Linux 259): 0 for flags 0 and 1, EINVAL for others;
-   smc loop:     a loop in its own page storing into that page 100,000 times.
+   smc loop:     a loop in its own page storing into that page 100,000 times;
+   smc shared:   MAP_SHARED code, writable in the parent on hart 0 and only executable in a
+                 forked child on hart 1, which runs each version the parent writes (and
+                 with "shared wx" the child's mapping is writable and executable too).
    Each round writes `li a0, round; ret` and checks what the call returns. Prints
    "stale N of R" and exits 0 when N is 0. Needs 2 harts. */
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <thread.h>
 #include <unistd.h>
 
@@ -155,6 +159,37 @@ static void by_mprotect(void)
     }
 }
 
+static void shared(int wx)
+{
+    volatile long *sync = mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    code = mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    emit(0);
+    int pid = fork();
+    if (pid == 0) {
+        mprotect(code, PAGE, PROT_READ | PROT_EXEC | (wx ? PROT_WRITE : 0));
+        pin(1);
+        for (int r = 1; r <= ROUNDS; r++) {
+            call();                                  /* the old code, translated on hart 1 */
+            __atomic_store_n(&sync[1], r, __ATOMIC_RELEASE);
+            while (__atomic_load_n(&sync[0], __ATOMIC_ACQUIRE) != r)
+                ;
+            FENCE_I();
+            result(r, call());
+        }
+        _exit(stale);
+    }
+    pin(0);
+    for (int r = 1; r <= ROUNDS; r++) {
+        while (__atomic_load_n(&sync[1], __ATOMIC_ACQUIRE) != r)
+            ;
+        emit(r);
+        __atomic_store_n(&sync[0], r, __ATOMIC_RELEASE);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    stale = WIFEXITED(status) ? WEXITSTATUS(status) : ROUNDS;
+}
+
 static void flush(void)
 {
     long a = syscall(SYS_riscv_flush_icache, 0L, 0L, 0L);
@@ -188,6 +223,8 @@ int main(int argc, char **argv)
         flush();
     else if (!strcmp(mode, "loop"))
         loop();
+    else if (!strcmp(mode, "shared"))
+        shared(argc > 2);
     else
         return 2;
     printf("%s: stale %d of %d\n", mode, stale, ROUNDS);

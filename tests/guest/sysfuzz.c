@@ -31,7 +31,9 @@ static const long nrs[] = {
     SYS_fchdir, SYS_sendfile, SYS_pselect6, SYS_ppoll, SYS_clock_getres, SYS_clock_nanosleep, SYS_times,
     SYS_getrusage, SYS_sysinfo, SYS_setpriority, SYS_getpriority, SYS_setuid, SYS_setresuid,
     SYS_getresuid, SYS_getgroups, SYS_setgroups, SYS_prlimit64, SYS_getrlimit, SYS_setrlimit,
-    SYS_prctl, SYS_getrandom, SYS_membarrier
+    SYS_prctl, SYS_getrandom, SYS_membarrier,
+    SYS_rt_sigtimedwait, SYS_timer_create, SYS_timer_settime, SYS_timer_gettime, SYS_timer_getoverrun,
+    SYS_timer_delete, SYS_mremap, SYS_msync, SYS_mincore, SYS_madvise
 };
 /* Calls that usually end the caller: one call in 25 is one of these. */
 static const long lethal[] = {SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_kill, SYS_tgkill, SYS_tkill};

@@ -1,11 +1,13 @@
 /* exec: execve with argv and envp, execvp's PATH search, close-on-exec, posix_spawn,
- * system() and popen(). The program runs itself as the child: `exec child ARGS`. */
+ * system(), popen() and vfork(). The program runs itself as the child: `exec child ARGS`. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "linux.h"
 
@@ -114,6 +116,26 @@ int main(int argc, char **argv)
     if (p && fgets(line, sizeof line, p))
         printf("popen read: %s", line);
     printf("pclose: %d\n", p ? WEXITSTATUS(pclose(p)) : -1);
+
+    static volatile int shared_word;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((pid = vfork()) == 0) {
+        shared_word = 42;                /* Linux: the child runs on the parent's memory */
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        _exit(5);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("vfork: the parent sees the child's store %d, resumed after the child's exit %d\n",
+           shared_word == 42, ms >= 20);
+    run("vfork", pid);
+    if ((pid = vfork()) == 0) {
+        execl(self, self, "child", "after vfork", (char *)NULL);
+        _exit(127);
+    }
+    run("vfork and execl", pid);
     puts("done");
     return 0;
 }

@@ -1,5 +1,7 @@
 /* MAP_SHARED anonymous memory across fork (one copy for both), against MAP_PRIVATE (copy on
- * write), with an atomic counter that parent and child both increment. */
+ * write), with an atomic counter that parent and child both increment, and a process-shared
+ * mutex and condition variable in it (futexes without FUTEX_PRIVATE_FLAG). */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +56,34 @@ int main(void)
     __atomic_store_n(flag, 5, __ATOMIC_RELEASE);
     waitpid(pid, NULL, 0);
 
+    struct pshared { pthread_mutex_t m; pthread_cond_t c; int ready, seen; } *ps = (void *)(shared + 2 * pg + 64);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&ps->m, &ma);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_cond_init(&ps->c, &ca);
+    ps->ready = ps->seen = 0;
+    if ((pid = fork()) == 0) {
+        pthread_mutex_lock(&ps->m);
+        while (!ps->ready)
+            pthread_cond_wait(&ps->c, &ps->m);
+        ps->seen = ps->ready;
+        pthread_cond_signal(&ps->c);
+        pthread_mutex_unlock(&ps->m);
+        _exit(0);
+    }
+    usleep(20000);                     /* the child is (most likely) waiting by now */
+    pthread_mutex_lock(&ps->m);
+    ps->ready = 3;
+    pthread_cond_broadcast(&ps->c);
+    while (!ps->seen)
+        pthread_cond_wait(&ps->c, &ps->m);
+    pthread_mutex_unlock(&ps->m);
+    waitpid(pid, NULL, 0);
+    printf("process-shared condition variable: the child saw %d\n", ps->seen);
     if ((pid = fork()) == 0) {
         munmap(shared, 4 * pg);
         _exit(0);

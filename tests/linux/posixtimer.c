@@ -80,6 +80,43 @@ int main(void)
         timer_delete(t);
     }
     RESULT("timer_create on a bad clock", timer_create((clockid_t)99, NULL, &t));
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = 0;
+    RESULT("timer_create with signal 0", timer_create(CLOCK_MONOTONIC, &ev, &t));
+    ev.sigev_notify = 99;
+    RESULT("timer_create with notify 99", timer_create(CLOCK_MONOTONIC, &ev, &t));
+    ev.sigev_notify = SIGEV_NONE;
+    CHECK("timer_create SIGEV_NONE", timer_create(CLOCK_MONOTONIC, &ev, &t) == 0);
+    struct itimerspec bad = {{0, 0}, {0, 1000000000L}};
+    RESULT("timer_settime tv_nsec 1e9", timer_settime(t, 0, &bad, NULL));
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct itimerspec abs = {{0, 0}, {now.tv_sec + 2, now.tv_nsec}};
+    timer_settime(t, TIMER_ABSTIME, &abs, NULL);
+    timer_gettime(t, &cur);
+    printf("SIGEV_NONE, TIMER_ABSTIME now + 2 s: 1 s < left <= 2 s %d\n",
+           cur.it_value.tv_sec == 1 || (cur.it_value.tv_sec == 2 && cur.it_value.tv_nsec == 0));
+    timer_delete(t);
+    RESULT("timer_gettime after timer_delete", timer_gettime(t, &cur));
+
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    CHECK("timer_create without a sigevent", timer_create(CLOCK_REALTIME, NULL, &t) == 0);
+    struct itimerspec later = {{0, 0}, {2, 0}}, off = {{0, 0}, {0, 0}}, soon = {{0, 0}, {0, 1000000}};
+    timer_settime(t, 0, &later, NULL);
+    timer_settime(t, 0, &off, &cur);
+    printf("disarmed: the old setting had 1 s < left <= 2 s %d\n", cur.it_value.tv_sec == 1 ||
+           (cur.it_value.tv_sec == 2 && cur.it_value.tv_nsec == 0));
+    timer_gettime(t, &cur);
+    printf("disarmed: left %ld.%09ld\n", (long)cur.it_value.tv_sec, cur.it_value.tv_nsec);
+    timer_settime(t, 0, &soon, NULL);
+    siginfo_t si;
+    int sig = sigwaitinfo(&alrm, &si);
+    printf("it sends SIGALRM %d with SI_TIMER %d\n", sig == SIGALRM, si.si_code == SI_TIMER);
+    timer_delete(t);
     puts("done");
     return 0;
 }

@@ -4,7 +4,7 @@ import os
 
 from emulator import mmu
 from emulator.hart import REG_PC
-from kernel.inspect import SIGNAL_NAMES, SYSCALL_NAMES
+from kernel.inspect import SIGNAL_NAMES, SYSCALL_NAMES, UPCALL_TYPES
 from tools.trace import PAGE_FAULT_CAUSES
 
 from .program import DebugError
@@ -79,6 +79,8 @@ class Breakpoints:
 
     def break_at(self, spec: str, cond=None, temp=False) -> Breakpoint:
         addrs, where = self.resolve_location(spec)
+        if cond:
+            self.check_condition(cond, addrs[0])
         bp = self._new("breakpoint", spec, temp)
         bp.addrs, bp.where, bp.cond = addrs, where, cond
         self.sync_hooks()
@@ -135,18 +137,43 @@ class Breakpoints:
             s += f" at {self.short(row.file)}:{row.line}"
         return s.strip() or f"at {addr:#x}"
 
-    def watch_expr(self, expr: str) -> Breakpoint:
+    def watch_expr(self, expr: str, cond=None) -> Breakpoint:
+        """A write watchpoint on the lvalue expr; before `run` (no thread) on a global,
+        armed in the program's process when it is exec'd."""
         from .evaluate import Evaluator
-        v = Evaluator(self).value(expr)
+        live = self.alive(self.tid)
+        v = Evaluator(self, allow_no_thread=not live).value(expr)
         if v.type.size > 64:
             raise DebugError("Watched value too large (more than 64 bytes).")
         if v.addr is None:
             raise DebugError("Cannot watch constant value `%s'." % expr)
+        if cond:
+            self.check_condition(cond, self.regs(self.thread())[REG_PC] if live else None)
         bp = self._new("watchpoint", expr)
-        bp.watch = (v.addr, v.type.size, v.type, ev_pid(self))
-        bp.old = self.read(v.addr, v.type.size)
+        bp.cond = cond or None
+        bp.watch = (v.addr, v.type.size, v.type, self.thread().pid if live else None)
+        bp.old = self.read(v.addr, v.type.size) if live else bytes(v.data)
         self.sync_hooks()
         return bp
+
+    def rearm_watchpoints(self, pid, t) -> None:
+        """At the exec of the program: every watchpoint of an earlier run, or set before
+        `run`, now watches the new process, from the value it starts with."""
+        for bp in self.bps.values():
+            if bp.kind == "watchpoint" and bp.watch[3] is None:
+                a, n, ty, _ = bp.watch
+                bp.watch = (a, n, ty, pid)
+                bp.old = self.read(a, n, t)
+        self.sync_hooks()
+
+    def check_condition(self, cond: str, pc) -> None:
+        """Parse cond as at code address pc (names resolved there, nothing read or
+        written): a DebugError now, not when the breakpoint is hit."""
+        from .evaluate import Evaluator
+        if pc is None:
+            f = self.prog.function("main")
+            pc = f.low if f is not None else 0
+        Evaluator(self, scope_pc=pc).value(cond)
 
     def watch_addr(self, addr: int, size: int, t) -> Breakpoint:
         """A write watchpoint on [addr, addr+size) of t's process (the GDB stub's Z2)."""
@@ -168,7 +195,10 @@ class Breakpoints:
         elif args and kind == "signal" and args != ["all"]:
             filt = {signal_number(a) for a in args}
         elif args and kind == "upcall":
-            filt = set(args)
+            filt = {a.upper() for a in args}
+            bad = sorted(filt - set(UPCALL_TYPES))
+            if bad:
+                raise DebugError(f"Unknown upcall type '{bad[0]}': one of {', '.join(UPCALL_TYPES)}.")
         bp = self._new("catchpoint", " ".join([kind] + list(args)))
         bp.catch = (kind, filt)
         return bp
@@ -200,7 +230,7 @@ class Breakpoints:
             if bp.kind == "breakpoint":
                 addrs.update(bp.addrs)
             elif bp.kind == "watchpoint":
-                bp.phys = self._physical(bp)
+                bp.phys = self._physical(bp) if bp.watch[3] in self.inferiors else []
                 ranges.update(bp.phys)
         for h in self.machine.harts:
             h.set_breakpoints(addrs)
@@ -238,6 +268,3 @@ class Breakpoints:
             return k == "upcall" and (filt is None or d.get("type") in filt)
         return False
 
-
-def ev_pid(s) -> int:
-    return s.thread().pid

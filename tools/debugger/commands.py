@@ -6,12 +6,16 @@ its one-line message, never a traceback.
 import os
 import re
 
+from emulator.hart import REG_PC
+from kernel.inspect import UPCALL_TYPES
+
 from . import views
 from .core import Session
 from .evaluate import Evaluator
 from .info import INFO, InfoCommands
 from .breakpoints import syscall_name
 from .program import DebugError
+from .help import help_text
 from .report import Reporter
 
 # short forms -> command
@@ -30,6 +34,13 @@ COMMANDS = ["advance", "backtrace", "break", "catch", "condition", "continue", "
 
 class Quit(Exception):
     pass
+
+
+def _number(arg: str) -> int:
+    """A command's decimal count or level argument."""
+    if not arg.strip().lstrip("-").isdigit():
+        raise DebugError(f'Invalid number "{arg}".')
+    return int(arg)
 
 
 class CLI(Reporter, InfoCommands):
@@ -73,6 +84,8 @@ class CLI(Reporter, InfoCommands):
             raise
         except KeyboardInterrupt:
             self.write("Quit")
+        except Exception as e:            # a debugger bug: one line, and the session goes on
+            self.write(f"Internal error in \"{name}\": {type(e).__name__}: {e}")
 
     def resolve(self, word):
         if word in ALIASES:
@@ -90,8 +103,12 @@ class CLI(Reporter, InfoCommands):
         cmd = self.resolve(words[0]) if words else None
         if cmd == "info":
             return [k for k in INFO if k.startswith(text) and len(k) > 2]
+        if cmd == "catch" and len(words) >= 2 and words[1] == "upcall" and (len(words) > 2 or line.endswith(" ")):
+            return [k for k in UPCALL_TYPES if k.startswith(text.upper())]
         if cmd == "catch":
             return [k for k in ("syscall", "signal", "fault", "switch", "exec", "fork", "upcall") if k.startswith(text)]
+        if cmd == "help":
+            return [c for c in COMMANDS if c.startswith(text)]
         names = [f.name for f in self.s.prog._index()] + self.s.prog.globals()
         return sorted({n for n in names if n.startswith(text)})[:200]
 
@@ -137,7 +154,7 @@ class CLI(Reporter, InfoCommands):
         s = self.s
         s.need_running()
         if arg:
-            n = int(arg)
+            n = _number(arg)
             stop_bp = [bp for bp in s.bps.values() if bp.hits and bp.kind == "breakpoint"]
             if stop_bp:
                 stop_bp[-1].ignore = n - 1
@@ -258,7 +275,12 @@ class CLI(Reporter, InfoCommands):
         bp = self.s.bps.get(int(parts[0])) if parts[0].isdigit() else None
         if bp is None:
             raise DebugError(f"No breakpoint number {parts[0]}.")
-        bp.cond = parts[1] if len(parts) > 1 else None
+        cond = parts[1] if len(parts) > 1 else None
+        if cond is not None:
+            pc = bp.addrs[0] if bp.kind == "breakpoint" else (
+                self.s.regs(self.s.thread())[REG_PC] if self.s.alive(self.s.tid) else None)
+            self.s.check_condition(cond, pc)
+        bp.cond = cond
         if bp.cond is None:
             self.write(f"Breakpoint {bp.num} now unconditional.")
 
@@ -272,7 +294,11 @@ class CLI(Reporter, InfoCommands):
     def cmd_watch(self, fmt, arg):
         if not arg:
             raise DebugError("Argument required (expression to compute).")
-        bp = self.s.watch_expr(arg)
+        cond = None
+        m = re.match(r"(.*?)\s+if\s+(.*)$", arg)
+        if m:
+            arg, cond = m.group(1).strip(), m.group(2).strip()
+        bp = self.s.watch_expr(arg, cond)
         self.write(f"Hardware watchpoint {bp.num}: {arg}")
 
     def cmd_catch(self, fmt, arg):
@@ -317,13 +343,13 @@ class CLI(Reporter, InfoCommands):
     def cmd_up(self, fmt, arg):
         s = self.s
         frames = s.frames(s.thread())
-        n = s.frame_no + (int(arg) if arg else 1)
+        n = s.frame_no + (_number(arg) if arg else 1)
         if n >= len(frames):
             raise DebugError("Initial frame selected; you cannot go up.")
         self.cmd_frame("", str(n))
 
     def cmd_down(self, fmt, arg):
-        n = self.s.frame_no - (int(arg) if arg else 1)
+        n = self.s.frame_no - (_number(arg) if arg else 1)
         if n < 0:
             raise DebugError("Bottom (innermost) frame selected; you cannot go down.")
         self.cmd_frame("", str(n))
@@ -396,7 +422,7 @@ class CLI(Reporter, InfoCommands):
         if f == "c" and not m.group(3):
             size = 1
         if arg:
-            v = Evaluator(s).value(arg)
+            v = Evaluator(s, allow_no_thread=not s.running).value(arg)
             addr = v.addr if v.type.kind in ("array", "func") else v.int
         elif nxt is not None:
             addr = nxt
@@ -431,8 +457,11 @@ class CLI(Reporter, InfoCommands):
             file, first = self.last_list
         else:
             if s.alive(s.tid):
-                ev = Evaluator(s)
-                row = p.line_at(ev.lookup_pc())
+                pc = Evaluator(s).lookup_pc()
+                row = p.line_at(pc)
+                fn = p.function_at(pc)
+                if row is None and fn is not None:    # code of line 0: list its function
+                    row = p.line_at(fn.low)
             else:
                 fn = p.function("main")
                 row = p.line_at(fn.low) if fn else None
@@ -454,6 +483,10 @@ class CLI(Reporter, InfoCommands):
         self.write(text.rstrip("\n")) if text.endswith("\n") else self._partial(text)
 
     def cmd_help(self, fmt, arg):
+        if arg:
+            for line in help_text(arg.split()[0], self.resolve):
+                self.write(line)
+            return
         self.write("Commands (gdb names and short forms): " + ", ".join(COMMANDS))
         self.write("info: " + ", ".join(sorted(set(INFO.values()))))
         self.write("The machine: info harts, hart N, info procs, info threads, thread N, info vm [ADDR], "

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from emulator import mmu
 from emulator.hart import CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE, REG_PC
 from kernel.boot import AccessError, KernelPanic, System
+from kernel.inspect import SIGNAL_NAMES, fault_signal
 
 from .breakpoints import Breakpoints
 from .program import DebugError, Program
@@ -93,6 +94,7 @@ class Session(Breakpoints):
         self.interrupted = False          # interrupt() was called: the next pause is a stop
         self.history = []                 # values printed: $1, $2, ...
         self.convenience = {}             # $name set by the user
+        self.siginfo = None               # (signo, code, addr) of a signal stop: $_siginfo
 
     # ---- life of the machine ----
     @property
@@ -114,6 +116,9 @@ class Session(Breakpoints):
         self.inferiors = {}
         self.status = None
         self.main_pid = self.main_status = None
+        for bp in self.bps.values():
+            if bp.kind == "watchpoint":       # re-armed in the new run's process at its exec
+                bp.watch = bp.watch[:3] + (None,)
         self.tid, self.frame_no, self.hart = None, 0, 0
         self.sync_hooks()
         self.system.boot()
@@ -231,6 +236,7 @@ class Session(Breakpoints):
         DebugStop, tid), ('catch', Breakpoint, Event), ('halt', status)."""
         self.need_running()
         self.caught = []
+        self.siginfo = None
         for h in self.machine.harts:
             h.debug_stop = None
         try:
@@ -266,14 +272,8 @@ class Session(Breakpoints):
                     hit = []
                     for bp in self.bps.values():
                         if bp.kind == "breakpoint" and bp.enabled and st.pc in bp.addrs:
-                            if bp.cond:
-                                try:
-                                    ok = Evaluator(self, t=t).value(bp.cond).int != 0
-                                except DebugError as e:
-                                    self.notices.append(f"Error in testing condition for breakpoint {bp.num}:\n{e}")
-                                    ok = True
-                                if not ok:
-                                    continue
+                            if bp.cond and not self.condition_holds(bp, t):
+                                continue
                             if bp.ignore:
                                 bp.ignore -= 1
                                 continue
@@ -296,14 +296,19 @@ class Session(Breakpoints):
                             new = self.read(a, n, t)
                             if new != bp.old:
                                 old, bp.old = bp.old, new
+                                if bp.cond and not self.condition_holds(bp, t):
+                                    continue
                                 bp.hits += 1
                                 return Stop("watchpoint", tid, (bp,), {"old": old, "new": new})
                 elif st.kind == "fault":
                     self._fault_seen = (tid, st.pc)
+                    self.siginfo = self._siginfo(t, st)
                     return Stop("signal", tid, (), {"cause": st.value, "addr": st.addr, "pc": st.pc})
             elif r[0] == "catch":
                 bp, ev = r[1], r[2]
                 bp.hits += 1
+                if ev.kind == "signal":
+                    self.siginfo = (ev.detail.get("sig", 0), 0, 0)
                 return Stop("catch", ev.lwp, (bp,), {"event": ev})
             elif r[0] == "halt":
                 return Stop("exited", 0, (), {"status": r[1]})
@@ -312,6 +317,26 @@ class Session(Breakpoints):
             tid = self.tid if self.alive(self.tid) else next((t.tid for t in self.lwps()), 0)
             return Stop("interrupted", tid)
         return None
+
+    def condition_holds(self, bp, t) -> bool:
+        """bp's condition in t's innermost frame; an error in it stops, as in gdb."""
+        from .evaluate import Evaluator
+        try:
+            return Evaluator(self, t=t).value(bp.cond).int != 0
+        except DebugError as e:
+            self.notices.append(f"Error in testing condition for breakpoint {bp.num}:\n{e}")
+        except (ArithmeticError, ValueError, LookupError, TypeError, AttributeError, RecursionError) as e:
+            self.notices.append(f"Error in testing condition for breakpoint {bp.num}:\n"
+                                f"internal error: {type(e).__name__}: {e}")
+        return True
+
+    def _siginfo(self, t, st):
+        """(signo, si_code, si_addr) Linux gives the signal the fault st will send."""
+        sig = fault_signal(st.value)
+        code = 1                          # SEGV_MAPERR, ILL_ILLOPC, BUS_ADRALN, TRAP_BRKPT
+        if SIGNAL_NAMES.get(sig) == "SIGSEGV" and self.inspect.region_at(t.pid, st.addr) is not None:
+            code = 2                      # SEGV_ACCERR: mapped, but not for this access
+        return sig, code, st.addr
 
     def _fault_filter(self, hid, trap) -> bool:
         """Show a fault the kernel will turn into a signal before the kernel acts (gdb's
@@ -337,6 +362,7 @@ class Session(Breakpoints):
                 self.inferiors[ev.pid] = "running"
                 if self.main_pid is None:
                     self.main_pid = ev.pid
+                    self.rearm_watchpoints(ev.pid, self.inspect.thread(ev.lwp))
                 if self.tid is None:
                     self.tid = ev.lwp
             else:
@@ -353,9 +379,11 @@ class Session(Breakpoints):
             self.inferiors[ev.pid] = st
             if ev.pid == self.main_pid:
                 self.main_status = st
-            if st & 0x7F:
-                from .breakpoints import signal_name
+            from .breakpoints import signal_name
+            if st & 0x7F and ev.pid == self.main_pid:
                 self.notices.append(f"\nProgram terminated with signal {signal_name(st & 0x7F)}.")
+            elif st & 0x7F:
+                self.notices.append(f"[Inferior process {ev.pid} terminated with signal {signal_name(st & 0x7F)}]")
             elif ev.pid != self.main_pid:
                 self.notices.append(f"[Inferior process {ev.pid} exited "
                                     + ("normally]" if st >> 8 == 0 else f"with code {st >> 8:02o}]"))

@@ -50,6 +50,12 @@ def frames(session, t, limit=64):
     return out
 
 
+_SIGFAULT = Type("struct", "struct {...}", 8, fields=[("si_addr", 0, DATA_PTR)])
+SIGINFO = Type("struct", "siginfo_t", 24, fields=[
+    ("si_signo", 0, INT), ("si_errno", 4, INT), ("si_code", 8, INT),
+    ("_sifields", 16, Type("union", "union {...}", 8, fields=[("_sigfault", 0, _SIGFAULT)]))])
+
+
 class Value:
     def __init__(self, type: Type, data=None, addr=None, reg=None):
         self.type, self.data, self.addr, self.reg = type, data, addr, reg
@@ -71,25 +77,46 @@ def _int_value(v: int, t=LONG) -> Value:
 
 
 _TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|('(?:\\.|[^'])')|(\$?[A-Za-z_][A-Za-z0-9_]*|\$\d*)"
-                    r"|(->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>&|^!~()\[\].=,?:]))")
+                    r"|(->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>&|^!~()\[\].=,?:]))")
 _BASE_TYPES = {"char": CHAR, "signed char": Type("char", "signed char", 1, True),
                "unsigned char": Type("char", "unsigned char", 1), "short": Type("int", "short", 2, True),
                "unsigned short": Type("int", "unsigned short", 2), "int": INT,
                "unsigned": Type("int", "unsigned int", 4), "unsigned int": Type("int", "unsigned int", 4),
                "long": LONG, "unsigned long": ULONG, "long long": Type("int", "long long", 8, True),
                "unsigned long long": Type("int", "unsigned long long", 8), "void": Type("void", "void", 1)}
+_COMPARE = {"==": lambda x, y: x == y, "!=": lambda x, y: x != y, "<": lambda x, y: x < y,
+            ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y}
+_ARITH = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+          "/": lambda x, y: _cdiv(x, y), "%": lambda x, y: x - _cdiv(x, y) * y,
+          "&": lambda x, y: x & y, "|": lambda x, y: x | y, "^": lambda x, y: x ^ y,
+          "<<": lambda x, y: x << y, ">>": lambda x, y: x >> y}
+
+
+def _cdiv(x: int, y: int) -> int:
+    """C's integer division: the quotient truncated toward zero."""
+    q = abs(x) // abs(y)
+    return q if (x < 0) == (y < 0) else -q
+
+
+_BASE_WORDS = ("unsigned", "signed", "long", "short", "int", "char", "void", "const")
 _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="), ("<<", ">>"),
            ("+", "-"), ("*", "/", "%")]
 
 
 class Evaluator:
-    def __init__(self, session, t=None, frame_no=None, allow_no_thread=False):
+    def __init__(self, session, t=None, frame_no=None, allow_no_thread=False, scope_pc=None):
+        """With scope_pc the expression is only checked (Session.check_condition): names
+        resolve as at that code address, nothing is read or written, values are zeros."""
         self.s = session
         self.prog = session.prog
+        self.dry = scope_pc is not None
+        self.scope_pc = scope_pc
+        if self.dry:
+            t, allow_no_thread = None, True
         self.t = t
         if self.t is None and not allow_no_thread:
             self.t = session.thread()
-        elif self.t is None and session.alive(session.tid):
+        elif self.t is None and not self.dry and session.alive(session.tid):
             self.t = session.inspect.thread(session.tid)
         self.frame_no = frame_no if frame_no is not None else (session.frame_no if t is None else 0)
         self._frames = None
@@ -174,6 +201,8 @@ class Evaluator:
         return ("mem", stack[-1])
 
     def var_value(self, var, fn=None) -> Value:
+        if self.dry:
+            return Value(var.type, bytes(max(var.type.size, 1)), addr=0)
         kind, x = self.location(var.loc, var.die, fn)
         t = var.type
         if kind == "reg":
@@ -185,6 +214,8 @@ class Evaluator:
     def at(self, t: Type, addr: int) -> Value:
         if t.kind == "func":
             return Value(t, b"", addr=addr)
+        if self.dry:
+            return Value(t, bytes(t.size), addr=addr)
         data = self.s.read(addr, t.size, self.t) if self.t is not None else self.prog.static_read(addr, t.size)
         if data is None:
             raise DebugError(f"Cannot access memory at address {addr:#x}")
@@ -206,10 +237,13 @@ class Evaluator:
     # ---- names ----
     def name(self, ident: str) -> Value:
         if ident.startswith("$"):
+            if self.dry:
+                return Value(LONG, bytes(8), reg=0)
             return self.dollar(ident[1:])
-        if self.t is not None:
-            fn = self.prog.function_at(self.lookup_pc())
-            for v in self.prog.scopes(fn, self.lookup_pc()):
+        if self.t is not None or self.scope_pc is not None:
+            pc = self.scope_pc if self.scope_pc is not None else self.lookup_pc()
+            fn = self.prog.function_at(pc)
+            for v in self.prog.scopes(fn, pc):
                 if v.name == ident:
                     return self.var_value(v, fn)
         g = self.prog.global_var(ident)
@@ -244,6 +278,12 @@ class Evaluator:
             return Value(LONG, self.reg(REGS[n]).to_bytes(8, "little"), reg=REGS[n])
         if n in self.s.convenience:
             return self.s.convenience[n]
+        if n == "_siginfo":
+            if self.s.siginfo is None:
+                raise DebugError("Unable to read siginfo")
+            sig, code, addr = self.s.siginfo
+            return Value(SIGINFO, sig.to_bytes(4, "little") + bytes(4) + code.to_bytes(4, "little") + bytes(4)
+                         + addr.to_bytes(8, "little"))
         return Value(Type("void", "void", 1), b"")
 
     def _pc(self):
@@ -288,8 +328,19 @@ class Evaluator:
         if self.peek() == "=":
             self.take()
             rhs = self.assign()
-            return self.s.assign(self, lhs, rhs)
+            return self.store(lhs, rhs)
         return lhs
+
+    def store(self, lhs, rhs):
+        if self.dry:
+            return lhs
+        return self.s.assign(self, lhs, rhs)
+
+    def bump(self, v, by, post):
+        """++/-- on the lvalue v: the old value if post, else the new one."""
+        new = self.store(v, self.apply("+", v, _int_value(by)) if v.type.kind == "pointer"
+                         else _int_value(v.int + by, v.type))
+        return v if post else new
 
     def binary(self, level):
         if level == len(_BINARY):
@@ -297,14 +348,20 @@ class Evaluator:
         v = self.binary(level + 1)
         while self.peek() in _BINARY[level]:
             op = self.take()
+            if op in ("&&", "||"):            # when the left operand decides, the right is only parsed
+                decided = (v.int == 0) if op == "&&" else (v.int != 0)
+                dry, self.dry = self.dry, self.dry or decided
+                try:
+                    w = self.binary(level + 1)
+                finally:
+                    self.dry = dry
+                v = _int_value(int(not decided and w.int != 0) if op == "&&" else int(decided or w.int != 0), INT)
+                continue
             w = self.binary(level + 1)
             v = self.apply(op, v, w)
         return v
 
     def apply(self, op, a, b):
-        if op in ("&&", "||"):
-            r = (a.int != 0 and b.int != 0) if op == "&&" else (a.int != 0 or b.int != 0)
-            return _int_value(int(r), INT)
         pa, pb = a.type.kind in ("pointer", "array"), b.type.kind in ("pointer", "array")
         x, y = a.int, b.int
         if op in ("+", "-") and pa and not pb:
@@ -314,18 +371,24 @@ class Evaluator:
             return self.apply("+", b, a)
         if op == "-" and pa and pb:
             return _int_value((x - y) // (a.type.target.size or 1))
-        if op in ("/", "%") and y == 0:
-            raise DebugError("Division by zero")
         if op in ("==", "!=", "<", ">", "<=", ">="):
-            r = {"==": x == y, "!=": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
-            return _int_value(int(r), INT)
-        r = {"+": x + y, "-": x - y, "*": x * y, "/": int(x / y) if y else 0, "%": x - int(x / y) * y if y else 0,
-             "&": x & y, "|": x | y, "^": x ^ y, "<<": x << y, ">>": x >> y}[op]
+            return _int_value(int(_COMPARE[op](x, y)), INT)
         t = LONG if max(a.type.size, b.type.size) > 4 else INT
-        return _int_value(r, t)
+        if op in ("/", "%") and y == 0:
+            if self.dry:
+                return _int_value(0, t)
+            raise DebugError("Division by zero")
+        if op in ("<<", ">>") and y < 0:
+            if self.dry:
+                return _int_value(0, t)
+            raise DebugError(f"right operand of {op} is negative ({y})")
+        return _int_value(_ARITH[op](x, min(y, 8 * t.size) if op in ("<<", ">>") else y), t)
 
     def unary(self):
         tok = self.peek()
+        if tok in ("++", "--"):
+            self.take()
+            return self.bump(self.unary(), 1 if tok == "++" else -1, post=False)
         if tok == "-":
             self.take()
             v = self.unary()
@@ -368,13 +431,47 @@ class Evaluator:
             if t is not None and self.peek() == ")":
                 self.take()
                 v = self.unary()
-                if t.kind in ("int", "char", "bool", "pointer"):
+                if t.kind in ("int", "char", "bool", "pointer", "enum"):
                     return _int_value(v.int, t)
+                if t.kind == v.type.kind and t.size == v.type.size:
+                    return Value(t, v.data, addr=v.addr, reg=v.reg)
                 raise DebugError("Invalid cast.")
             self.i = save
         return self.postfix()
 
     def type_name(self):
+        """The type named at the current token (base types, struct/union/enum TAG and
+        typedef names, then *s), consuming it; None (consuming nothing) if there is none."""
+        j = self.i
+        while j < len(self.toks) and self.toks[j] in ("const", "volatile"):
+            j += 1
+        t = None
+        if j + 1 < len(self.toks) and self.toks[j] in ("struct", "union", "enum"):
+            t = self.prog.named_type(self.toks[j], self.toks[j + 1])
+            if t is None:
+                raise DebugError(f"No {self.toks[j]} type named {self.toks[j + 1]}.")
+            j += 2
+        elif j < len(self.toks) and re.match(r"[A-Za-z_]\w*$", self.toks[j]) and self.toks[j] not in _BASE_WORDS \
+                and self.prog.named_type("typedef", self.toks[j]) is not None and not self._is_variable(self.toks[j]):
+            t = self.prog.named_type("typedef", self.toks[j])
+            j += 1
+        if t is not None:
+            while j < len(self.toks) and self.toks[j] in ("*", "const"):
+                if self.toks[j] == "*":
+                    t = t.pointer_to()
+                j += 1
+            self.i = j
+            return t
+        return self.base_type_name()
+
+    def _is_variable(self, name):
+        try:
+            self.name(name)
+        except DebugError:
+            return False
+        return True
+
+    def base_type_name(self):
         words = []
         j = self.i
         while j < len(self.toks) and self.toks[j] in ("unsigned", "signed", "long", "short", "int", "char", "void", "const"):
@@ -399,7 +496,10 @@ class Evaluator:
         v = self.primary()
         while True:
             tok = self.peek()
-            if tok == "[":
+            if tok in ("++", "--"):
+                self.take()
+                v = self.bump(v, 1 if tok == "++" else -1, post=True)
+            elif tok == "[":
                 self.take()
                 idx = self.assign()
                 self.take("]")

@@ -70,7 +70,7 @@ class InfoCommands:
             self.write(f"No symbol matches {rest}.")
             return
         name, _, off = sym.partition("+")
-        self.write(f"{name}{' + ' + off if off else ''} in section .text")
+        self.write(f"{name}{' + ' + off if off else ''} in section {self.s.prog.section_name(addr) or '??'}")
 
     def info_functions(self, rest):
         pat = re.compile(rest) if rest else None

@@ -14,7 +14,7 @@ from elftools.dwarf.dwarf_expr import DWARFExprParser
 from elftools.dwarf.locationlists import LocationEntry, LocationExpr, LocationParser
 from elftools.elf.elffile import ELFFile
 
-from .types import Type, type_of
+from .types import Type, type_die, type_of
 
 
 class DebugError(Exception):
@@ -68,6 +68,7 @@ class Program:
         self._types = {}
         self._sources = {}
         self._units = {}
+        self._named = None
 
     def static_read(self, addr: int, n: int):
         """n bytes at addr from the file's loadable segments (initial data), or None."""
@@ -106,13 +107,24 @@ class Program:
         """'name' or 'name+off' for the symbol containing addr, or None."""
         entries, starts, _ = self._symbols()
         i = bisect.bisect_right(starts, addr) - 1
+        label = None
         while i >= 0:
             lo, hi, name, _k = entries[i]
             if lo <= addr < hi:
-                return name if addr == lo else f"{name}+{addr - lo}"
+                text = name if addr == lo else f"{name}+{addr - lo}"
+                if not name.startswith(".L"):
+                    return text
+                label = label or text     # a local label (.L_MergedGlobals): a last resort
             if addr - lo > 1 << 20:
                 break
             i -= 1
+        return label
+
+    def section_name(self, addr: int):
+        """The name of the allocated section holding addr (.text, .data, .bss...), or None."""
+        for sec in self.elf.iter_sections():
+            if sec["sh_flags"] & 0x2 and sec["sh_addr"] <= addr < sec["sh_addr"] + sec["sh_size"]:
+                return sec.name
         return None
 
     # ---- line table ----
@@ -159,6 +171,16 @@ class Program:
         rows = self._lines()
         i = bisect.bisect_right(self._row_addrs, pc) - 1
         if i < 0 or rows[i][4] or rows[i][2] == 0:
+            return None
+        end = rows[i + 1][0] if i + 1 < len(rows) else rows[i][0] + 2
+        return rows[i][0], end, rows[i][1], rows[i][2]
+
+    def raw_row_at(self, pc: int):
+        """row_at, but a row the compiler marked with line 0 (code of no particular line:
+        a stepped line goes on through it, as in gdb) is returned too, with line 0."""
+        rows = self._lines()
+        i = bisect.bisect_right(self._row_addrs, pc) - 1
+        if i < 0 or rows[i][4]:
             return None
         end = rows[i + 1][0] if i + 1 < len(rows) else rows[i][0] + 2
         return rows[i][0], end, rows[i][1], rows[i][2]
@@ -369,6 +391,23 @@ class Program:
                 base = e.base_address
         return out
 
+    def named_type(self, kind: str, name: str):
+        """The Type of `struct NAME` (kind struct, union, enum) or of typedef NAME, from the
+        first compile unit defining it (declarations skipped), or None."""
+        if self._named is None:
+            tags = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union",
+                    "DW_TAG_enumeration_type": "enum", "DW_TAG_typedef": "typedef"}
+            self._named = {}
+            for cu in (self.dwarf.iter_CUs() if self.dwarf is not None else ()):
+                for die in cu.get_top_DIE().iter_children():
+                    k = tags.get(die.tag)
+                    if k is not None and _name(die) and "DW_AT_declaration" not in die.attributes:
+                        self._named.setdefault((k, _name(die)), die)
+        die = self._named.get((kind, name))
+        if die is None:
+            return None
+        return type_die(die, self._types)
+
     def type(self, die) -> Type:
         return type_of(die, self._types)
 
@@ -408,6 +447,9 @@ class Program:
         pc = regs["pc"]
         row = self.cfa_rule(pc)
         out = dict(regs)
+        rule = row.get(1) if row is not None else None
+        if isinstance(rule, RegisterRule) and rule.type == RegisterRule.UNDEFINED:
+            return None                   # no return address: the outermost frame (a thread's start)
         if row is not None and row["cfa"].reg is not None:
             cfa = (regs[row["cfa"].reg] + row["cfa"].offset) & (2**64 - 1)
             ra = regs.get(1)

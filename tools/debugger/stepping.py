@@ -188,9 +188,11 @@ class Stepper:
         s, p = self.s, self.s.prog
         t = self._thread(tid)
         pc, sp0, _ = self._regs(t)
-        row = p.row_at(pc)
+        row = p.raw_row_at(pc) if p.function_at(pc) is not None else None
         if row is None:
             f = p.function_at(pc)
+            if len(s.frames(t)) < 2:
+                raise DebugError("Cannot find bounds of current function")
             s.notices.append(f"Single stepping until exit from function {f.name if f else '??'},\n"
                              "which has no line number information.")
             return self._out_of_function(tid)
@@ -221,6 +223,10 @@ class Stepper:
             if sp > sp0 and f is not None and f0 is not None and f.low != f0.low:
                 return None               # returned into the caller: stop there, as gdb does
             row2 = p.row_at(pc)
+            raw = p.raw_row_at(pc) if row2 is None else None
+            if raw is not None and f is not None and f0 is not None and f.low == f0.low:
+                rng = (raw[0], raw[1])            # line 0: part of the line being stepped
+                continue
             if row2 is None:
                 if f is None:
                     return None

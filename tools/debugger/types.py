@@ -50,6 +50,11 @@ def type_of(die, cache: dict) -> Type:
     return _type(die.get_DIE_from_attribute("DW_AT_type"), cache)
 
 
+def type_die(die, cache: dict) -> Type:
+    """The Type a type DIE (base, struct, typedef, ...) describes."""
+    return _type(die, cache)
+
+
 def _type(die, cache) -> Type:
     key = die.offset
     if key in cache:

@@ -343,29 +343,31 @@ _PER_LINE = {1: 8, 2: 8, 4: 4, 8: 2}
 
 
 def examine(s, fmt, count, size, addr):
-    """Lines of x/{count}{fmt}{size} at addr; returns (lines, next address)."""
-    t = s.thread()
+    """Lines of x/{count}{fmt}{size} at addr; returns (lines, next address). Before `run`,
+    memory is the program file's initial data, as in gdb."""
     lines = []
+    t = s.thread() if s.running or fmt == "i" else None
+
+    def read(a, n):
+        return s.read(a, n, t) if t is not None else s.prog.static_read(a, n)
     if fmt == "i":
         lines, nxt = disasm_lines(s, addr, count=count)
         return lines, nxt
     if fmt == "s":
         from .types import c_string
         for _ in range(count):
-            text = c_string(lambda a, n: s.read(a, n, t), addr, 200)
+            text = c_string(read, addr, 200)
             if text is None:
                 raise DebugError(f"Cannot access memory at address {addr:#x}")
             lines.append(f"{_label(s, addr)}:\t{text}")
-            raw = s.read(addr, 201, t) or b""
+            raw = read(addr, 201) or b""
             addr += (raw.find(b"\0") + 1) if b"\0" in raw else len(raw)
         return lines, addr
     per = _PER_LINE[size]
     cur = addr
     for i in range(count):
-        data = s.read(cur, size, t)
+        data = read(cur, size)
         if data is None:
-            if i % per:
-                pass
             lines.append(f"Cannot access memory at address {cur:#x}")
             break
         v = int.from_bytes(data, "little")

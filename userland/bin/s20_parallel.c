@@ -4,13 +4,28 @@
      and the speedup. On --cpus 4 the 4 threads take about the time of one.
    s20_parallel block [N]: thread 0 blocks in nanosleep for 1.5x the time one thread needs
      for N iterations while threads 1-3 compute; when thread 0 wakes it records how far the
-     other three got: on 4 harts they have all finished, blocking did not stop them. */
+     other three got: on 4 harts they have all finished, blocking did not stop them.
+   Also built against musl (`tools.cc --musl`, which defines __linux__): the same demo over
+   the standard library's pthreads, which are 1:1 over clone and futex too (docs/linux.md). */
+#ifdef __linux__
+#define _GNU_SOURCE                      /* sched_getcpu */
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "../include/demo.h"
+typedef pthread_t thread_t;
+#define thread_create(t, fn, arg) pthread_create(t, NULL, fn, arg)
+#define thread_join(t, ret) pthread_join(t, ret)
+static int hostclock(struct timespec *ts) { return (int)syscall(509, ts); }   /* docs/abi.md */
+#else
 #include <demo.h>
 #include <kos.h>
+#include <thread.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <thread.h>
 #include <time.h>
 
 #define NT 4
@@ -68,8 +83,12 @@ static void *sleeper(void *arg)
 
 static long ncpus(void)
 {
+#ifdef __linux__
+    return sysconf(_SC_NPROCESSORS_ONLN);
+#else
     struct kstat ks;
     return kstat(&ks) == 0 ? ks.ncpus : 1;
+#endif
 }
 
 static int start_all(thread_t *t, void *(*fn0)(void *))

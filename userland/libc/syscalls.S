@@ -425,6 +425,51 @@ __sys_setitimer:
 	ret
 	.size __sys_setitimer, .-__sys_setitimer
 
+	.globl __sys_timer_create
+	.type __sys_timer_create, @function
+	.p2align 2
+__sys_timer_create:
+	li a7, 107
+	ecall
+	ret
+	.size __sys_timer_create, .-__sys_timer_create
+
+	.globl __sys_timer_gettime
+	.type __sys_timer_gettime, @function
+	.p2align 2
+__sys_timer_gettime:
+	li a7, 108
+	ecall
+	ret
+	.size __sys_timer_gettime, .-__sys_timer_gettime
+
+	.globl __sys_timer_getoverrun
+	.type __sys_timer_getoverrun, @function
+	.p2align 2
+__sys_timer_getoverrun:
+	li a7, 109
+	ecall
+	ret
+	.size __sys_timer_getoverrun, .-__sys_timer_getoverrun
+
+	.globl __sys_timer_settime
+	.type __sys_timer_settime, @function
+	.p2align 2
+__sys_timer_settime:
+	li a7, 110
+	ecall
+	ret
+	.size __sys_timer_settime, .-__sys_timer_settime
+
+	.globl __sys_timer_delete
+	.type __sys_timer_delete, @function
+	.p2align 2
+__sys_timer_delete:
+	li a7, 111
+	ecall
+	ret
+	.size __sys_timer_delete, .-__sys_timer_delete
+
 	.globl __sys_clock_gettime
 	.type __sys_clock_gettime, @function
 	.p2align 2
@@ -550,6 +595,24 @@ __sys_rt_sigpending:
 	ecall
 	ret
 	.size __sys_rt_sigpending, .-__sys_rt_sigpending
+
+	.globl __sys_rt_sigtimedwait
+	.type __sys_rt_sigtimedwait, @function
+	.p2align 2
+__sys_rt_sigtimedwait:
+	li a7, 137
+	ecall
+	ret
+	.size __sys_rt_sigtimedwait, .-__sys_rt_sigtimedwait
+
+	.globl __sys_rt_sigqueueinfo
+	.type __sys_rt_sigqueueinfo, @function
+	.p2align 2
+__sys_rt_sigqueueinfo:
+	li a7, 138
+	ecall
+	ret
+	.size __sys_rt_sigqueueinfo, .-__sys_rt_sigqueueinfo
 
 	.globl __sys_rt_sigreturn
 	.type __sys_rt_sigreturn, @function
@@ -875,6 +938,15 @@ __sys_munmap:
 	ret
 	.size __sys_munmap, .-__sys_munmap
 
+	.globl __sys_mremap
+	.type __sys_mremap, @function
+	.p2align 2
+__sys_mremap:
+	li a7, 216
+	ecall
+	ret
+	.size __sys_mremap, .-__sys_mremap
+
 	.globl __sys_clone
 	.type __sys_clone, @function
 	.p2align 2
@@ -910,6 +982,42 @@ __sys_mprotect:
 	ecall
 	ret
 	.size __sys_mprotect, .-__sys_mprotect
+
+	.globl __sys_msync
+	.type __sys_msync, @function
+	.p2align 2
+__sys_msync:
+	li a7, 227
+	ecall
+	ret
+	.size __sys_msync, .-__sys_msync
+
+	.globl __sys_mincore
+	.type __sys_mincore, @function
+	.p2align 2
+__sys_mincore:
+	li a7, 232
+	ecall
+	ret
+	.size __sys_mincore, .-__sys_mincore
+
+	.globl __sys_madvise
+	.type __sys_madvise, @function
+	.p2align 2
+__sys_madvise:
+	li a7, 233
+	ecall
+	ret
+	.size __sys_madvise, .-__sys_madvise
+
+	.globl __sys_rt_tgsigqueueinfo
+	.type __sys_rt_tgsigqueueinfo, @function
+	.p2align 2
+__sys_rt_tgsigqueueinfo:
+	li a7, 240
+	ecall
+	ret
+	.size __sys_rt_tgsigqueueinfo, .-__sys_rt_tgsigqueueinfo
 
 	.globl __sys_riscv_flush_icache
 	.type __sys_riscv_flush_icache, @function

@@ -1,7 +1,7 @@
 /* The 1:1 thread library (thread.h) over the kernel's LWP calls and futex (docs/abi.md).
 
-   Each thread gets one mmap(MAP_STACK) region: the kernel makes its lowest page a guard
-   page, the thread's control block (struct tcb) sits at the top and the stack grows down
+   Each thread gets one mmap(MAP_STACK) region whose lowest page is made a PROT_NONE guard
+   page (as musl and glibc do), the thread's control block (struct tcb) sits at the top and the stack grows down
    from just below it. The tp register points at the control block; the kernel starts
    every LWP with tp = 0, so the start trampoline sets it, and tp = 0 means "the main
    thread", whose control block is a static. errno lives in the control block.
@@ -150,12 +150,16 @@ void cond_broadcast(cond_t *c)
 
 /* ---- threads ---- */
 
-/* Where every new LWP starts: a0 = its control block, tp = 0, gp = 0 (kernel). */
+/* Where every new LWP starts: a0 = its control block, tp = 0, gp = 0 (kernel). Its call
+   frame information says it has no return address (.cfi_undefined ra), as Linux's clone
+   does for a new thread: debuggers end a thread's backtrace here. */
 __asm__(
     "    .section .text.__thread_start, \"ax\"\n"
     "    .p2align 2\n"
     "    .type __thread_start, @function\n"
     "__thread_start:\n"
+    "    .cfi_startproc\n"
+    "    .cfi_undefined ra\n"
     "    .option push\n"
     "    .option norelax\n"
     "    lla gp, __global_pointer$\n"
@@ -163,6 +167,7 @@ __asm__(
     "    mv tp, a0\n"
     "    call __thread_main\n"
     "    unimp\n"
+    "    .cfi_endproc\n"
     "    .size __thread_start, .-__thread_start\n"
     "    .text\n");
 void __thread_start(void *tcb);
@@ -179,6 +184,7 @@ int thread_create(thread_t *t, void *(*fn)(void *), void *arg)
     long m = __sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (m < 0 && m >= -4095)
         return m == -ENOMEM ? EAGAIN : (int)-m;
+    __sys_mprotect((void *)m, PAGE, PROT_NONE);
     struct tcb *c = (struct tcb *)(((uintptr_t)m + len - sizeof(struct tcb)) & ~(uintptr_t)15);
     memset(c, 0, sizeof *c);
     c->self = c;

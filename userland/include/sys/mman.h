@@ -13,7 +13,7 @@
 #define MAP_ANONYMOUS 0x20
 #define MAP_ANON      MAP_ANONYMOUS
 #define MAP_NORESERVE 0x4000
-#define MAP_STACK     0x20000   /* lowest page becomes an inaccessible guard page */
+#define MAP_STACK     0x20000   /* a hint, as on Linux: the library makes its own guard page */
 #define MAP_FAILED    ((void *)-1)
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);

@@ -49,6 +49,11 @@
 #define SYS_nanosleep 101
 #define SYS_getitimer 102
 #define SYS_setitimer 103
+#define SYS_timer_create 107
+#define SYS_timer_gettime 108
+#define SYS_timer_getoverrun 109
+#define SYS_timer_settime 110
+#define SYS_timer_delete 111
 #define SYS_clock_gettime 113
 #define SYS_clock_getres 114
 #define SYS_clock_nanosleep 115
@@ -63,6 +68,8 @@
 #define SYS_rt_sigaction 134
 #define SYS_rt_sigprocmask 135
 #define SYS_rt_sigpending 136
+#define SYS_rt_sigtimedwait 137
+#define SYS_rt_sigqueueinfo 138
 #define SYS_rt_sigreturn 139
 #define SYS_setpriority 140
 #define SYS_getpriority 141
@@ -99,10 +106,15 @@
 #define SYS_sysinfo 179
 #define SYS_brk 214
 #define SYS_munmap 215
+#define SYS_mremap 216
 #define SYS_clone 220
 #define SYS_execve 221
 #define SYS_mmap 222
 #define SYS_mprotect 226
+#define SYS_msync 227
+#define SYS_mincore 232
+#define SYS_madvise 233
+#define SYS_rt_tgsigqueueinfo 240
 #define SYS_riscv_flush_icache 259
 #define SYS_wait4 260
 #define SYS_prlimit64 261

@@ -57,7 +57,10 @@ static void init_idle(struct vp *v)
 static void *map_stack(size_t len)
 {
     long m = __sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    return m < 0 && m >= -4095 ? 0 : (void *)m;
+    if (m < 0 && m >= -4095)
+        return 0;
+    __sys_mprotect((void *)m, PAGE, PROT_NONE);      /* the guard page */
+    return (void *)m;
 }
 
 /* A new LWP for the pool (lock held). Its idle stack holds the struct vp at the top. */

@@ -1,0 +1,157 @@
+"""Reverse execution (tools/debugger/reverse.py, checkpoints.py), by re-running from boot
+and from fork checkpoints: reverse-stepi undone by stepi gives the same state back; watch +
+reverse-continue on race lands on the last store to the counter, by the thread and on the
+hart a forward run sees; reverse-next/-step/-finish by source line; gdb-multiarch's
+reverse-stepi and reverse-continue through the GDB stub."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_debug_gdbstub import Server
+from tools.debugger import CLI, Session
+
+
+@pytest.fixture
+def session(monkeypatch):
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 0.005)     # many checkpoints: jumps even in short runs
+    made = []
+
+    def make(prog, *args, mode="fork", cpus=2):
+        out = []
+        cli = CLI(Session(prog, args, cpus=cpus), write=out.append)
+        cli.reverse_mode = mode
+        made.append(cli)
+
+        def run(line):
+            out.clear()
+            cli.execute(line)
+            return "\n".join(x for x in out if not re.match(r"\[ *\d+\.\d{6}\] ", x))
+        return cli, run
+    yield make
+    for cli in made:
+        front = getattr(cli, "reverse_front", None)
+        if front is not None:
+            front.close()
+        cli.s.kill()
+
+
+def snapshot(run):
+    """Registers, the counter and the moment, as the commands print them."""
+    return run("info registers"), run("print counter"), run("info time").splitlines()[0]
+
+
+@pytest.mark.parametrize("mode", ["replay", "fork"])
+def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, mode):
+    cli, run = session("lost_update", "300", mode=mode)
+    for line in ("break lost_update.c:21", "run", "delete 1", "stepi 40"):
+        run(line)
+    before = snapshot(run)
+    assert "pc " in before[0] and before[1].startswith("$") and before[2].startswith("moment @")
+    for n in (1, 7, 25):
+        text = run(f"reverse-stepi {n}")
+        assert "No more" not in text and "not being run" not in text, text
+        back = snapshot(run)
+        assert back[0] != before[0] and back[2] != before[2]
+        run(f"stepi {n}")
+        after = snapshot(run)
+        assert [after[0], after[1].split("=")[1], after[2]] == [before[0], before[1].split("=")[1], before[2]]
+    if mode == "fork":                             # checkpoints were made, and jumped into
+        front = cli.reverse_front
+        assert len(front.pids) >= 3 and front.worker != front.first
+
+
+def _last_store_forward(n):
+    """(tid, hart, value) of the last store to counter before race's first printf, by
+    stopping at every store in a forward run."""
+    out = []
+    cli = CLI(Session("race", [str(n)], cpus=2), write=out.append)
+    for line in ("break race.c:58", "break race.c:57", "run", "watch counter"):
+        cli.execute(line)
+    last = None
+    try:
+        while True:
+            out.clear()
+            cli.execute("continue")
+            text = "\n".join(out)
+            if "Breakpoint 1," in text:
+                return last
+            m = re.search(r"Thread (\d+) hit Hardware watchpoint", text)
+            assert m, text
+            tid = int(m.group(1))
+            last = (tid, cli.s.inspect.thread(tid).hart, re.search(r"New value = (\d+)", text).group(1))
+    finally:
+        cli.s.kill()
+
+
+@pytest.mark.parametrize("mode", ["replay", "fork"])
+def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, mode):
+    want = _last_store_forward(20)
+    cli, run = session("race", "20", mode=mode)
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    text = run("reverse-continue")
+    m = re.search(r"Thread (\d+) hit Hardware watchpoint 2: counter", text)
+    assert m, text
+    hart = int(re.search(r"moment @(\d+):", run("info time")).group(1))
+    assert (int(m.group(1)), hart, re.search(r"New value = (\d+)", text).group(1)) == want
+    assert run("print counter").endswith(f"= {want[2]}")
+    old = re.search(r"Old value = (\d+)", text).group(1)
+    text = run("reverse-continue")                 # the change before: to the value the last one found
+    assert f"New value = {old}" in text, text
+
+
+@pytest.fixture(scope="module")
+def dbgdemo(tmp_path_factory, userland):
+    from tools.cc import build
+    d = tmp_path_factory.mktemp("rev")
+    return build([os.path.join(ROOT, "tests", "guest", "dbgdemo.c")], str(d / "dbgdemo"), ["-O0"])
+
+
+def test_reverse_next_step_and_finish_by_source_line(dbgdemo, session):
+    cli, run = session(dbgdemo)
+
+    def where():
+        m = re.search(r"#0\s+(?:0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:(\d+)", run("bt 1"))
+        return m.group(1), int(m.group(2))
+
+    for line in ("break sum_to", "run", "next", "next", "next", "next"):
+        run(line)
+    assert where() == ("sum_to", 26)              # second time round the loop
+    run("reverse-next")
+    assert where() == ("sum_to", 25)
+    run("reverse-next")                           # over square(1): line 26 of the first round
+    assert where() == ("sum_to", 26)
+    assert run("print i").endswith("= 1")
+    run("next")
+    run("next")
+    run("reverse-step")                           # the loop's increment
+    assert where() == ("sum_to", 25)
+    run("reverse-step")                           # line 26 after square(1) returned
+    assert where() == ("sum_to", 26)
+    run("reverse-step")                           # into square(1), backwards: its last line
+    assert where() == ("square", 19)
+    assert "Run back to call of #0" in run("reverse-finish")   # back to the call in sum_to
+    assert where() == ("sum_to", 26)
+    assert run("print total").endswith("= 0")
+
+
+@pytest.mark.needs("gdb-multiarch")
+def test_gdb_reverse_stepi_and_reverse_continue(userland):
+    from tools.run import BIN_DIR
+    prog = f"{BIN_DIR}/lost_update"
+    srv = Server(prog)
+    cmds = ["set pagination off", "set confirm off", f"target remote 127.0.0.1:{srv.port}",
+            "break worker", "continue", "stepi", "stepi", "stepi", "print $pc", "reverse-stepi", "print $pc",
+            "reverse-stepi", "print $pc", "stepi", "print $pc", "reverse-continue", "print $pc", "kill"]
+    p = subprocess.run(["gdb-multiarch", "-nx", "--batch"] + [a for c in cmds for a in ("-ex", c)] + [prog],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    srv.finish()
+    pcs = [int(x, 16) for x in re.findall(r"\$\d+ = \(void \(\*\)\(\)\) (0x[0-9a-f]+)", p.stdout)]
+    assert len(pcs) == 5, p.stdout
+    after3, back1, back2, fwd1, rc = pcs
+    assert back1 != after3 and back2 != back1 and fwd1 == back1
+    assert "Breakpoint 1" in p.stdout.split("reverse-continue")[-1] or rc != fwd1, p.stdout
