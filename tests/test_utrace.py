@@ -75,3 +75,20 @@ def test_mn_lanes_are_valid_trace_json(userland):
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), lwp
     names = {e["args"]["name"] for e in obj["traceEvents"] if e["ph"] == "M" and e["tid"] >= ttrace.UTHREAD_TID}
     assert names and all(n.startswith("uthread ") for n in names)
+
+
+def _prog(tmp_path, name, decl):
+    from tools.cc import build
+    src = tmp_path / f"{name}.c"
+    src.write_text(decl + "\nint main(void) { return __uthread_trace; }\n")
+    return build([str(src)], str(tmp_path / name))
+
+
+def test_the_word_is_written_only_when_asked_and_only_if_writable(userland, tmp_path):
+    rw = _prog(tmp_path, "rw", "volatile int __uthread_trace = 7;")
+    assert simulate(rw, (), cpus=1).status == 7                  # untraced: untouched
+    assert simulate(rw, (), cpus=1, trace=True).status == 7      # the event logs' kind of run
+    assert simulate(rw, (), cpus=1, trace=True, trace_uthreads=True).status == 1
+    ro = _prog(tmp_path, "ro", "const volatile int __uthread_trace = 7;")
+    r = simulate(ro, (), cpus=1, trace=True, trace_uthreads=True)
+    assert r.status == 7 and "__uthread_trace is not writable" in r.log, r.log
