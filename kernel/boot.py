@@ -69,7 +69,7 @@ class System:
     def __init__(self, program=None, args=(), *, cpus=4, mem=128, seed=0, quantum=10_000, sched="flat",
                  files=None, disk=None, disk_latency_us=100.0, input=None, console_out=None,
                  interactive=False, log=None, trace=False, max_time=None, costs=None, cost_overrides=(),
-                 preempt=()):
+                 preempt=(), trace_uthreads=False):
         """program: its path inside the machine (None: the shell); args: its arguments.
         input: the console's script (str or bytes); console_out: a binary stream that also
         receives the console's output; interactive: the console reads the host terminal.
@@ -78,7 +78,8 @@ class System:
         costs: the cost profile's name (inspect.COST_PROFILES; None: the default);
         cost_overrides: 'ENTRY=VALUE' strings (--cost).
         preempt: (hart, time) pairs, forced preemption points (Scheduler.preempt_at): the
-        schedule a race explorer varies besides the seed.
+        schedule a race explorer varies besides the seed. trace_uthreads (with trace):
+        green-thread libraries report their switches too (kernel/utrace.py).
         BootError for options the machine or kernel refuses and an unusable disk image."""
         gc.collect()          # earlier machines are cycles holding RAM and unicorn handles
         self.init_argv = ["/bin/init"] + ([program] + list(args) if program else [])
@@ -105,7 +106,7 @@ class System:
                 dev.close()
             raise BootError(str(e)) from None
         if trace:
-            self.kernel.trace()
+            self.kernel.trace(uthreads=trace_uthreads)
         if preempt:
             self.kernel.sched.preempt_at(preempt)
         self.inspect = Inspector(self.kernel)

@@ -82,6 +82,11 @@ class SymbolTable:
             return None
         return name if addr == start else f"{name}+{addr - start:#x}"
 
+    def address(self, name: str, size: int) -> int | None:
+        """The start of the one symbol called name that is size bytes long, else None."""
+        found = [start for start, end, n in self._entries if n == name and end - start == size]
+        return found[0] if len(found) == 1 else None
+
 
 @dataclass(frozen=True)
 class ElfImage:
@@ -319,6 +324,9 @@ class LazySymbolTable:
 
     def lookup(self, addr: int):
         return self._parsed().lookup(addr)
+
+    def address(self, name: str, size: int):
+        return self._parsed().address(name, size)
 
     def __len__(self) -> int:
         return len(self._parsed())

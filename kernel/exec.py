@@ -9,7 +9,7 @@ program.
 """
 import struct
 
-from . import arch, params
+from . import arch, params, utrace
 from .arch import PAGE_SIZE
 from .elf import ElfError, read_image
 from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
@@ -249,6 +249,8 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     t.name = p.name
     if k.events is not None:
         k.event("exec", t, path=path.decode(errors="replace"))
+    if k.utrace and k.events is not None:
+        utrace.attach(k, p)
     for fd in sorted(p.cloexec):
         if p.files[fd] is not None:
             p.files[fd].close()

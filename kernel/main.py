@@ -47,6 +47,7 @@ class Kernel:
         self.rng = random.Random(seed ^ 0x5EED)
         self.log_sink = log_sink               # fn(str) or None: the console
         self.events = None                     # list when the event log is on (trace())
+        self.utrace = False                    # green-thread switches too (kernel/utrace.py)
         self.kalloc = FrameAllocator(self, machine.mem.base, machine.mem.base + machine.mem.size)
         for h in machine.harts:
             arch.setup_hart(h)
@@ -81,8 +82,10 @@ class Kernel:
         self.free_at_boot = None
         self.exit_status = None
 
-    def trace(self) -> list:
-        """Turn the event stream on (kernel/trace.py); returns the list it fills."""
+    def trace(self, uthreads: bool = False) -> list:
+        """Turn the event stream on (kernel/trace.py); returns the list it fills. uthreads:
+        programs exec'd from now on also report their green-thread switches (kernel/utrace.py)."""
+        self.utrace = uthreads
         return self.tracer.start()
 
     def event(self, kind: str, t=None, **detail) -> None:

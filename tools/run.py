@@ -151,18 +151,20 @@ def print_stats(st, out) -> None:
 
 def simulate(program=None, args=(), cpus=4, mem=128, seed=0, quantum=10_000, input=None,
              max_time=None, files=None, trace=False, sched="flat", disk=None, disk_latency_us=100.0,
-             console_out=None, costs=None, cost_overrides=()) -> Run:
+             console_out=None, costs=None, cost_overrides=(), trace_uthreads=False) -> Run:
     """Boot in-process with captured console (for tests and tools): PROGRAM under init,
     or the shell with `input` as its script. Raises UsageError like the command line.
     The root is in memory (files, default build/bin), or the image at path `disk`.
     max_time is in virtual nanoseconds (the command line's --max-time is in seconds).
     console_out: a binary stream that also receives the console's output as it is written.
-    costs, cost_overrides: the cost profile's name and 'ENTRY=VALUE' overrides (--costs, --cost)."""
+    costs, cost_overrides: the cost profile's name and 'ENTRY=VALUE' overrides (--costs, --cost).
+    trace_uthreads: with trace, green-thread switches too (as --trace and --timeline do)."""
     files, disk, path = root(program, files, disk)
     log = []
     with System(path, args, cpus=cpus, mem=mem, seed=seed, quantum=quantum, sched=sched, files=files, disk=disk,
                 disk_latency_us=disk_latency_us, input=input, console_out=console_out, log=log.append,
-                trace=trace, max_time=max_time, costs=costs, cost_overrides=cost_overrides) as s:
+                trace=trace, max_time=max_time, costs=costs, cost_overrides=cost_overrides,
+                trace_uthreads=trace_uthreads) as s:
         status = s.run()
     return Run(s, status, "".join(log))
 
@@ -198,7 +200,8 @@ def main(argv=None) -> int:
                         input=script, console_out=_CrLf(out) if interactive else out,
                         interactive=interactive, log=log_sink, trace=bool(opts.trace or opts.timeline or opts.stats),
                         max_time=int(opts.max_time * 1e9) if opts.max_time else None,
-                        costs=opts.costs, cost_overrides=opts.cost)
+                        costs=opts.costs, cost_overrides=opts.cost,
+                        trace_uthreads=bool(opts.trace or opts.timeline))
     except (UsageError, ValueError) as e:
         print(f"tools.run: {e}", file=sys.stderr)
         return 2

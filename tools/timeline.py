@@ -1,7 +1,9 @@
 """python -m tools.timeline TRACE.json -o OUT.html: the trace as one self-contained page.
 
 Harts are rows over virtual time, coloured by process (hue) and thread (shade); below them
-one row per thread shows running, ready and blocked; faults, signals, upcalls and other
+one row per thread shows running, ready and blocked, and under a process's LWPs one lane per
+user (green) thread shows when it held an LWP, coloured per user thread (UHUES), in that
+LWP's state; faults, signals, upcalls and other
 instants are marked; wake arrows link waker and woken. Zoom, pan and hover work offline:
 the page is tools/timeline.html with the data inlined, no network, no external script.
 
@@ -21,11 +23,12 @@ import sys
 from kernel.inspect import CAUSE_NAMES
 from kernel.inspect import signal_name as signame
 
-from .trace import HARTS_PID, KERNEL_PID
+from .trace import HARTS_PID, KERNEL_PID, UTHREAD_TID
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "timeline.html")
 HUES = (212, 30, 135, 275, 185, 48, 325, 95, 250, 15)        # one per process, in pid order
 SHADES = (0.42, 0.60, 0.32, 0.70, 0.50, 0.37, 0.65, 0.28)   # lightness per thread of a process
+UHUES = (0, 120, 210, 45, 280, 170, 330, 90, 240, 20, 190, 300)   # one per user thread id (lanes)
 STATE_CODES = {"running": 0, "ready": 1, "blocked": 2}
 UTHREAD_EV_SWITCH = 1                                       # userland/include/uthread.h
 
@@ -129,7 +132,12 @@ def _state(e, args, index) -> list:
     start = ns(e["ts"])
     end = start + ns(e.get("dur", 0))
     st = str(args.get("state", "running"))
-    if st == "running":
+    if "uthread" in args:
+        where = {"running": f"running on hart {args.get('hart', '?')}", "ready": "waiting for a hart",
+                 "blocked": f"blocked in the kernel{' in ' + args['call'] if args.get('call') else ''}"
+                            f" on {args.get('chan', '?')}"}.get(st, st)
+        label = f"uthread {args['uthread']} holds lwp {args.get('lwp', '?')}: the lwp is {where}"
+    elif st == "running":
         label = f"running on hart {args.get('hart', '?')}"
     elif st == "ready":
         label = f"ready ({args.get('why', '?')}): waiting for a hart"
@@ -151,9 +159,17 @@ def _threads(keys, tnames, procs) -> list:
     nth = {}
     out = []
     for pid, tid in keys:
+        kernel = pid == KERNEL_PID
+        if not kernel and tid >= UTHREAD_TID:
+            uid = tid - UTHREAD_TID
+            light = 0.45
+            out.append({"pid": pid, "lwp": tid, "name": tnames.get((pid, tid), f"uthread {uid}"),
+                        "proc": procs.get(pid, ""), "color": hexcolour(UHUES[uid % len(UHUES)], light, 0.62),
+                        "light": hexcolour(UHUES[uid % len(UHUES)], 0.86, 0.62), "text": "#ffffff",
+                        "kernel": False, "uthread": uid})
+            continue
         k = nth.get(pid, 0)
         nth[pid] = k + 1
-        kernel = pid == KERNEL_PID
         if kernel:
             hue, sat = 210, 0.08
         else:
@@ -163,7 +179,7 @@ def _threads(keys, tnames, procs) -> list:
         out.append({"pid": 0 if kernel else pid, "lwp": tid, "name": name,
                     "proc": procs.get(pid, ""), "color": hexcolour(hue, light, sat),
                     "light": hexcolour(hue, 0.86, sat), "text": "#ffffff" if light < 0.55 else "#111111",
-                    "kernel": kernel})
+                    "kernel": kernel, "uthread": None})
     return out
 
 
@@ -172,8 +188,10 @@ def _procs(threads) -> list:
     for t in threads:
         if t["pid"] not in seen:
             seen.add(t["pid"])
+            mine = [x for x in threads if x["pid"] == t["pid"]]
             out.append({"pid": t["pid"], "name": t["proc"] or t["name"],
-                        "colors": [x["color"] for x in threads if x["pid"] == t["pid"]]})
+                        "colors": [x["color"] for x in mine if x["uthread"] is None],
+                        "ucolors": [x["color"] for x in mine if x["uthread"] is not None]})
     return out
 
 

@@ -2,11 +2,14 @@
 
 build(events, cpus, end) -> Model: what ran on each hart and when (Run), each thread's
 state over time (State: running, ready, blocked), the part of each syscall spent on a hart
-(Call), block -> wake links (Wake) and everything else as instants (Mark).
+(Call), block -> wake links (Wake), everything else as instants (Mark), and from the
+green-thread switches (uevent code 1, kernel/utrace.py) which user thread each LWP ran
+(UThread: from one switch on the LWP to its next, in the LWP's own states).
 
 chrome(model, meta) -> dict in the Chrome/Perfetto "JSON Object Format": one track per
 hart (B/E per running interval), one per thread (X per state, syscalls nested in running),
-flow arrows s -> f from each block to its wake, instants, and process/thread names.
+flow arrows s -> f from each block to its wake, instants, and process/thread names; user
+threads are tracks of their process too, tid UTHREAD_TID + id, named `uthread N on lwp L`.
 
 Contracts:
 - Events are taken in list order, which is causal order. Within one round of the machine
@@ -24,6 +27,8 @@ from emulator.hart import CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE
 HARTS_PID = 1_000_000            # trace pid of the hart tracks; hart h is tid HARTS_PID + h
 KERNEL_PID = 1_000_001           # trace pid of pure kernel threads (kernel pid 0)
 PAGE_FAULT_CAUSES = (CAUSE_INSN_PAGE, CAUSE_LOAD_PAGE, CAUSE_STORE_PAGE)   # shown by pagefault events
+UTHREAD_TID = 1_100_000          # trace tid of user thread N of a process: UTHREAD_TID + N
+UEV_SWITCH = 1                   # uevent code of a green-thread switch (userland/include/uthread.h)
 
 
 class Run(NamedTuple):
@@ -74,6 +79,16 @@ class Mark(NamedTuple):
     detail: dict
 
 
+class UThread(NamedTuple):
+    pid: int
+    lwp: int              # the LWP it ran on
+    uid: int              # the library's thread id (0 = main)
+    state: str            # its LWP's state: running | ready | blocked
+    start: int
+    end: int
+    info: dict            # its LWP's state info (hart; chan, call)
+
+
 class Model(NamedTuple):
     cpus: int
     end: int
@@ -84,11 +99,13 @@ class Model(NamedTuple):
     marks: list
     procs: dict           # pid -> name (last known)
     threads: dict         # lwp -> (pid, name), first appearance order
+    uthreads: list = []   # UThread, by (pid, uid, start)
 
 
 def category(kind: str, detail: dict) -> str:
     """How a mark is shown: fault, pagefault, signal, timer, irq, device (requests), upcall,
-    life, aspace, uevent, hidden (a page-fault trap: its pagefault event follows) or other."""
+    life, aspace, uevent, uthread (a green-thread switch), hidden (a page-fault trap: its
+    pagefault event follows) or other."""
     if kind == "trap":
         return "hidden" if detail.get("cause") in PAGE_FAULT_CAUSES else "fault"
     if kind == "pagefault":
@@ -99,6 +116,8 @@ def category(kind: str, detail: dict) -> str:
         return "life"
     if kind in ("device", "disk"):
         return "device"
+    if kind == "uevent" and detail.get("code") == UEV_SWITCH:
+        return "uthread"
     if kind in ("signal", "timer", "irq", "aspace", "uevent"):
         return kind
     return "other"
@@ -115,6 +134,9 @@ class _Builder:
         self.call = {}            # lwp -> [name, piece start or None]
         self.slept = {}           # lwp -> (time, chan)
         self.born = {}            # ("pid", p) or ("lwp", l) -> birth time
+        self.uswitch = {}         # lwp -> [(time, pid, uthread id)], green-thread switches
+        self.exec_lwp = {}        # pid -> (lwp, time): its first LWP, or its last exec's; main
+                                  # (uthread 0) holds that LWP from then on
 
     def at(self, lwp, t):
         t = max(t, self.last.get(lwp, t))
@@ -130,6 +152,8 @@ class _Builder:
             if born is not None and lwp not in self.cur:
                 self.last[lwp] = born
                 self.cur[lwp] = ["ready", born, {"why": "new"}]
+            if pid not in self.exec_lwp:
+                self.exec_lwp[pid] = (lwp, born if born is not None else 0)
         elif name is not None:
             self.threads[lwp] = (pid, name)
         if name is not None and pid and pid not in self.procs:
@@ -206,13 +230,17 @@ class _Builder:
     def mark(self, e):
         t, hart, pid, lwp, kind, d = e
         self.marks.append(Mark(t, hart, pid, lwp, kind, category(kind, d), d))
-        if kind == "fork":
+        if kind == "uevent" and d.get("code") == UEV_SWITCH and isinstance(d.get("arg"), int):
+            uid = d["arg"] - (1 << 64) if d["arg"] >= 1 << 63 else d["arg"]    # a long register
+            self.uswitch.setdefault(lwp, []).append((t, pid, uid))
+        elif kind == "fork":
             self.born[("pid", d.get("child"))] = t
             if pid in self.procs:
                 self.procs.setdefault(d.get("child"), self.procs[pid])
         elif kind == "lwp_create":
             self.born[("lwp", d.get("lwp"))] = t
         elif kind == "exec":
+            self.exec_lwp[pid] = (lwp, t)
             name = str(d.get("path", "?")).rsplit("/", 1)[-1][:15] or "?"
             self.procs[pid] = name
             if lwp in self.threads:
@@ -236,9 +264,32 @@ class _Builder:
             self.state(self.threads.get(lwp, (0, ""))[0], lwp, None, end, None)
         key = {"runs": lambda r: (r.hart, r.start), "states": lambda s: (s.lwp, s.start),
                "calls": lambda c: (c.lwp, c.start)}
-        return Model(self.cpus, end, sorted(self.runs, key=key["runs"]),
-                     sorted(self.states, key=key["states"]), sorted(self.calls, key=key["calls"]),
-                     self.wakes, self.marks, dict(self.procs), dict(self.threads))
+        states = sorted(self.states, key=key["states"])
+        return Model(self.cpus, end, sorted(self.runs, key=key["runs"]), states,
+                     sorted(self.calls, key=key["calls"]), self.wakes, self.marks, dict(self.procs),
+                     dict(self.threads), self.uthreads(states, end))
+
+    def uthreads(self, states, end) -> list:
+        """Each user thread holds its LWP from a switch to it until the LWP's next switch
+        (idle: id < 0, nobody), and is in the LWP's state meanwhile; main (0) holds the
+        process's first LWP (the one that exec'd it) until that LWP's first switch."""
+        by_lwp = {}
+        for s in states:
+            by_lwp.setdefault(s.lwp, []).append(s)
+        out = []
+        for lwp, sw in sorted(self.uswitch.items()):
+            pid = sw[0][1]
+            if self.exec_lwp.get(pid, (None,))[0] == lwp and self.exec_lwp[pid][1] <= sw[0][0]:
+                sw = [(self.exec_lwp[pid][1], pid, 0)] + sw
+            for i, (t, pid, uid) in enumerate(sw):
+                stop = sw[i + 1][0] if i + 1 < len(sw) else end
+                if uid < 0:
+                    continue
+                for s in by_lwp.get(lwp, ()):
+                    a, b = max(t, s.start), min(stop, s.end)
+                    if a < b:
+                        out.append(UThread(pid, lwp, uid, s.state, a, b, s.info))
+        return sorted(out, key=lambda u: (u.pid, u.uid, u.start))
 
 
 def build(events, cpus: int, end: int = 0) -> Model:
@@ -294,6 +345,11 @@ def chrome(model: Model, meta: dict) -> dict:
         name = s.state if s.state != "blocked" else f"blocked: {s.info.get('chan', '?')}"
         add(s.start, {"ph": "X", "name": name, "cat": "state", "ts": us(s.start), "dur": us(s.end - s.start),
                       "pid": trace_pid(s.pid), "tid": s.lwp, "args": dict(_jsonable(s.info), state=s.state)})
+    for u in model.uthreads:
+        args = {k: v for k, v in _jsonable(u.info).items() if k in ("hart", "chan", "call")}
+        add(u.start, {"ph": "X", "name": f"uthread {u.uid}" + ("" if u.state == "running" else f": lwp {u.state}"),
+                      "cat": "state", "ts": us(u.start), "dur": us(u.end - u.start), "pid": trace_pid(u.pid),
+                      "tid": UTHREAD_TID + u.uid, "args": dict(args, state=u.state, lwp=u.lwp, uthread=u.uid)})
     for c in model.calls:
         add(c.start, {"ph": "X", "name": c.name, "cat": "syscall", "ts": us(c.start), "dur": us(c.end - c.start),
                       "pid": trace_pid(c.pid), "tid": c.lwp})
@@ -337,6 +393,13 @@ def _metadata(model: Model) -> list:
     for lwp, (pid, name) in sorted(model.threads.items()):
         out.append({"ph": "M", "name": "thread_name", "pid": trace_pid(pid), "tid": lwp,
                     "args": {"name": name}})
+    lwps = {}
+    for u in model.uthreads:
+        lwps.setdefault((u.pid, u.uid), set()).add(u.lwp)
+    for (pid, uid), on in sorted(lwps.items()):
+        where = f" on lwp {min(on)}" if len(on) == 1 else f" on {len(on)} lwps"
+        out.append({"ph": "M", "name": "thread_name", "pid": trace_pid(pid), "tid": UTHREAD_TID + uid,
+                    "args": {"name": f"uthread {uid}{where}"}})
     return out
 
 

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
         printf("S8 FAILED: uthread_init: %s\n", strerror(e));
         return 1;
     }
+    uthread_trace(0);           /* the plain loop is untraced even under tools.run --timeline */
     measure(0);                 /* warm up: stacks faulted in, code paths taken once */
     long plain = measure(1);
     double per = (double)plain / n;

@@ -40,7 +40,7 @@ int uthread_init(int m, int nlwps)
     __asm__ volatile("mv tp, %0" : : "r"(t) : "memory");   /* errno now lives in t */
     model = m;
     stats.model = m;
-    fast_yield = m == UTHREAD_M1 && !trace_on;
+    fast_yield = m == UTHREAD_M1 && !__uthread_trace;
     if (m == UTHREAD_SA) {
         int e = sa_start(nlwps);
         if (e)

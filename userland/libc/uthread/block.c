@@ -47,7 +47,7 @@ void uthread_sleep_us(long us)
 
 void uthread_trace(int on)
 {
-    trace_on = on;
+    __uthread_trace = on;
     fast_yield = model == UTHREAD_M1 && !on;
 }
 

@@ -112,9 +112,9 @@ static struct uthread *all_threads;
 static struct uthread *stack_cache;        /* stacks of joined threads, for reuse */
 static int ncached;
 static int next_id = 1, nlive = 1;
-static int trace_on;
+int __uthread_trace;             /* 1: a uevent call per switch (uthread_trace; the kernel at exec) */
 static int spin_ok;               /* more than one hart allowed: spinning can pay off */
-static int fast_yield;            /* model == M1 && !trace_on: uthread_yield's short path */
+static int fast_yield;            /* model == M1 && !__uthread_trace: uthread_yield's short path */
 static struct uthread_stats stats;
 
 /* ---- the running thread, the library lock, queues ---- */
@@ -212,7 +212,7 @@ static void switch_to(struct uthread *me, struct uthread *next)
     next->vp = me->vp;
     next->state = RUNNING;
     stats.switches++;
-    if (trace_on)
+    if (__uthread_trace)
         __sys_uevent(UTHREAD_EV_SWITCH, next->id);
     if (next->has_mc) {                      /* SA: a context an upcall handed back */
         next->has_mc = 0;
