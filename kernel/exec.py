@@ -15,7 +15,8 @@ from .elf import ElfError, read_image
 from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .ramfs import FILE
-from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError, page_down, page_up
+from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError
+from .vma import page_down, page_up
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17

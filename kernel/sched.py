@@ -24,7 +24,8 @@ Contracts:
 The policy (--sched, policy.py: flat or two-level) places a thread made runnable, chooses
 the next thread of a queue, accounts run time and sets the time slice. Mechanism here,
 the same under every policy: daemons marked idle run only when nothing else can; an idle
-hart steals the most recently queued thread of the busiest hart.
+hart steals the most recently queued thread of the busiest hart. Preemption, by the hart's
+timer or at forced points, is preempt.py's (a part of the Scheduler).
 """
 from collections import deque
 
@@ -33,6 +34,7 @@ from greenlet import GreenletExit, greenlet
 from . import arch
 from .panic import KernelPanic
 from .policy import POLICIES
+from .preempt import Preemption
 from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
                      Thread, set_state)
 from .trace import chan_name
@@ -63,7 +65,7 @@ class Cpu:
         self.asids = []                   # address spaces its TLB holds tagged, oldest first
 
 
-class Scheduler:
+class Scheduler(Preemption):
     def __init__(self, kernel, policy="flat"):
         if policy not in POLICIES:
             raise ValueError(f"--sched must be one of {', '.join(POLICIES)}")
@@ -322,54 +324,6 @@ class Scheduler:
             t.live = None
         self.dead.append(t)
         self.wakeup(REAPER_CHAN)
-
-    def timer_interrupt(self, hid: int) -> None:
-        """Slice expired: round robin if anyone else can use this hart."""
-        cpu = self.cpus[hid]
-        t = cpu.current
-        if t is None:
-            return
-        waiting = self._candidates(cpu)
-        if not waiting:
-            victim = self._victim(cpu)
-            waiting = [x for x in victim.runq if not x.idle and x.affinity >> hid & 1] if victim else []
-        preempt = self.policy.preempt(t, waiting)
-        if self.k.events is not None:
-            self.cur = cpu
-            self.k.event("timer", t, preempt=preempt)
-            self.cur = None
-        if preempt:
-            self.cur = cpu                      # the off event is this hart's, at its time
-            self._off(cpu, t, "preempt")
-            self.cur = None
-            self.make_runnable(t)
-        else:
-            self.machine.set_timer(hid, cpu.hart.time + self.policy.time_slice(t))
-
-    def preempt_at(self, points) -> None:
-        """Forced preemption points, (hid, time) pairs (the race explorer's schedules,
-        tools/explore.py): each is a clock event, so every hart's round ends at time, and
-        then hart hid's thread is preempted as by its timer, to the back of the queue, if
-        another thread may use the hart; if none may, the hart stalls one quantum with
-        it, while the other harts run on. A point at an idle hart does nothing."""
-        for hid, time in points:
-            self.machine.clock.at(time, lambda c=self.cpus[hid]: self._forced(c))
-
-    def _forced(self, cpu) -> None:
-        t = cpu.current
-        if t is None:
-            return
-        preempt = bool(self._candidates(cpu)) or self._victim(cpu) is not None
-        self.cur = cpu
-        if self.k.events is not None:
-            self.k.event("timer", t, preempt=preempt, forced=True)
-        if preempt:
-            self._off(cpu, t, "preempt")
-            self.cur = None
-            self.make_runnable(t)
-        else:
-            self.cur = None
-            cpu.hart.time = max(cpu.hart.time, self.machine.clock.now) + self.machine.quantum
 
     # ---- called from a thread's greenlet ----
     def to_user(self):

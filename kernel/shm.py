@@ -23,7 +23,8 @@ written back.
 """
 from .arch import PAGE_SIZE, PTE_W, PTE_X
 from .errno import SysError
-from .vm import PageInError, page_down, page_up
+from .vm import PageInError
+from .vma import page_down, page_up
 
 
 def path_of(k, where) -> bytes:

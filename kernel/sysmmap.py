@@ -13,7 +13,8 @@ from .file import O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, fd_get
 from .fs import InodeFile
 from .ramfs import FILE
 from .shm import MappedFile, SharedPages, SharedView, writeback_range
-from .vm import PROT_R, PROT_W, PROT_X, page_up
+from .vm import PROT_R, PROT_W, PROT_X
+from .vma import page_up
 
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_FIXED, MAP_ANONYMOUS = 0x01, 0x02, 0x03, 0x10, 0x20
 MAP_NORESERVE, MAP_POPULATE, MAP_STACK, MAP_FIXED_NOREPLACE = 0x4000, 0x8000, 0x20000, 0x100000

@@ -14,7 +14,8 @@ from .lwp import CLONE_THREAD, CLONE_VFORK, CLONE_VM, clone_thread
 from .proc import ZOMBIE, rusage_bytes
 from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
-from .vm import PROT_R, PROT_W, page_up
+from .vm import PROT_R, PROT_W
+from .vma import page_up
 
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
 NS = 1_000_000_000

@@ -43,27 +43,13 @@ from . import arch, params
 from .arch import PAGE_SIZE, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X
 from .errno import ENOMEM, SysError
 from .kalloc import OutOfMemory
-from .vma import Region, RegionMap
+from .vma import PROT_R, PROT_W, PROT_X, Region, RegionMap, allows, mergeable, page_down
 
 PTE_COW = arch.PTE_SOFT
-PROT_R, PROT_W, PROT_X = PTE_R, PTE_W, PTE_X
 _RWX = PTE_R | PTE_W | PTE_X
 _LEAF_FLAGS = PTE_V | PTE_U | PTE_A | PTE_D
 WX_CAUSES = (arch.INSN_PAGE_FAULT, arch.STORE_PAGE_FAULT)     # the traps coherence() may absorb
 _VALID = bytes(b & PTE_V for b in range(256))       # a PTE's low byte -> 1 if valid
-
-
-def page_down(a: int) -> int:
-    return a & ~(PAGE_SIZE - 1)
-
-
-def page_up(a: int) -> int:
-    return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
-
-
-def allows(prot: int, access: int) -> bool:
-    """Does a region of protection prot allow access? W implies R (Linux on RISC-V)."""
-    return bool(prot & access) or (access == PROT_R and bool(prot & PROT_W))
 
 
 class Fault(Exception):
@@ -107,8 +93,8 @@ class AddressSpace:
         if merge:
             below = self.find(start - 1) if start > 0 else None
             above = self.find(end)
-            below = below if _mergeable(below, prot) else None
-            above = above if _mergeable(above, prot) else None
+            below = below if mergeable(below, prot) else None
+            above = above if mergeable(above, prot) else None
             if below is not None and above is not None:
                 self.regions.remove(above)
                 self.regions.set_bounds(below, below.start, above.end)
@@ -511,7 +497,3 @@ class AddressSpace:
         backings, self.backings = self.backings, set()
         for b in backings:
             b.release()
-
-
-def _mergeable(r, prot) -> bool:
-    return r is not None and r.kind == "mmap" and r.prot == prot and r.backing is None

@@ -20,14 +20,35 @@ Costs, for n regions (at most params.MAX_MAP_COUNT, 65,530) and B = 64:
 can bound without timing anything.
 
 Regions are changed only through this map (insert, remove, set_bounds), which keeps the
-gaps right; a region's prot and backing may be changed in place.
+gaps right; a region's prot and backing may be changed in place. A region's prot is made
+of PROT_R, PROT_W and PROT_X (the PTE bits); allows() says which accesses it permits.
 """
 import bisect
 from dataclasses import dataclass
 
 from . import params
+from .arch import PAGE_SIZE, PTE_R, PTE_W, PTE_X
 
 B = 64                            # blocks hold B/2 .. 2*B regions
+PROT_R, PROT_W, PROT_X = PTE_R, PTE_W, PTE_X
+
+
+def page_down(a: int) -> int:
+    return a & ~(PAGE_SIZE - 1)
+
+
+def page_up(a: int) -> int:
+    return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+
+
+def allows(prot: int, access: int) -> bool:
+    """Does a region of protection prot allow access? W implies R (Linux on RISC-V)."""
+    return bool(prot & access) or (access == PROT_R and bool(prot & PROT_W))
+
+
+def mergeable(r, prot) -> bool:
+    """May region r (None: no neighbour) absorb a new one of protection prot (add_region's merge)?"""
+    return r is not None and r.kind == "mmap" and r.prot == prot and r.backing is None
 
 
 @dataclass(eq=False)

@@ -21,6 +21,7 @@ from emulator.hart import REG_FCSR, REG_PC
 from kernel.inspect import fault_signal
 
 from tools.debugger import DebugError, Session
+from tools.gdbmonitor import monitor_lines
 from tools.gdbremote import BadPacket, Connection
 
 _X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"] + [f"a{i}" for i in range(8)] + \
@@ -28,7 +29,6 @@ _X = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"] + [f"a{i}" f
 _F = [f"ft{i}" for i in range(8)] + ["fs0", "fs1"] + [f"fa{i}" for i in range(8)] + \
      [f"fs{i}" for i in range(2, 12)] + [f"ft{i}" for i in range(8, 12)]
 REG_FCSR_GDB, REG_PRIV_GDB = 68, 4161
-MONITOR_INFO = ("harts", "procs", "threads", "uthreads", "activations", "vm", "clock")
 
 
 def target_xml() -> str:
@@ -420,33 +420,9 @@ class Stub(Connection):
 
     def _monitor(self, hexcmd):
         """qRcmd (gdb's monitor): the debugger's views of the machine, as O packets."""
-        try:
-            cmd = bytes.fromhex(hexcmd).decode("latin-1").strip()
-        except ValueError:
-            raise BadPacket(hexcmd) from None
-        words = cmd.split()
-        if words[:1] == ["i"]:
-            words[0] = "info"
-        if not words or words[0] == "help":
-            lines = ["monitor info harts|procs|threads|uthreads|activations|vm [ADDR]|clock: the machine's views",
-                     "(docs/debugger.md); monitor help: this text."]
-        elif words[0] == "info" and len(words) > 1 and words[1] in MONITOR_INFO:
-            lines = self._cli_lines("info " + " ".join(words[1:]))
-        else:
-            lines = [f'Undefined monitor command: "{cmd}".  Try "monitor help".']
-        for line in lines:
+        for line in monitor_lines(self.s, hexcmd):
             self._send("O" + _hex((line + "\n").encode()))
         return "OK"
-
-    def _cli_lines(self, line):
-        """The lines the debugger's command line prints for line, on this session."""
-        from tools.debugger import CLI
-        out, keep = [], self.s.out
-        try:
-            CLI(self.s, write=out.append).execute(line)
-        finally:
-            self.s.out = keep
-        return out
 
     def _stop_reply(self, stop) -> str:
         s = self.s

@@ -7,6 +7,7 @@ import re
 from emulator.hart import REG_PC
 
 from .program import REG_NAMES, DebugError
+from .typenames import TypeNames
 from .types import CHAR, CODE_PTR, DATA_PTR, INT, LONG, ULONG, Type, decode_int
 
 CALLEE_SAVED = {2, 3, 4, 8, 9} | set(range(18, 28))
@@ -78,12 +79,6 @@ def _int_value(v: int, t=LONG) -> Value:
 
 _TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|('(?:\\.|[^'])')|(\$?[A-Za-z_][A-Za-z0-9_]*|\$\d*)"
                     r"|(->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>&|^!~()\[\].=,?:]))")
-_BASE_TYPES = {"char": CHAR, "signed char": Type("char", "signed char", 1, True),
-               "unsigned char": Type("char", "unsigned char", 1), "short": Type("int", "short", 2, True),
-               "unsigned short": Type("int", "unsigned short", 2), "int": INT,
-               "unsigned": Type("int", "unsigned int", 4), "unsigned int": Type("int", "unsigned int", 4),
-               "long": LONG, "unsigned long": ULONG, "long long": Type("int", "long long", 8, True),
-               "unsigned long long": Type("int", "unsigned long long", 8), "void": Type("void", "void", 1)}
 _COMPARE = {"==": lambda x, y: x == y, "!=": lambda x, y: x != y, "<": lambda x, y: x < y,
             ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y}
 _ARITH = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
@@ -98,12 +93,11 @@ def _cdiv(x: int, y: int) -> int:
     return q if (x < 0) == (y < 0) else -q
 
 
-_BASE_WORDS = ("unsigned", "signed", "long", "short", "int", "char", "void", "const")
 _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="), ("<<", ">>"),
            ("+", "-"), ("*", "/", "%")]
 
 
-class Evaluator:
+class Evaluator(TypeNames):
     def __init__(self, session, t=None, frame_no=None, allow_no_thread=False, scope_pc=None):
         """With scope_pc the expression is only checked (Session.check_condition): names
         resolve as at that code address, nothing is read or written, values are zeros."""
@@ -438,59 +432,6 @@ class Evaluator:
                 raise DebugError("Invalid cast.")
             self.i = save
         return self.postfix()
-
-    def type_name(self):
-        """The type named at the current token (base types, struct/union/enum TAG and
-        typedef names, then *s), consuming it; None (consuming nothing) if there is none."""
-        j = self.i
-        while j < len(self.toks) and self.toks[j] in ("const", "volatile"):
-            j += 1
-        t = None
-        if j + 1 < len(self.toks) and self.toks[j] in ("struct", "union", "enum"):
-            t = self.prog.named_type(self.toks[j], self.toks[j + 1])
-            if t is None:
-                raise DebugError(f"No {self.toks[j]} type named {self.toks[j + 1]}.")
-            j += 2
-        elif j < len(self.toks) and re.match(r"[A-Za-z_]\w*$", self.toks[j]) and self.toks[j] not in _BASE_WORDS \
-                and self.prog.named_type("typedef", self.toks[j]) is not None and not self._is_variable(self.toks[j]):
-            t = self.prog.named_type("typedef", self.toks[j])
-            j += 1
-        if t is not None:
-            while j < len(self.toks) and self.toks[j] in ("*", "const"):
-                if self.toks[j] == "*":
-                    t = t.pointer_to()
-                j += 1
-            self.i = j
-            return t
-        return self.base_type_name()
-
-    def _is_variable(self, name):
-        try:
-            self.name(name)
-        except DebugError:
-            return False
-        return True
-
-    def base_type_name(self):
-        words = []
-        j = self.i
-        while j < len(self.toks) and self.toks[j] in ("unsigned", "signed", "long", "short", "int", "char", "void", "const"):
-            if self.toks[j] != "const":
-                words.append(self.toks[j])
-            j += 1
-        if not words:
-            return None
-        name = " ".join(words)
-        if name not in _BASE_TYPES:
-            name = name.replace(" int", "") if name.replace(" int", "") in _BASE_TYPES else name
-        t = _BASE_TYPES.get(name)
-        if t is None:
-            return None
-        while j < len(self.toks) and self.toks[j] == "*":
-            t = t.pointer_to()
-            j += 1
-        self.i = j
-        return t
 
     def postfix(self):
         v = self.primary()
