@@ -15,10 +15,10 @@ from tools import run
 DEMOS = {
     "S1": (["--no-disk"], "s1_procmem", []),
     "S2": (["--no-disk"], "s2_crash", []),
-    "S3": (["--no-disk"], "costs", ["20"]),
+    "S3": (["--no-disk"], "costs", []),
     "S4": (["--no-disk"], "s4_shared", []),
     "S5": (["--no-disk"], "s5_stacks", []),
-    "S6": (["--no-disk"], "costs", ["20"]),
+    "S6": (["--no-disk"], "costs", []),
     "S7": (["--no-disk"], "s7_threadcrash", []),
     "S8": (["--no-disk"], "s8_switch", ["200"]),
     "S9": (["--no-disk"], "s9_onelwp", []),
