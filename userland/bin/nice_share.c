@@ -4,6 +4,7 @@
    (lwpinfo: the sum over a process's LWPs, over the window), then are killed. Prints each
    process's CPU time and share, and the share stride scheduling gives it: its tickets
    (20 - nice) over the sum, whatever its thread count. Run it on one hart. */
+#include <demo.h>
 #include <kos.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,21 +18,6 @@
 #define MAXT 16
 
 long __sys_setpriority(long which, long who, long prio);
-
-static void *spin(void *arg)
-{
-    volatile unsigned long x = (unsigned long)arg;
-    for (;;)
-        x = x * 3 + 1;
-    return 0;
-}
-
-static void vsleep(long ns)
-{
-    struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
 
 static long cputime(int pid)
 {
@@ -117,9 +103,9 @@ int main(int argc, char **argv)
                 _exit(1);
             thread_t t;
             for (int j = 1; j < nt[i]; j++)
-                if (thread_create(&t, spin, (void *)(long)j))
+                if (thread_create(&t, spin_forever, (void *)(long)j))
                     _exit(1);
-            spin(0);
+            spin_forever(0);
         }
     }
     vsleep(20000000);           /* let them all get going */

@@ -20,21 +20,6 @@
 #define MAXT 64
 #define TOLERANCE 0.03    /* how far a measured share may be from a policy's */
 
-static void *spin(void *arg)
-{
-    volatile unsigned long x = (unsigned long)arg;
-    for (;;)
-        x = x * 3 + 1;
-    return 0;
-}
-
-static void vsleep(long ns)
-{
-    struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
-
 /* CPU time of every LWP of pid, summed; -1 if it has none. */
 static long cputime(int pid, int *nlwp)
 {
@@ -94,14 +79,14 @@ int main(int argc, char **argv)
     if (a == 0) {
         thread_t t;
         for (int i = 0; i < nt; i++)
-            if (thread_create(&t, spin, (void *)(long)i))
+            if (thread_create(&t, spin_forever, (void *)(long)i))
                 _exit(1);
         thread_join(t, 0);   /* blocks for good: main is not one of the T */
         _exit(1);
     }
     pid_t b = fork();
     if (b == 0)
-        spin(0);
+        spin_forever(0);
     if (a < 0 || b < 0) {
         perror("sched_share: fork");
         return 1;

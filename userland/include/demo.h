@@ -22,6 +22,23 @@ static inline long now(void)
     return ns(ts);
 }
 
+/* A CPU-bound thread that never blocks or yields (arg seeds its arithmetic). */
+static inline void *spin_forever(void *arg)
+{
+    volatile unsigned long x = (unsigned long)arg;
+    for (;;)
+        x = x * 3 + 1;
+    return 0;
+}
+
+/* Sleep t ns of virtual time, through interruptions. */
+static inline void vsleep(long t)
+{
+    struct timespec ts = { t / 1000000000L, t % 1000000000L };
+    while (nanosleep(&ts, &ts) < 0)
+        ;
+}
+
 /* The cost profile in force, for a demo's header: what follows "costs=" in uname's version
    field ("linux", or "linux KTHREAD_SWITCH=0" with --cost overrides). */
 static inline const char *costs_profile(void)
