@@ -14,12 +14,13 @@
  *   virtual address is, like the TLB: it is forgotten (bc_forget) whenever the TLB or
  *   translated code is flushed, so a remapped or rewritten page is decoded again, and
  *   whenever a block holding fence.i runs (the hart's own code writes, see block_slow).
- * - bc_run runs from the PC with a budget: an ordinary run (no per-instruction counting) that
- *   stops before the first block that does not fit, then an exact finish of the r
- *   instructions left: the next block is translated with at most r instructions through
- *   CPUState.cflags_next_tb (a private field located by a probe), or, when that field is
- *   not known, the run is ended at the address r instructions on with `until`. A run
- *   therefore retires exactly `budget` instructions unless it traps first.
+ * - bc_run runs from the PC with a budget: an ordinary run (no per-instruction counting)
+ *   until the first block that does not fit, then an exact finish of the r instructions
+ *   left: that block is translated again with at most r instructions through
+ *   CPUState.cflags_next_tb (a private field located by a probe), within the same run
+ *   (finish_here) or, failing that, in a second one; when that field is not known, the run
+ *   stops before the block and is ended at the address r instructions on with `until`. A
+ *   run therefore retires exactly `budget` instructions unless it traps first.
  * - A trap in the middle of a block retires the instructions of that block up to and
  *   including the trapping one (the convention of unicorn's count mode, which counts an
  *   instruction before executing it); a fetch fault happens between blocks, so every
@@ -100,6 +101,8 @@ struct bc_hart {
     uint32_t running;                   /* inside bc_run (else a count-mode run, or none) */
     uint32_t split;                     /* stopped to run this many instructions, up to an sc */
     uint32_t sc_trap;                   /* the hook stopped on a misaligned sc at stop_pc */
+    uint64_t refit;                     /* PC of the last in-run finish (finish_here), odd: none */
+    int64_t refit_left;                 /* left when it was made */
     struct slot none;                   /* "last" before any block, or an empty block */
     struct slot tab[SLOTS];
     uint32_t sc[SLOTS];                 /* descriptor of the sc of tab[i], when it has one */
@@ -255,11 +258,33 @@ static int check_sc(struct bc_hart *h, uint64_t pc, uint32_t size, const uint32_
     return 0;
 }
 
+/* The block at pc does not fit in the h->left > 0 instructions left: finish without leaving
+ * the run. Writing the PC from a hook makes unicorn leave the block before its first
+ * instruction and go on at the PC in the same emu_start (uc.c: quit_request); with
+ * cflags_next_tb set, the block translated there holds at most h->left instructions. A
+ * second miss at the same PC with nothing charged since (cflags_next_tb not honoured)
+ * stops the run, and bc_run's finish takes over. */
+static void finish_here(struct bc_hart *h, uint64_t pc, uint32_t size)
+{
+    if (h->refit == pc && h->refit_left == h->left) {
+        stop_before(h, pc, size);
+        return;
+    }
+    h->refit = pc;
+    h->refit_left = h->left;
+    h->finishes++;
+    *h->cflags_next = (int32_t)h->left;
+    h->reg_write(h->uc, UC_RISCV_REG_PC, &pc);
+}
+
 /* Charge the block s (at pc) to the budget, or stop the run before it if it does not fit. */
 static inline void charge(struct bc_hart *h, struct slot *s, uint64_t pc, uint32_t size)
 {
     if ((int64_t)s->n > h->left) {
-        stop_before(h, pc, size);
+        if (h->left > 0 && h->running && h->cflags_next != NULL)
+            finish_here(h, pc, size);
+        else
+            stop_before(h, pc, size);
         return;
     }
     h->left -= s->n;
@@ -446,6 +471,7 @@ int64_t bc_run(struct bc_hart *h, int64_t budget)
     h->none.size = h->none.n = 0;
     h->last = &h->none;
     h->stopped = h->split = h->sc_trap = 0;
+    h->refit = 1;
     h->running = 1;
     uc_err err = h->emu_start(h->uc, pc, UNTIL_NEVER, 0, 0);
     while (err == UC_ERR_OK && h->cause < 0 && h->stopped && !h->fault && (h->split || h->left > 0)) {
@@ -470,6 +496,8 @@ int64_t bc_run(struct bc_hart *h, int64_t budget)
             h->fault = FAULT_NO_PROGRESS;
     }
     h->running = 0;
+    if (h->cflags_next != NULL)
+        *h->cflags_next = -1;           /* an in-run finish the run did not reach */
     uint64_t counted = (uint64_t)(budget - h->left);
     int64_t left = h->left;
     h->left = IDLE;

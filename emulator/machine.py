@@ -209,28 +209,37 @@ class Machine:
         if solo:
             return _Round(end, busy, True)
         order = self._order
-        self.rng.shuffle(order)
-        return _Round(end, [self.harts[i] for i in order], False)
+        bits = self.rng.getrandbits
+        for i in range(len(order) - 1, 0, -1):  # the draws of Python 3.11's random.shuffle
+            k = (i + 1).bit_length()
+            j = bits(k)
+            while j > i:
+                j = bits(k)
+            order[i], order[j] = order[j], order[i]
+        harts = self.harts
+        return _Round(end, [harts[i] for i in order], False)
 
     def _run_hart(self, kernel, h, end):
         """Run hart h until its time reaches end, it idles, or kick() cut the round. Returns
         early on a pause, keeping _hart_until for the resumed call."""
         hid = h.hid
         timer = self.timer
-        if h.time < self.clock.now:
-            h.time = self.clock.now
+        now = self.clock.now
+        if h.time < now:
+            h.time = now
         while h.time < end and not self.halted:
             until = self._hart_until
             if until is None:
                 if self.kicked:
                     break
-                if h.time >= timer[hid]:
+                due = timer[hid]
+                if h.time >= due:
                     timer[hid] = NEVER
                     kernel.timer_interrupt(hid)
                     if self.stop_requested:
                         return
                     continue
-                until = self._hart_until = min(end, timer[hid])
+                until = self._hart_until = end if end < due else due
             kernel.run_hart(hid, until)
             if self.stop_requested and not self.halted:
                 return                      # resumed by the next run() with the same until

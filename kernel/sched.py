@@ -33,7 +33,7 @@ from greenlet import GreenletExit, greenlet
 
 from . import arch
 from .panic import KernelPanic
-from .policy import POLICIES
+from .policy import POLICIES, Policy
 from .preempt import Preemption
 from .thread import (INTERRUPTED, KERNEL, RUNNABLE, RUNNING, SLEEPING, TIMEOUT, USER, WOKEN, ZOMBIE,
                      Thread, set_state)
@@ -43,6 +43,7 @@ from .vm import WX_CAUSES
 # What a thread's greenlet says when it switches back to the scheduler (run_hart).
 TO_USER, SLEEP, YIELD, EXIT = "to_user", "sleep", "yield", "exit"
 REAPER_CHAN = ("kreaper",)                  # sleep channel of the reaper daemon
+BUDGET = arch.BUDGET
 SIGNAL_CHECK = arch.Trap(arch.SIGNAL, 0, 0, 0)   # a pseudo-trap: enter the kernel to take signals
 
 
@@ -73,6 +74,8 @@ class Scheduler(Preemption):
         self.machine = kernel.machine
         self.cpus = [Cpu(h) for h in self.machine.harts]
         self.policy = POLICIES[policy](self)
+        # policy.ran after every user run, or None when the policy keeps Policy's (no-op) ran
+        self._ran = None if type(self.policy).ran is Policy.ran else self.policy.ran
         self.all_harts = (1 << len(self.cpus)) - 1
         self.main = greenlet.getcurrent()
         self.cur = None                   # Cpu executing kernel code now (None: event context)
@@ -192,6 +195,7 @@ class Scheduler(Preemption):
         h = cpu.hart
         self.cur = cpu
         m = self.machine
+        ran = self._ran
         try:
             while h.time < until and not m.stop_requested and not m.kicked:   # pause, kick: machine.py
                 t = cpu.current
@@ -217,20 +221,24 @@ class Scheduler(Preemption):
                     vt = p.vtimer
                     budget = until - now if vt is None else min(until - now, max(1, vt[0]))  # exact expiry
                     trap = h.run(budget, now)
-                    while trap.cause in WX_CAUSES:          # W^X switches (vm.py): no kernel entry
-                        done, trap = trap, p.aspace.coherence(h, trap, now, budget)
-                        if trap is done:
-                            break
+                    cause = trap.cause
+                    if cause in WX_CAUSES:          # W^X switches (vm.py): no kernel entry
+                        while True:
+                            done, trap = trap, p.aspace.coherence(h, trap, now, budget)
+                            cause = trap.cause
+                            if trap is done or cause not in WX_CAUSES:
+                                break
                     n = trap.executed
                     h.time = now + n
                     cpu.instret += n
                     cpu.busy_time += n
                     t.cputime += n
                     t.utime += n
-                    self.policy.ran(t, n)
+                    if ran is not None:
+                        ran(t, n)
                     if vt is not None:
                         self.k.itimers.user_time(t, n)
-                    if trap.cause == arch.BUDGET:
+                    if cause == BUDGET:
                         continue
                     h.time += self.k.cost.TRAP_ENTRY
                     t.mode = KERNEL
