@@ -18,7 +18,10 @@ hits them alike; ratios are taken round by round, then their median is printed.
      that of a one-iteration run).
    Then the same for a loop of 4 instructions (fewer rows), whose blocks are closer to
    compiled code's.
-   Targets: kernel on 1 hart >= 3.0x bare count mode; 4 busy harts >= 2.5x (aggregate).
+   Targets, on the 4-instruction loop: kernel on 1 hart >= 3.0x bare count mode; 4 busy
+   harts >= 2.5x (aggregate). The 2-instruction loop has none: there even an empty block
+   hook, the floor of any counter that charges blocks, stays under 3x (its row says how
+   far), so it shows the counter's worst case, not a goal.
    The rows "trace on" run the kernel with its event log on (--trace, --timeline, the
    debugger): what recording every event costs. No target.
 2. Host cost of a null syscall (getppid), with the event log off and on, timed between the
@@ -215,7 +218,7 @@ def guest_speed(spin, width=2, full=True):
         ratio = [x / r for x, r in zip(xs, ref)]
         c, _, m, tr = kernel.get(name, (None, None, None, None))
         note = ""
-        if c is not None and m == best and not tr:
+        if c is not None and m == best and not tr and width == 4:
             goal = TARGETS[c]
             note = f"  target >= {goal}: {'met' if statistics.median(ratio) >= goal else 'NOT met'}"
         print(f"  {name:42s} {fmt(xs, 1e-6, 0)}  x{fmt(ratio, digits=2)}{note}")
