@@ -228,6 +228,8 @@ def guest_speed(spin, width=2, full=True):
         floor = [x / r for x, r in zip(ips["bare unicorn, empty block hook"], ref)]
         print(f"  (a counter that calls a hook per block runs at most as fast as the empty hook: "
               f"x{statistics.median(floor):.2f} on this loop)")
+    if width != 4:
+        print("  (no target on this loop: the targets are judged on the 4-instruction loop, 1b)")
     elif blockcount.native().lib is None:
         print(f"  (native block counter unavailable: {'; '.join(blockcount.notes())})")
 
