@@ -31,7 +31,7 @@ from collections import deque
 
 from greenlet import GreenletExit, greenlet
 
-from . import arch
+from . import arch, utrace
 from .panic import KernelPanic
 from .policy import POLICIES, Policy
 from .preempt import Preemption
@@ -229,6 +229,9 @@ class Scheduler(Preemption):
                             if trap is done or cause not in WX_CAUSES:
                                 break
                     n = trap.executed
+                    free = cause == arch.SYSCALL and self.k.utrace and utrace.trace_only(self.k, t, h)
+                    if free:                                # the observer's call: no time (utrace.py)
+                        n -= min(n, utrace.STUB)
                     h.time = now + n
                     cpu.instret += n
                     cpu.busy_time += n
@@ -239,6 +242,9 @@ class Scheduler(Preemption):
                     if vt is not None:
                         self.k.itimers.user_time(t, n)
                     if cause == BUDGET:
+                        continue
+                    if free:
+                        utrace.report(self.k, t, h)
                         continue
                     h.time += self.k.cost.TRAP_ENTRY
                     t.mode = KERNEL

@@ -49,6 +49,20 @@ def test_the_guest_sees_the_profile_and_an_override_changes_the_charge():
     assert switch(b) > switch(a)                 # a futex ping-pong pays the wake's bookkeeping
 
 
+# Every demo that prints virtual-time figures (docs/costs.md lists them), with short arguments.
+FIGURE_DEMOS = [("costs", ["5"], 4), ("summary", [], 4), ("sa_speedup", [], 4), ("solaris", ["20"], 4),
+                ("s20_parallel", ["40000"], 2), ("s19_summary", [], 4), ("s10_block", ["m1"], 4),
+                ("s11_parallel", ["m1", "1", "3000"], 2), ("sched_share", ["4", "0.02"], 1),
+                ("s8_switch", ["200"], 1), ("s13_upcalls", [], 2), ("sa_share", ["24", "6", "100"], 4)]
+
+
+@pytest.mark.parametrize("program,args,cpus", FIGURE_DEMOS, ids=[d[0] for d in FIGURE_DEMOS])
+def test_every_figure_printing_demo_names_the_profile_in_its_header(program, args, cpus):
+    r = simulate(program, args, cpus=cpus, costs="xv6", cost_overrides=["FUTEX_WAKE=7"])
+    assert r.status == 0, r.output + r.log
+    assert "costs: xv6 FUTEX_WAKE=7" in r.output, r.output
+
+
 @pytest.fixture(scope="module")
 def runners():
     return {p: tcosts.Runner(p) for p in COST_PROFILES}

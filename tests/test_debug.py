@@ -480,11 +480,11 @@ def test_stepping_after_an_upcall(progs):
     """, cpus=2)
     assert re.search(r"hit Catchpoint 1 \(upcall BLOCKED: 1 event\(s\), 0 interrupted, activations 1\), "
                      r"0x[0-9a-f]+ in upcall ", text)
-    after = text.split("\n32\tstatic void upcall", 1)[1]
-    assert re.match(r".*\n0x[0-9a-f]+\t32\tstatic void upcall", after)        # stepi: still in upcall
+    after = text.split("\n33\tstatic void upcall", 1)[1]
+    assert re.match(r".*\n0x[0-9a-f]+\t33\tstatic void upcall", after)        # stepi: still in upcall
     assert re.search(r"#0  0x[0-9a-f]+ in upcall \(", after)
     assert re.search(r"  - +1 +\d+ +sleeping +- +blocked in kernel", after)   # the blocked activation
     assert "not available: the program does not use the green-thread library" in after
-    assert "34\t    for (int i = 0; i < events + interrupted && log_n < 16; i++) {" in after
+    assert "35\t    for (int i = 0; i < events + interrupted && log_n < 16; i++) {" in after
     assert "upcall BLOCKED id 1" in after and "exited normally" in after
 

@@ -11,10 +11,10 @@ def test_blocked_then_unblocked_upcalls_keep_the_processor_busy(userland):
     r = simulate("s13_upcalls", [], cpus=2, trace=True, max_time=5e9)
     assert r.status == 0, r.output + r.log
     lines = r.output.splitlines()
-    assert lines[0] == "register 0 stacks 6 enable 0"
-    assert lines[1:5] == ["upcall NEWPROC id 1", "upcall BLOCKED id 1",
+    assert lines[0].startswith("S13: ") and lines[1] == "register 0 stacks 6 enable 0"
+    assert lines[2:6] == ["upcall NEWPROC id 1", "upcall BLOCKED id 1",
                           "upcall UNBLOCKED id 1", "upcall PREEMPTED id 2"]
-    assert lines[5] == "blocked 1 work during block yes"
+    assert lines[6] == "blocked 1 work during block yes"
     kinds = [e.detail["type"] for e in r.kernel.events if e.kind == "upcall"]
     assert kinds == ["NEWPROC", "BLOCKED", "UNBLOCKED"]
 

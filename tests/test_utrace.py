@@ -1,6 +1,9 @@
 """Green-thread switches in the event stream (kernel/utrace.py, docs/trace.md): on only when
 asked (tools.run --trace/--timeline, simulate(trace_uthreads=True)), one uevent per switch
 naming the user thread that runs next; the timeline draws a lane per user thread."""
+import re
+
+from kernel.utrace import MARK
 from tools import trace as ttrace
 from tools import timeline
 from tools.run import simulate
@@ -88,7 +91,45 @@ def test_the_word_is_written_only_when_asked_and_only_if_writable(userland, tmp_
     rw = _prog(tmp_path, "rw", "volatile int __uthread_trace = 7;")
     assert simulate(rw, (), cpus=1).status == 7                  # untraced: untouched
     assert simulate(rw, (), cpus=1, trace=True).status == 7      # the event logs' kind of run
-    assert simulate(rw, (), cpus=1, trace=True, trace_uthreads=True).status == 1
+    assert simulate(rw, (), cpus=1, trace=True, trace_uthreads=True).status == MARK
     ro = _prog(tmp_path, "ro", "const volatile int __uthread_trace = 7;")
     r = simulate(ro, (), cpus=1, trace=True, trace_uthreads=True)
     assert r.status == 7 and "__uthread_trace is not writable" in r.log, r.log
+
+
+def _figures(program, args, cpus, utrace):
+    r = simulate(program, args, cpus=cpus, trace=True, trace_uthreads=utrace)
+    assert r.status == 0, r.output + r.log
+    k = r.kernel
+    pid = pid_of(k.events, program)
+    return r, len(switches(k.events, pid)), k.trap.stats["syscalls"], k.sched.now()
+
+
+def test_the_kernels_reports_take_no_virtual_time(userland):
+    """An observer must not change what it observes: the reports the kernel asked for are not
+    system calls (no trap, no dispatch, the stub taken back). What stays is the library's own
+    work to make them (kernel/utrace.py): a few instructions a switch under M:N, and under
+    M:1 uthread_yield's general path instead of its short one (about 40)."""
+    r0, n0, calls0, t0 = _figures("solaris", ("20",), 4, False)
+    r1, n1, calls1, t1 = _figures("solaris", ("20",), 4, True)
+    assert n0 == 0 and n1 > 10                                    # the lanes are still there
+    assert calls1 == calls0                                       # and none of them is a call
+    t12 = [int(re.search(r"side by side: T1-T2 (\d+)", r.output).group(1)) for r in (r0, r1)]
+    assert 0 <= t12[1] - t12[0] <= 8                              # the figure S17 prints (~400 before)
+    # The run's end: on one hart, only the library's instructions; on more, the page the kernel
+    # wrote at exec can shift a fault and with it the interleaving (docs/trace.md).
+    _, _, _, t0 = _figures("solaris", ("20",), 1, False)
+    _, n1, _, t1 = _figures("solaris", ("20",), 1, True)
+    assert 0 <= t1 - t0 <= 8 * n1
+    r0, n0, calls0, t0 = _figures("s11_parallel", ("m1", "1", "3000"), 2, False)
+    r1, n1, calls1, t1 = _figures("s11_parallel", ("m1", "1", "3000"), 2, True)
+    assert n1 > 0 and calls1 == calls0 and 0 <= t1 - t0 <= 48 * n1
+
+
+def test_tracing_the_program_asks_for_is_still_a_system_call(userland):
+    """s8_switch sets the word itself (uthread_trace(1)) for its traced loop: that is the
+    program's work, charged as a call, also while the kernel traces (the word is not MARK)."""
+    r = simulate("s8_switch", ("200",), cpus=1, trace=True, trace_uthreads=True)
+    assert r.status == 0 and "S8 OK" in r.output, r.output + r.log
+    per = [float(x) for x in re.findall(r"([\d.]+) per switch", r.output)]
+    assert len(per) == 2 and per[1] > 2 * per[0]

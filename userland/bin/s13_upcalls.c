@@ -4,6 +4,7 @@
    processor), which keeps the processor busy with other work; when the sleep ends the
    kernel hands main's context back (UNBLOCKED, preempting the busy activation) and the
    handler resumes it. A real thread library does the same with its ready list. */
+#include <demo.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -60,6 +61,7 @@ int main(void) {
     long r3 = __sys_sa_enable();                        /* returns here through NEWPROC */
     struct timespec ts = {0, 2000000};
     nanosleep(&ts, 0);                                  /* blocks: BLOCKED upcall */
+    printf("S13: upcalls without a thread library; costs: %s\n", costs_profile());
     printf("register %ld stacks %ld enable %ld\n", r1, r2, r3);
     for (int i = 0; i < log_n; i++)
         printf("upcall %s id %d\n", (const char *[]){"NEWPROC", "PREEMPTED", "BLOCKED", "UNBLOCKED"}[log_type[i]],

@@ -9,6 +9,7 @@
      s8_switch [N] [m1|mn] [plain]   N switches (default 2000), M:1 (default) or M:N
                                      with 1 LWP; plain: skip the traced loop
    uevent markers 100 and 101 (arg N) bracket the untraced loop for tools and tests. */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,8 @@ int main(int argc, char **argv)
     measure(0);                 /* warm up: stacks faulted in, code paths taken once */
     long plain = measure(1);
     double per = (double)plain / n;
-    printf("S8: 2 user threads on 1 LWP (%s), %ld switches by uthread_yield\n", mn ? "M:N" : "M:1", n);
+    printf("S8: 2 user threads on 1 LWP (%s), %ld switches by uthread_yield; costs: %s\n", mn ? "M:N" : "M:1",
+           n, costs_profile());
     printf("  plain:  %ld instructions, %.1f per switch, no system call\n", plain, per);
     double limit = mn ? 150 : 100;      /* M:N's yield also takes the run queue's spin lock */
     if (plain_only)

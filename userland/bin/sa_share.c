@@ -10,6 +10,7 @@
      sa_share [A_CHUNKS [B_CHUNKS [DELAY_US]]]      default: 120 30 300
    The kernel's event log has the allocation (sa_alloc, vp_taken); tests/test_sa.py
    checks it. */
+#include <demo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
 {
     int a = argc > 1 ? atoi(argv[1]) : 120, b = argc > 2 ? atoi(argv[2]) : 30;
     long delay = argc > 3 ? atol(argv[3]) : 300;
+    printf("sa_share: A %d chunks, B %d chunks from %ld us, %d vps asked each; costs: %s\n", a, b, delay,
+           VPS, costs_profile());
+    fflush(stdout);                         /* before the fork: the children do not print it again */
     pid_t pa = fork();
     if (pa == 0)
         exit(run("A", a));

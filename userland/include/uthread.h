@@ -60,7 +60,7 @@ void uthread_sleep_us(long us);
 /* 1: every user-level switch also makes a uevent(UTHREAD_EV_SWITCH, to_id) system call, so
    the kernel's event stream (kernel/trace.py) shows it. Off by default: a switch then makes
    no system call at all (S8). The kernel switches it on at exec when it traces green threads
-   (tools.run --trace, --timeline), by writing 1 into the library's word __uthread_trace
+   (tools.run --trace, --timeline), by writing 2 into the library's word __uthread_trace
    (docs/abi.md). */
 #define UTHREAD_EV_SWITCH 1
 void uthread_trace(int on);
