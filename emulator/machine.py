@@ -32,7 +32,9 @@ A debugger pauses the machine with request_stop() (from outside unicorn hooks): 
 are held, the kernel's run_hart returns as soon as it sees stop_requested, and run()
 returns None with paused set. The next run() resumes exactly where the pause cut in (same
 round, same hart, same `until`, same kick), so a paused-and-resumed run is the run without
-pauses.
+pauses: the same events, output, virtual times and instruction counts, wherever the stop
+was requested (tests/test_pause.py). A stop requested during the kernel call that halts the
+machine is dropped: that call goes on to its `until`, as it would have.
 """
 import random
 
@@ -133,6 +135,11 @@ class Machine:
         for h in self.harts:
             h.set_hold(True)
 
+    def _release(self) -> None:
+        self.stop_requested = self.paused = False
+        for h in self.harts:
+            h.set_hold(False)
+
     def _pause(self):
         self.paused = True
         self.console.flush()
@@ -143,9 +150,7 @@ class Machine:
         return None (paused): calling run() again resumes."""
         clock = self.clock
         if self.stop_requested or self.paused:
-            self.stop_requested = self.paused = False
-            for h in self.harts:
-                h.set_hold(False)
+            self._release()
         while not self.halted:
             r = self._round
             if r is None:
@@ -232,8 +237,12 @@ class Machine:
                     continue
                 until = self._hart_until = min(end, timer[hid])
             kernel.run_hart(hid, until)
-            if self.stop_requested and not self.halted:
+            while self.stop_requested and self.halted:
+                self._release()             # the call that halted goes on as without the pause
+                kernel.run_hart(hid, until)
+            if self.stop_requested:
                 return                      # resumed by the next run() with the same until
             self._hart_until = None
             if h.time < until and not self.kicked:
                 break                       # it idled (has_work was, or became, False)
+        self._hart_until = None             # also when a resumed call finds h at end already
