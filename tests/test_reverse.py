@@ -87,16 +87,29 @@ def _last_store_forward(n):
         cli.s.kill()
 
 
-FORK_LAST_STORE = pytest.mark.xfail(strict=False, reason=(
-    "known bug (issue 19): once in a full run under load, reverse-continue from fork checkpoints "
-    "landed on an earlier store of another thread; checkpoints are taken at host-time moments, "
-    "and one of those pauses seems to change the run. The replay mode finds the right store."))
+def checkpoints_at(monkeypatch, kinds):
+    """Checkpoints at the kernel events of these kinds (besides the host-time ones): a
+    placement that does not depend on the host's speed."""
+    from tools.debugger import checkpoints, reverse
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 100.0)
+    follow = reverse.Reverse._on_event
+
+    def on_event(self, ev):
+        follow(self, ev)
+        if self.timeline is not None and ev.kind in kinds and self.s.running:
+            self.timeline._alarm()                  # what SIGALRM does: pause, then fork
+    monkeypatch.setattr(reverse.Reverse, "_on_event", on_event)
 
 
-@pytest.mark.parametrize("mode", ["replay", pytest.param("fork", marks=FORK_LAST_STORE)])
-def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, mode):
+@pytest.mark.parametrize("mode", ["replay", "fork", "fork-at-off", "fork-at-switch"])
+def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, monkeypatch, mode):
+    """fork-at-off: a checkpoint as each thread leaves its hart. One taken after thread 7's
+    last store on hart 0, while hart 1 (main's) still waited, made reverse-continue skip
+    thread 7's stores when a stretch ended at a moment of main's hart alone."""
+    if mode.startswith("fork-at-"):
+        checkpoints_at(monkeypatch, {mode[len("fork-at-"):]})
     want = _last_store_forward(20)
-    cli, run = session("race", "20", mode=mode)
+    cli, run = session("race", "20", mode=mode.split("-")[0])
     for line in ("break race.c:58", "run", "watch counter"):
         run(line)
     text = run("reverse-continue")
@@ -161,3 +174,22 @@ def test_gdb_reverse_stepi_and_reverse_continue(userland):
     after3, back1, back2, fwd1, rc = pcs
     assert back1 != after3 and back2 != back1 and fwd1 == back1
     assert "Breakpoint 1" in p.stdout.split("reverse-continue")[-1] or rc != fwd1, p.stdout
+
+
+def test_reverse_continue_reports_a_change_from_the_value_at_each_checkpoint(userland, session, monkeypatch):
+    """A checkpoint at every pause (CHECKPOINT_S = 0): the stop of each store, and the
+    reverse-stepi's just before one. Searching back from a store, the stretch from that
+    pause has no store; the one before it ends with the previous store, which must be
+    compared with the value the watchpoint held at that stretch's start, not with a value
+    carried over from a later moment (equal to its new value: it would be skipped)."""
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 0)
+    cli, run = session("race", "20")
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    text = run("reverse-continue 20")
+    old = re.search(r"Old value = (\d+)", text).group(1)
+    run("reverse-stepi")
+    assert "Hardware watchpoint 2" in run("stepi")
+    text = run("reverse-continue")
+    assert f"New value = {old}" in text, text

@@ -299,10 +299,19 @@ class Worker:
                     best = c
         return best["id"] if best else None
 
-    def moment(self, cid, hart):
-        from .reverse import Moment
-        c = next(c for c in self.table if c["id"] == cid)
-        return Moment(hart, c["vec"][hart])
+    def before_all(self, vec):
+        """The id of the latest checkpoint of this run before the first moment at which
+        every hart h has retired vec[h] user instructions, or None."""
+        best = None
+        for c in self.table:
+            if c["key"] == self._key() and c["vec"] != vec and all(a <= b for a, b in zip(c["vec"], vec)):
+                if best is None or sum(c["vec"]) > sum(best["vec"]):
+                    best = c
+        return best["id"] if best else None
+
+    def counts(self, cid) -> tuple:
+        """User instructions each hart had retired at checkpoint cid."""
+        return next(c for c in self.table if c["id"] == cid)["vec"]
 
     def jump(self, m) -> None:
         """Continue in the latest checkpoint before m (this process ends); return if none."""

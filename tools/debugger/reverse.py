@@ -197,23 +197,30 @@ class Reverse:
 
     def continue_(self, n=1) -> Stop:
         """Back to the n-th last breakpoint or watchpoint stop before now. The run is
-        searched a stretch at a time, from the checkpoint (or boot) before its end."""
+        searched a stretch at a time, from the checkpoint (or boot) before its end, each
+        stretch ending where the next one starts: where every hart has retired what it had
+        at that checkpoint (a moment of one hart would leave out what the others ran
+        while it waited)."""
         ctx = self.begin()
         s = self.s
         if "final" in ctx:
             return self._final(ctx)
         ctx.setdefault("skip", n - 1)
         while True:
-            end = ctx.setdefault("end", ctx["anchor"])
-            start = ctx.setdefault("start", self.timeline.before(end) if self.timeline else None)
+            end = ctx.setdefault("end", self.counts())
+            start = ctx.setdefault("start", self.timeline.before_all(end) if self.timeline else None)
             if start is None:
                 self.quiet = True
-                self._boot()
-            elif self.timeline.at != start:
-                self.timeline.jump_to(start)    # runs this command again there
+                self._boot()                    # watchpoints take their values at the exec
+            else:
+                if self.timeline.at != start:
+                    self.timeline.jump_to(start)    # runs this command again there
+                self._watch_values()
             hits = []
-            self.goto(end, user_stops=True, on_stop=lambda m, st: hits.append((m, st)))
-            hits = [(m, st) for m, st in hits if m != end]
+            for hart, n_end in enumerate(end):
+                if s.running and s.inspect.hart(hart).instret < n_end:
+                    self.goto(Moment(hart, n_end), user_stops=True, on_stop=lambda m, st: hits.append((m, st)))
+            hits = [(m, st) for m, st in hits if m != ctx["anchor"]]
             if len(hits) > ctx["skip"]:
                 m, st = hits[-1 - ctx["skip"]]
                 ctx["final"] = (m, st.kind, st.tid, tuple(bp.num for bp in st.bps), st.detail)
@@ -222,8 +229,21 @@ class Reverse:
                 s.tid = ctx["tid"]
                 raise DebugError("No more reverse-execution history.")
             ctx["skip"] -= len(hits)
-            ctx["end"] = self.timeline.moment(start, end.hart)
+            ctx["end"] = self.timeline.counts(start)
             del ctx["start"]
+
+    def counts(self) -> tuple:
+        """User instructions retired by each hart, now."""
+        return tuple(h.instret for h in self.s.inspect.harts())
+
+    def _watch_values(self) -> None:
+        """Watchpoints hold the values they watch now (a stop reports a change from it)."""
+        s = self.s
+        for bp in s.bps.values():
+            if bp.kind == "watchpoint" and bp.watch[3] is not None:
+                t = next((t for t in s.lwps() if t.pid == bp.watch[3]), None)
+                if t is not None:
+                    bp.old = s.read(bp.watch[0], bp.watch[1], t)
 
     def _final(self, ctx) -> Stop:
         s = self.s
