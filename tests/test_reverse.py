@@ -23,7 +23,8 @@ def session(monkeypatch):
     def make(prog, *args, mode="fork", cpus=2):
         out = []
         cli = CLI(Session(prog, args, cpus=cpus), write=out.append)
-        cli.reverse_mode = mode
+        cli.reverse_mode = "fork" if mode == "fork-run" else mode
+        cli.checkpoint_from_run = mode == "fork-run"            # as tools/debug.py
         made.append(cli)
 
         def run(line):
@@ -44,7 +45,7 @@ def snapshot(run):
     return run("info registers"), run("print counter"), run("info time").splitlines()[0]
 
 
-@pytest.mark.parametrize("mode", ["replay", "fork"])
+@pytest.mark.parametrize("mode", ["replay", "fork", "fork-run"])
 def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, mode):
     cli, run = session("lost_update", "300", mode=mode)
     for line in ("break lost_update.c:21", "run", "delete 1", "stepi 40"):
@@ -59,7 +60,7 @@ def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, m
         run(f"stepi {n}")
         after = snapshot(run)
         assert [after[0], after[1].split("=")[1], after[2]] == [before[0], before[1].split("=")[1], before[2]]
-    if mode == "fork":                             # checkpoints were made, and jumped into
+    if mode != "replay":                           # checkpoints were made, and jumped into
         front = cli.reverse_front
         assert len(front.pids) >= 3 and front.worker != front.first
 
@@ -101,7 +102,7 @@ def checkpoints_at(monkeypatch, kinds):
     monkeypatch.setattr(reverse.Reverse, "_on_event", on_event)
 
 
-@pytest.mark.parametrize("mode", ["replay", "fork", "fork-at-off", "fork-at-switch"])
+@pytest.mark.parametrize("mode", ["replay", "fork", "fork-run", "fork-at-off", "fork-at-switch"])
 def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, monkeypatch, mode):
     """fork-at-off: a checkpoint as each thread leaves its hart. One taken after thread 7's
     last store on hart 0, while hart 1 (main's) still waited, made reverse-continue skip
@@ -109,7 +110,7 @@ def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, mo
     if mode.startswith("fork-at-"):
         checkpoints_at(monkeypatch, {mode[len("fork-at-"):]})
     want = _last_store_forward(20)
-    cli, run = session("race", "20", mode=mode.split("-")[0])
+    cli, run = session("race", "20", mode=mode if mode == "fork-run" else mode.split("-")[0])
     for line in ("break race.c:58", "run", "watch counter"):
         run(line)
     text = run("reverse-continue")

@@ -2,11 +2,13 @@
 
 Guest RAM (a private mapping), unicorn's state and the kernel's greenlets all live in the
 debugger's process, so fork() copies a whole machine at once, page by page as either side
-writes (copy on write). The first reverse command of a CLI splits the process in two:
+writes (copy on write). The first reverse command of a CLI (its first `run` with
+checkpoint_from_run, as tools/debug.py sets) splits the process in two:
 
 - the front end, the process the user started, keeps the command loop (tools/debug.py):
   its CLI.execute now sends each command line to the worker and prints what comes back;
-- the worker owns the machine and runs the commands. While the machine runs, every
+- the worker owns the machine and runs the commands; the reverse engine follows each of
+  its runs from boot (Reverse.adopt). While the machine runs, every
   CHECKPOINT_S seconds of host time it pauses (a pause does not change the run) and forks:
   the child is a checkpoint, a frozen copy that waits on its FIFO.
 
@@ -179,6 +181,12 @@ class Worker:
             s.reverse = Reverse(s)
         self.eng = s.reverse
         self.eng.timeline = self
+        boot = s.boot
+
+        def boot_followed():
+            boot()
+            self.eng.adopt()            # every run of the worker is followed from its boot
+        s.boot = boot_followed
         self._wrap()
         signal.signal(signal.SIGINT, lambda *_: s.interrupt())
         signal.signal(signal.SIGALRM, self._alarm)

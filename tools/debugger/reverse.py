@@ -9,8 +9,8 @@ cuts the interleaving at one hart's instruction boundary and the run up to it is
 whatever paused it, so a moment names one machine state. The engine follows the kernel's
 switch/off events to know, for every thread, which of its instructions ran where (its
 stretches); "the selected thread's k-th instruction" then becomes a moment. A machine the
-engine did not boot (the first `run`) is run once more, up to the current moment, to
-learn its stretches.
+engine did not follow from its boot (the first `run`, but in a checkpoints' worker: adopt)
+is run once more, up to the current moment, to learn its stretches.
 
 Contracts:
 - Only the public Session API (boot, resume, user_stop, sync_hooks, the stepper) and the
@@ -73,6 +73,15 @@ class Reverse:
         if s.out != self._out:
             self.user_out, s.out = s.out, self._out
         s.boot()
+        self.adopt()
+
+    def adopt(self) -> None:
+        """Follow the threads of the machine the session has just booted (idempotent)."""
+        s = self.s
+        if self.system is s.system:
+            return
+        if s.out != self._out:
+            self.user_out, s.out = s.out, self._out
         self.system = s.system
         self.stretches, self.open = {}, {}
         s.inspect.subscribe(self._on_event)
@@ -371,6 +380,19 @@ def install(cli_class, commands, aliases, info):
         finally:
             eng.ctx, eng.resumed = {}, False
 
+    forward_run = cli_class.cmd_run
+
+    def cmd_run(self, fmt, arg):
+        """With checkpoint_from_run (tools/debug.py) in the fork mode, the first run already
+        splits the debugger (checkpoints.py): checkpoints and the threads' history from boot
+        on, so the first reverse command need not run the program again."""
+        if (getattr(self, "checkpoint_from_run", False) and getattr(self, "reverse_mode", "fork") == "fork"
+                and _engine(self).timeline is None):
+            from .checkpoints import split
+            if split(self, f"run {arg}".rstrip()):
+                return
+        forward_run(self, fmt, arg)
+
     def cmd_reverse_stepi(self, fmt, arg):
         n = self._count(arg)
         _reverse(self, lambda: _engine(self).stepi(n), line=f"reverse-stepi {arg}")
@@ -417,6 +439,7 @@ def install(cli_class, commands, aliases, info):
         if eng.system is s.system and s.tid is not None:
             self.write(f"thread {s.tid} has retired {eng.count(s.tid)} user instructions")
 
+    cli_class.cmd_run = cmd_run
     for name, fn in (("reverse-stepi", cmd_reverse_stepi), ("reverse-continue", cmd_reverse_continue),
                      ("reverse-step", cmd_reverse_step), ("reverse-next", cmd_reverse_next),
                      ("reverse-finish", cmd_reverse_finish), ("goto", cmd_goto)):
