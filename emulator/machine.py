@@ -31,7 +31,8 @@ The kernel drives the harts through this contract (its object is passed to run()
 A debugger pauses the machine with request_stop() (from outside unicorn hooks): the harts
 are held, the kernel's run_hart returns as soon as it sees stop_requested, and run()
 returns None with paused set. The next run() resumes exactly where the pause cut in (same
-round, same hart, same `until`, same kick), so a paused-and-resumed run is the run without
+round, same hart, same `until`, same kick; at a round boundary, the due events already
+fired, not those they scheduled for now), so a paused-and-resumed run is the run without
 pauses: the same events, output, virtual times and instruction counts, wherever the stop
 was requested (tests/test_pause.py). A stop requested during the kernel call that halts the
 machine is dropped: that call goes on to its `until`, as it would have.
@@ -91,6 +92,7 @@ class Machine:
         self._order = list(range(cpus))     # hart order, reshuffled every round of 2+ harts
         self._round = None                  # the _Round in progress (kept across a pause)
         self._hart_until = None             # `until` of an interrupted kernel.run_hart call
+        self._fired = False                 # the due events of this boundary fired (kept across a pause)
         for h in self.harts:
             h.on_debug_stop = self.request_stop
 
@@ -154,12 +156,15 @@ class Machine:
         while not self.halted:
             r = self._round
             if r is None:
-                for ev in clock.pop_due(clock.now):
-                    ev.fn()
+                if not self._fired:
+                    for ev in clock.pop_due(clock.now):
+                        ev.fn()
+                    self._fired = True          # (a resume must not fire what they scheduled)
                 if self.halted:
                     break
                 if self.stop_requested:
                     return self._pause()
+                self._fired = False
                 r = self._round = self._plan_round(kernel, max_time)
                 if r is None:
                     continue

@@ -133,3 +133,31 @@ def test_pauses_anywhere_leave_the_run_unchanged(userland, base_image, tmp_path,
         assert pauses > 0 or len(places) == 1, places
         assert log[2:] == ref[2:], (places, pauses)
         assert log[0] == ref[0], (places, pauses)
+
+
+def test_a_stop_in_an_event_callback_fires_no_event_earlier():
+    """A callback scheduling an event for the current time (it fires at the next round
+    boundary, as the round is already planned from that time on): a stop requested in the
+    callback must not fire it at once on resume."""
+    from emulator.machine import Machine
+    from tests.test_machine import Q, ScriptedKernel
+
+    def go(pause):
+        m = Machine(cpus=2, mem_mib=4, quantum=Q)
+        k = ScriptedKernel(m, {0: 200_000, 1: 200_000})
+        fired = []
+
+        def first():
+            fired.append(("first", m.clock.now))
+            m.clock.at(m.clock.now, lambda: fired.append(("second", m.clock.now)))
+            if pause:
+                m.request_stop()
+        m.clock.at(50_000, first)
+        pauses = 0
+        while m.run(k) is None:
+            pauses += 1
+        return fired, [h.time for h in m.harts], m.rounds, pauses
+
+    ref, paused = go(False), go(True)
+    assert ref[3] == 0 and paused[3] == 1
+    assert paused[:3] == ref[:3]
