@@ -194,3 +194,22 @@ def test_reverse_continue_reports_a_change_from_the_value_at_each_checkpoint(use
     assert "Hardware watchpoint 2" in run("stepi")
     text = run("reverse-continue")
     assert f"New value = {old}" in text, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("every", [0, 0.0002, 0.001])
+def test_reverse_continue_walks_back_store_by_store_whatever_the_checkpoints(userland, session, monkeypatch, every):
+    """Checkpoints at every pause, or every fraction of a millisecond of host time: three
+    reverse-continues give the last three stores of a forward run, newest first."""
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", every)
+    want = _last_store_forward(20)
+    cli, run = session("race", "20")
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    value = want[2]
+    for _ in range(3):
+        text = run("reverse-continue")
+        assert f"New value = {value}" in text, text
+        value = re.search(r"Old value = (\d+)", text).group(1)
+    assert re.search(r"Thread (\d+) hit", text) and "moment @" in run("info time")
