@@ -31,8 +31,11 @@ The kernel drives the harts through this contract (its object is passed to run()
 A debugger pauses the machine with request_stop() (from outside unicorn hooks): the harts
 are held, the kernel's run_hart returns as soon as it sees stop_requested, and run()
 returns None with paused set. The next run() resumes exactly where the pause cut in (same
-round, same hart, same `until`, same kick), so a paused-and-resumed run is the run without
-pauses.
+round, same hart, same `until`, same kick; at a round boundary, the due events already
+fired, not those they scheduled for now), so a paused-and-resumed run is the run without
+pauses: the same events, output, virtual times and instruction counts, wherever the stop
+was requested (tests/test_pause.py). A stop requested during the kernel call that halts the
+machine is dropped: that call goes on to its `until`, as it would have.
 """
 import random
 
@@ -89,6 +92,7 @@ class Machine:
         self._order = list(range(cpus))     # hart order, reshuffled every round of 2+ harts
         self._round = None                  # the _Round in progress (kept across a pause)
         self._hart_until = None             # `until` of an interrupted kernel.run_hart call
+        self._fired = False                 # the due events of this boundary fired (kept across a pause)
         for h in self.harts:
             h.on_debug_stop = self.request_stop
 
@@ -133,6 +137,11 @@ class Machine:
         for h in self.harts:
             h.set_hold(True)
 
+    def _release(self) -> None:
+        self.stop_requested = self.paused = False
+        for h in self.harts:
+            h.set_hold(False)
+
     def _pause(self):
         self.paused = True
         self.console.flush()
@@ -143,18 +152,19 @@ class Machine:
         return None (paused): calling run() again resumes."""
         clock = self.clock
         if self.stop_requested or self.paused:
-            self.stop_requested = self.paused = False
-            for h in self.harts:
-                h.set_hold(False)
+            self._release()
         while not self.halted:
             r = self._round
             if r is None:
-                for ev in clock.pop_due(clock.now):
-                    ev.fn()
+                if not self._fired:
+                    for ev in clock.pop_due(clock.now):
+                        ev.fn()
+                    self._fired = True          # (a resume must not fire what they scheduled)
                 if self.halted:
                     break
                 if self.stop_requested:
                     return self._pause()
+                self._fired = False
                 r = self._round = self._plan_round(kernel, max_time)
                 if r is None:
                     continue
@@ -241,8 +251,12 @@ class Machine:
                     continue
                 until = self._hart_until = end if end < due else due
             kernel.run_hart(hid, until)
-            if self.stop_requested and not self.halted:
+            while self.stop_requested and self.halted:
+                self._release()             # the call that halted goes on as without the pause
+                kernel.run_hart(hid, until)
+            if self.stop_requested:
                 return                      # resumed by the next run() with the same until
             self._hart_until = None
             if h.time < until and not self.kicked:
                 break                       # it idled (has_work was, or became, False)
+        self._hart_until = None             # also when a resumed call finds h at end already

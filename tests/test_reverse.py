@@ -23,7 +23,8 @@ def session(monkeypatch):
     def make(prog, *args, mode="fork", cpus=2):
         out = []
         cli = CLI(Session(prog, args, cpus=cpus), write=out.append)
-        cli.reverse_mode = mode
+        cli.reverse_mode = "fork" if mode == "fork-run" else mode
+        cli.checkpoint_from_run = mode == "fork-run"            # as tools/debug.py
         made.append(cli)
 
         def run(line):
@@ -44,7 +45,7 @@ def snapshot(run):
     return run("info registers"), run("print counter"), run("info time").splitlines()[0]
 
 
-@pytest.mark.parametrize("mode", ["replay", "fork"])
+@pytest.mark.parametrize("mode", ["replay", "fork", "fork-run"])
 def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, mode):
     cli, run = session("lost_update", "300", mode=mode)
     for line in ("break lost_update.c:21", "run", "delete 1", "stepi 40"):
@@ -59,7 +60,7 @@ def test_reverse_stepi_then_stepi_returns_to_the_same_state(userland, session, m
         run(f"stepi {n}")
         after = snapshot(run)
         assert [after[0], after[1].split("=")[1], after[2]] == [before[0], before[1].split("=")[1], before[2]]
-    if mode == "fork":                             # checkpoints were made, and jumped into
+    if mode != "replay":                           # checkpoints were made, and jumped into
         front = cli.reverse_front
         assert len(front.pids) >= 3 and front.worker != front.first
 
@@ -87,16 +88,29 @@ def _last_store_forward(n):
         cli.s.kill()
 
 
-FORK_LAST_STORE = pytest.mark.xfail(strict=False, reason=(
-    "known bug (issue 19): once in a full run under load, reverse-continue from fork checkpoints "
-    "landed on an earlier store of another thread; checkpoints are taken at host-time moments, "
-    "and one of those pauses seems to change the run. The replay mode finds the right store."))
+def checkpoints_at(monkeypatch, kinds):
+    """Checkpoints at the kernel events of these kinds (besides the host-time ones): a
+    placement that does not depend on the host's speed."""
+    from tools.debugger import checkpoints, reverse
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 100.0)
+    follow = reverse.Reverse._on_event
+
+    def on_event(self, ev):
+        follow(self, ev)
+        if self.timeline is not None and ev.kind in kinds and self.s.running:
+            self.timeline._alarm()                  # what SIGALRM does: pause, then fork
+    monkeypatch.setattr(reverse.Reverse, "_on_event", on_event)
 
 
-@pytest.mark.parametrize("mode", ["replay", pytest.param("fork", marks=FORK_LAST_STORE)])
-def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, mode):
+@pytest.mark.parametrize("mode", ["replay", "fork", "fork-run", "fork-at-off", "fork-at-switch"])
+def test_watch_and_reverse_continue_land_on_the_last_store(userland, session, monkeypatch, mode):
+    """fork-at-off: a checkpoint as each thread leaves its hart. One taken after thread 7's
+    last store on hart 0, while hart 1 (main's) still waited, made reverse-continue skip
+    thread 7's stores when a stretch ended at a moment of main's hart alone."""
+    if mode.startswith("fork-at-"):
+        checkpoints_at(monkeypatch, {mode[len("fork-at-"):]})
     want = _last_store_forward(20)
-    cli, run = session("race", "20", mode=mode)
+    cli, run = session("race", "20", mode=mode if mode == "fork-run" else mode.split("-")[0])
     for line in ("break race.c:58", "run", "watch counter"):
         run(line)
     text = run("reverse-continue")
@@ -161,3 +175,41 @@ def test_gdb_reverse_stepi_and_reverse_continue(userland):
     after3, back1, back2, fwd1, rc = pcs
     assert back1 != after3 and back2 != back1 and fwd1 == back1
     assert "Breakpoint 1" in p.stdout.split("reverse-continue")[-1] or rc != fwd1, p.stdout
+
+
+def test_reverse_continue_reports_a_change_from_the_value_at_each_checkpoint(userland, session, monkeypatch):
+    """A checkpoint at every pause (CHECKPOINT_S = 0): the stop of each store, and the
+    reverse-stepi's just before one. Searching back from a store, the stretch from that
+    pause has no store; the one before it ends with the previous store, which must be
+    compared with the value the watchpoint held at that stretch's start, not with a value
+    carried over from a later moment (equal to its new value: it would be skipped)."""
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", 0)
+    cli, run = session("race", "20")
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    text = run("reverse-continue 20")
+    old = re.search(r"Old value = (\d+)", text).group(1)
+    run("reverse-stepi")
+    assert "Hardware watchpoint 2" in run("stepi")
+    text = run("reverse-continue")
+    assert f"New value = {old}" in text, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("every", [0, 0.0002, 0.001])
+def test_reverse_continue_walks_back_store_by_store_whatever_the_checkpoints(userland, session, monkeypatch, every):
+    """Checkpoints at every pause, or every fraction of a millisecond of host time: three
+    reverse-continues give the last three stores of a forward run, newest first."""
+    from tools.debugger import checkpoints
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_S", every)
+    want = _last_store_forward(20)
+    cli, run = session("race", "20")
+    for line in ("break race.c:58", "run", "watch counter"):
+        run(line)
+    value = want[2]
+    for _ in range(3):
+        text = run("reverse-continue")
+        assert f"New value = {value}" in text, text
+        value = re.search(r"Old value = (\d+)", text).group(1)
+    assert re.search(r"Thread (\d+) hit", text) and "moment @" in run("info time")

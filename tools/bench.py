@@ -45,8 +45,9 @@ hits them alike; ratios are taken round by round, then their median is printed.
    debugger's reverse-stepi at the end of `spin N` (a busy loop), the first one (which runs
    the program once more to learn the threads' history, taking checkpoints) and the next,
    beside the forward run from boot to the same point; re-running from boot and fork
-   checkpoints side by side. Target: a step back on a program of one virtual second under
-   one host second.
+   checkpoints side by side, the latter also taken from the first run on (as tools.debug
+   does: the first step back then needs no run from boot). Target: a step back on a
+   program of one virtual second under one host second.
 The kernel's speed is the instructions its harts retired divided by the host time between
 the program's first and last lines (no boot subtraction).
 """
@@ -394,17 +395,20 @@ def reverse_step(n: int, rounds: int = 1) -> None:
     whose CPU time this process does not see)."""
     from tools.debugger import CLI, Session
     wall = time.perf_counter
-    res = {mode: ([], [], []) for mode in ("replay", "fork")}
+    modes = ("replay", "fork", "fork-run")
+    res = {mode: ([], [], []) for mode in modes}
     virt = 0
     for _ in range(rounds):
-        for mode in ("replay", "fork"):
+        for mode in modes:
             out = []
             cli = CLI(Session("spin", [str(n)], cpus=1), write=out.append)
-            cli.reverse_mode = mode
+            cli.reverse_mode = "replay" if mode == "replay" else "fork"
+            cli.checkpoint_from_run = mode == "fork-run"        # as tools/debug.py
             cli.execute("break printf")
             t0 = wall()
             cli.execute("run")
-            virt = cli.s.machine.clock.now
+            if cli.s.machine is not None:                       # (else a worker process has it)
+                virt = cli.s.machine.clock.now
             t1 = wall()
             cli.execute("reverse-stepi")
             t2 = wall()
@@ -420,7 +424,8 @@ def reverse_step(n: int, rounds: int = 1) -> None:
     v = virt / 1e9
     print(f"7. reverse-stepi at the end of spin {n} ({v:.3f} virtual s), wall s, median [spread]")
     print(f"  {'':18s} {'run from boot':>22s} {'first reverse-stepi':>22s} {'next reverse-stepi':>22s}")
-    for mode, label in (("replay", "re-run from boot"), ("fork", "fork checkpoints")):
+    for mode, label in (("replay", "re-run from boot"), ("fork", "fork checkpoints"),
+                        ("fork-run", "  from the run on")):
         fwd, first, later = res[mode]
         print(f"  {label:18s} {fmt(fwd, 1, 3):>22s} {fmt(first, 1, 3):>22s} {fmt(later, 1, 3):>22s}")
     print(f"  target: the next reverse-stepi under 1 s on a program of 1 virtual second ({v:.3f} here)")

@@ -142,6 +142,7 @@ def main(argv=None) -> int:
     except (UsageError, DebugError, ValueError) as e:
         print(f"tools.debug: {e}", file=sys.stderr)
         return 2
+    cli.checkpoint_from_run = True      # fork checkpoints from the first run on (docs/debugger.md)
     if not opts.quiet and not opts.batch:
         print(f"pvtos debugger: {opts.program} on {opts.cpus} harts, seed {opts.seed}, costs {opts.costs}. "
               "\"help\" lists the commands, \"run\" starts the program.")

@@ -2,11 +2,13 @@
 
 Guest RAM (a private mapping), unicorn's state and the kernel's greenlets all live in the
 debugger's process, so fork() copies a whole machine at once, page by page as either side
-writes (copy on write). The first reverse command of a CLI splits the process in two:
+writes (copy on write). The first reverse command of a CLI (its first `run` with
+checkpoint_from_run, as tools/debug.py sets) splits the process in two:
 
 - the front end, the process the user started, keeps the command loop (tools/debug.py):
   its CLI.execute now sends each command line to the worker and prints what comes back;
-- the worker owns the machine and runs the commands. While the machine runs, every
+- the worker owns the machine and runs the commands; the reverse engine follows each of
+  its runs from boot (Reverse.adopt). While the machine runs, every
   CHECKPOINT_S seconds of host time it pauses (a pause does not change the run) and forks:
   the child is a checkpoint, a frozen copy that waits on its FIFO.
 
@@ -179,6 +181,12 @@ class Worker:
             s.reverse = Reverse(s)
         self.eng = s.reverse
         self.eng.timeline = self
+        boot = s.boot
+
+        def boot_followed():
+            boot()
+            self.eng.adopt()            # every run of the worker is followed from its boot
+        s.boot = boot_followed
         self._wrap()
         signal.signal(signal.SIGINT, lambda *_: s.interrupt())
         signal.signal(signal.SIGALRM, self._alarm)
@@ -299,10 +307,19 @@ class Worker:
                     best = c
         return best["id"] if best else None
 
-    def moment(self, cid, hart):
-        from .reverse import Moment
-        c = next(c for c in self.table if c["id"] == cid)
-        return Moment(hart, c["vec"][hart])
+    def before_all(self, vec):
+        """The id of the latest checkpoint of this run before the first moment at which
+        every hart h has retired vec[h] user instructions, or None."""
+        best = None
+        for c in self.table:
+            if c["key"] == self._key() and c["vec"] != vec and all(a <= b for a, b in zip(c["vec"], vec)):
+                if best is None or sum(c["vec"]) > sum(best["vec"]):
+                    best = c
+        return best["id"] if best else None
+
+    def counts(self, cid) -> tuple:
+        """User instructions each hart had retired at checkpoint cid."""
+        return next(c for c in self.table if c["id"] == cid)["vec"]
 
     def jump(self, m) -> None:
         """Continue in the latest checkpoint before m (this process ends); return if none."""

@@ -9,8 +9,8 @@ cuts the interleaving at one hart's instruction boundary and the run up to it is
 whatever paused it, so a moment names one machine state. The engine follows the kernel's
 switch/off events to know, for every thread, which of its instructions ran where (its
 stretches); "the selected thread's k-th instruction" then becomes a moment. A machine the
-engine did not boot (the first `run`) is run once more, up to the current moment, to
-learn its stretches.
+engine did not follow from its boot (the first `run`, but in a checkpoints' worker: adopt)
+is run once more, up to the current moment, to learn its stretches.
 
 Contracts:
 - Only the public Session API (boot, resume, user_stop, sync_hooks, the stepper) and the
@@ -73,6 +73,15 @@ class Reverse:
         if s.out != self._out:
             self.user_out, s.out = s.out, self._out
         s.boot()
+        self.adopt()
+
+    def adopt(self) -> None:
+        """Follow the threads of the machine the session has just booted (idempotent)."""
+        s = self.s
+        if self.system is s.system:
+            return
+        if s.out != self._out:
+            self.user_out, s.out = s.out, self._out
         self.system = s.system
         self.stretches, self.open = {}, {}
         s.inspect.subscribe(self._on_event)
@@ -197,23 +206,30 @@ class Reverse:
 
     def continue_(self, n=1) -> Stop:
         """Back to the n-th last breakpoint or watchpoint stop before now. The run is
-        searched a stretch at a time, from the checkpoint (or boot) before its end."""
+        searched a stretch at a time, from the checkpoint (or boot) before its end, each
+        stretch ending where the next one starts: where every hart has retired what it had
+        at that checkpoint (a moment of one hart would leave out what the others ran
+        while it waited)."""
         ctx = self.begin()
         s = self.s
         if "final" in ctx:
             return self._final(ctx)
         ctx.setdefault("skip", n - 1)
         while True:
-            end = ctx.setdefault("end", ctx["anchor"])
-            start = ctx.setdefault("start", self.timeline.before(end) if self.timeline else None)
+            end = ctx.setdefault("end", self.counts())
+            start = ctx.setdefault("start", self.timeline.before_all(end) if self.timeline else None)
             if start is None:
                 self.quiet = True
-                self._boot()
-            elif self.timeline.at != start:
-                self.timeline.jump_to(start)    # runs this command again there
+                self._boot()                    # watchpoints take their values at the exec
+            else:
+                if self.timeline.at != start:
+                    self.timeline.jump_to(start)    # runs this command again there
+                self._watch_values()
             hits = []
-            self.goto(end, user_stops=True, on_stop=lambda m, st: hits.append((m, st)))
-            hits = [(m, st) for m, st in hits if m != end]
+            for hart, n_end in enumerate(end):
+                if s.running and s.inspect.hart(hart).instret < n_end:
+                    self.goto(Moment(hart, n_end), user_stops=True, on_stop=lambda m, st: hits.append((m, st)))
+            hits = [(m, st) for m, st in hits if m != ctx["anchor"]]
             if len(hits) > ctx["skip"]:
                 m, st = hits[-1 - ctx["skip"]]
                 ctx["final"] = (m, st.kind, st.tid, tuple(bp.num for bp in st.bps), st.detail)
@@ -222,8 +238,21 @@ class Reverse:
                 s.tid = ctx["tid"]
                 raise DebugError("No more reverse-execution history.")
             ctx["skip"] -= len(hits)
-            ctx["end"] = self.timeline.moment(start, end.hart)
+            ctx["end"] = self.timeline.counts(start)
             del ctx["start"]
+
+    def counts(self) -> tuple:
+        """User instructions retired by each hart, now."""
+        return tuple(h.instret for h in self.s.inspect.harts())
+
+    def _watch_values(self) -> None:
+        """Watchpoints hold the values they watch now (a stop reports a change from it)."""
+        s = self.s
+        for bp in s.bps.values():
+            if bp.kind == "watchpoint" and bp.watch[3] is not None:
+                t = next((t for t in s.lwps() if t.pid == bp.watch[3]), None)
+                if t is not None:
+                    bp.old = s.read(bp.watch[0], bp.watch[1], t)
 
     def _final(self, ctx) -> Stop:
         s = self.s
@@ -351,6 +380,19 @@ def install(cli_class, commands, aliases, info):
         finally:
             eng.ctx, eng.resumed = {}, False
 
+    forward_run = cli_class.cmd_run
+
+    def cmd_run(self, fmt, arg):
+        """With checkpoint_from_run (tools/debug.py) in the fork mode, the first run already
+        splits the debugger (checkpoints.py): checkpoints and the threads' history from boot
+        on, so the first reverse command need not run the program again."""
+        if (getattr(self, "checkpoint_from_run", False) and getattr(self, "reverse_mode", "fork") == "fork"
+                and _engine(self).timeline is None):
+            from .checkpoints import split
+            if split(self, f"run {arg}".rstrip()):
+                return
+        forward_run(self, fmt, arg)
+
     def cmd_reverse_stepi(self, fmt, arg):
         n = self._count(arg)
         _reverse(self, lambda: _engine(self).stepi(n), line=f"reverse-stepi {arg}")
@@ -397,6 +439,7 @@ def install(cli_class, commands, aliases, info):
         if eng.system is s.system and s.tid is not None:
             self.write(f"thread {s.tid} has retired {eng.count(s.tid)} user instructions")
 
+    cli_class.cmd_run = cmd_run
     for name, fn in (("reverse-stepi", cmd_reverse_stepi), ("reverse-continue", cmd_reverse_continue),
                      ("reverse-step", cmd_reverse_step), ("reverse-next", cmd_reverse_next),
                      ("reverse-finish", cmd_reverse_finish), ("goto", cmd_goto)):
