@@ -462,19 +462,26 @@ def sys_sigaltstack(k, t, ss, old):
 
 
 def sys_tgkill(k, t, tgid, tid, sig):
-    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
+    if i32(tgid) <= 0:
+        raise SysError(EINVAL)
+    return _tkill(k, t, i32(tgid), tid, sig)
+
+
+def sys_tkill(k, t, tid, sig):
+    return _tkill(k, t, None, tid, sig)
+
+
+def _tkill(k, t, tgid, tid, sig):
+    """Signal LWP tid, of process tgid unless that is None (tkill)."""
+    tid, sig = i32(tid), i32(sig)
     x = k.sched.threads.get(tid)
     if tid <= 0 or not 0 <= sig <= NSIG:
         raise SysError(EINVAL)
-    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
+    if x is None or x.proc is None or (tgid is not None and x.proc.pid != tgid):
         raise SysError(ESRCH)
     if sig:
         k.signals.post(x.proc, sig, x, info_sender(sig, SI_TKILL, t.proc.pid))
     return 0
-
-
-def sys_tkill(k, t, tid, sig):
-    return sys_tgkill(k, t, -1, tid, sig)
 
 
 def sys_rt_sigprocmask(k, t, how, setp, oldp, size):

@@ -69,6 +69,9 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_timer_delete: PT.sys_timer_delete,
     N.SYS_mremap: MM.sys_mremap, N.SYS_madvise: MM.sys_madvise, N.SYS_mincore: MM.sys_mincore,
     N.SYS_msync: MM.sys_msync,
+    N.SYS_gettimeofday: T.sys_gettimeofday, N.SYS_sched_getscheduler: R.sys_sched_getscheduler,
+    N.SYS_sched_getparam: R.sys_sched_getparam, N.SYS_sched_get_priority_max: R.sys_sched_get_priority_max,
+    N.SYS_sched_get_priority_min: R.sys_sched_get_priority_min,
 })
 
 # LAB syscall BEGIN: the dispatch of the new call

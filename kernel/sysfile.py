@@ -5,13 +5,13 @@ import struct
 
 from . import params
 from .arch import i32, sx
-from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
-                    EPERM, ERANGE, ESPIPE, SysError)
+from .errno import (EBADF, EBUSY, EEXIST, EFAULT, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR,
+                    ENOTEMPTY, EPERM, ERANGE, ESPIPE, SysError)
 from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH,
                    O_RDONLY, O_TRUNC, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
 from .ramfs import DIR, FILE, LNK
-from .vm import PROT_W
+from .vm import PROT_R, PROT_W, Fault
 
 AT_FDCWD = -100
 AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x200, 0x1000, 0x100, 0x800
@@ -89,30 +89,62 @@ def sys_write(k, t, fd, buf, n):
 
 
 def _iovecs(t, iov, cnt):
+    """The (base, length) pairs of a struct iovec array, checked as Linux's import_iovec
+    checks each: a length negative as ssize_t is EINVAL, one reaching past user space EFAULT."""
     cnt = i32(cnt)
     if not 0 <= cnt <= IOV_MAX:
         raise SysError(EINVAL)
     raw = t.proc.aspace.copyin(iov, 16 * cnt)
-    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+    vecs = [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+    for base, n in vecs:
+        if n >> 63:
+            raise SysError(EINVAL)
+        if base + n > params.USER_TOP:
+            raise SysError(EFAULT)
+    return vecs
+
+
+def _usable(t, vecs, access):
+    """The leading part of vecs, at most MAX_IO bytes, whose memory allows access: a readv
+    or writev moves the bytes before the first bad address and returns their count, and is
+    EFAULT only when that count would be 0 (Linux's partial transfer)."""
+    out, total = [], 0
+    for base, n in vecs:
+        n = min(n, MAX_IO - total)
+        try:
+            t.proc.aspace.check(base, n, access)
+        except Fault as e:
+            if e.va > base:
+                out.append((base, e.va - base))
+                total += e.va - base
+            if total:
+                break
+            raise
+        out.append((base, n))
+        total += n
+    return out, total
 
 
 def sys_readv(k, t, fd, iov, cnt):
-    total = 0
-    for base, length in _iovecs(t, iov, cnt):
-        if length == 0:
-            continue
-        got = sys_read(k, t, fd, base, length)
-        total += got
-        if got < length:
-            break
-    return total
+    f = fd_get(t.proc, i32(fd))
+    if not f.readable:
+        raise SysError(EBADF)
+    vecs, total = _usable(t, _iovecs(t, iov, cnt), PROT_W)
+    if total == 0:
+        return 0
+    data = f.read(total)
+    at = 0
+    for base, n in vecs:
+        t.proc.aspace.copyout(base, data[at:at + n])
+        at += n
+    return len(data)
 
 
 def sys_writev(k, t, fd, iov, cnt):
-    vecs = _iovecs(t, iov, cnt)
     f = fd_get(t.proc, i32(fd))
     if not f.writable:
         raise SysError(EBADF)
+    vecs, _ = _usable(t, _iovecs(t, iov, cnt), PROT_R)
     return f.write(b"".join(t.proc.aspace.copyin(b, n) for b, n in vecs if n))
 
 
@@ -120,10 +152,12 @@ def sys_openat(k, t, dirfd, path_va, flags, mode):
     flags = i32(flags)
     path = _path(t, path_va)
     p = t.proc
-    if all(f is not None for f in p.files[:fd_limit(p)]):
-        raise SysError(EMFILE)                      # as Linux: before anything is created
     if flags & O_PATH:
         flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW
+    if flags & O_CREAT and flags & O_DIRECTORY:
+        raise SysError(EINVAL)                      # as Linux since 6.4
+    if all(f is not None for f in p.files[:fd_limit(p)]):
+        raise SysError(EMFILE)                      # as Linux: before anything is created
     follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
     d, name, ino = k.fsys.resolve(path, _dir(t, dirfd, path), follow)
     if ino is None:
@@ -253,7 +287,11 @@ def sys_pipe2(k, t, fds, flags):
 
 
 def sys_lseek(k, t, fd, off, whence):
-    return fd_get(t.proc, i32(fd)).lseek(sx(off), i32(whence))
+    f = fd_get(t.proc, i32(fd))
+    whence &= 0xffffffff
+    if whence > 4:                                  # Linux's SEEK_MAX (SEEK_HOLE): EINVAL even on a pipe
+        raise SysError(EINVAL)
+    return f.lseek(sx(off), whence)
 
 
 def sys_fstat(k, t, fd, buf):

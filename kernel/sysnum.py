@@ -55,9 +55,13 @@ SYS_timer_delete = 111
 SYS_clock_gettime = 113
 SYS_clock_getres = 114
 SYS_clock_nanosleep = 115
+SYS_sched_getscheduler = 120
+SYS_sched_getparam = 121
 SYS_sched_setaffinity = 122
 SYS_sched_getaffinity = 123
 SYS_sched_yield = 124
+SYS_sched_get_priority_max = 125
+SYS_sched_get_priority_min = 126
 SYS_kill = 129
 SYS_tkill = 130
 SYS_tgkill = 131
@@ -94,6 +98,7 @@ SYS_getrusage = 165
 SYS_umask = 166
 SYS_prctl = 167
 SYS_getcpu = 168
+SYS_gettimeofday = 169
 SYS_getpid = 172
 SYS_getppid = 173
 SYS_getuid = 174
@@ -196,9 +201,13 @@ NAMES = {
     113: 'clock_gettime',
     114: 'clock_getres',
     115: 'clock_nanosleep',
+    120: 'sched_getscheduler',
+    121: 'sched_getparam',
     122: 'sched_setaffinity',
     123: 'sched_getaffinity',
     124: 'sched_yield',
+    125: 'sched_get_priority_max',
+    126: 'sched_get_priority_min',
     129: 'kill',
     130: 'tkill',
     131: 'tgkill',
@@ -235,6 +244,7 @@ NAMES = {
     166: 'umask',
     167: 'prctl',
     168: 'getcpu',
+    169: 'gettimeofday',
     172: 'getpid',
     173: 'getppid',
     174: 'getuid',
@@ -338,9 +348,13 @@ NARGS = {
     113: 2,
     114: 2,
     115: 4,
+    120: 1,
+    121: 2,
     122: 3,
     123: 3,
     124: 0,
+    125: 1,
+    126: 1,
     129: 2,
     130: 2,
     131: 3,
@@ -377,6 +391,7 @@ NARGS = {
     166: 1,
     167: 5,
     168: 3,
+    169: 2,
     172: 0,
     173: 0,
     174: 0,

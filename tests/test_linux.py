@@ -67,6 +67,7 @@ CASES = {
     "env": Case(args=("one", "two words", "")),
     "sysinfo": Case(),
     "devices": Case(),
+    "edges": Case(),
     "procfs": Case(qemu="qemu-user's /proc/self/stat and /proc/self/status describe qemu"),
 }
 

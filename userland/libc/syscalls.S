@@ -497,6 +497,24 @@ __sys_clock_nanosleep:
 	ret
 	.size __sys_clock_nanosleep, .-__sys_clock_nanosleep
 
+	.globl __sys_sched_getscheduler
+	.type __sys_sched_getscheduler, @function
+	.p2align 2
+__sys_sched_getscheduler:
+	li a7, 120
+	ecall
+	ret
+	.size __sys_sched_getscheduler, .-__sys_sched_getscheduler
+
+	.globl __sys_sched_getparam
+	.type __sys_sched_getparam, @function
+	.p2align 2
+__sys_sched_getparam:
+	li a7, 121
+	ecall
+	ret
+	.size __sys_sched_getparam, .-__sys_sched_getparam
+
 	.globl __sys_sched_setaffinity
 	.type __sys_sched_setaffinity, @function
 	.p2align 2
@@ -523,6 +541,24 @@ __sys_sched_yield:
 	ecall
 	ret
 	.size __sys_sched_yield, .-__sys_sched_yield
+
+	.globl __sys_sched_get_priority_max
+	.type __sys_sched_get_priority_max, @function
+	.p2align 2
+__sys_sched_get_priority_max:
+	li a7, 125
+	ecall
+	ret
+	.size __sys_sched_get_priority_max, .-__sys_sched_get_priority_max
+
+	.globl __sys_sched_get_priority_min
+	.type __sys_sched_get_priority_min, @function
+	.p2align 2
+__sys_sched_get_priority_min:
+	li a7, 126
+	ecall
+	ret
+	.size __sys_sched_get_priority_min, .-__sys_sched_get_priority_min
 
 	.globl __sys_kill
 	.type __sys_kill, @function
@@ -847,6 +883,15 @@ __sys_getcpu:
 	ecall
 	ret
 	.size __sys_getcpu, .-__sys_getcpu
+
+	.globl __sys_gettimeofday
+	.type __sys_gettimeofday, @function
+	.p2align 2
+__sys_gettimeofday:
+	li a7, 169
+	ecall
+	ret
+	.size __sys_gettimeofday, .-__sys_gettimeofday
 
 	.globl __sys_getpid
 	.type __sys_getpid, @function

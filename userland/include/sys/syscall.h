@@ -57,9 +57,13 @@
 #define SYS_clock_gettime 113
 #define SYS_clock_getres 114
 #define SYS_clock_nanosleep 115
+#define SYS_sched_getscheduler 120
+#define SYS_sched_getparam 121
 #define SYS_sched_setaffinity 122
 #define SYS_sched_getaffinity 123
 #define SYS_sched_yield 124
+#define SYS_sched_get_priority_max 125
+#define SYS_sched_get_priority_min 126
 #define SYS_kill 129
 #define SYS_tkill 130
 #define SYS_tgkill 131
@@ -96,6 +100,7 @@
 #define SYS_umask 166
 #define SYS_prctl 167
 #define SYS_getcpu 168
+#define SYS_gettimeofday 169
 #define SYS_getpid 172
 #define SYS_getppid 173
 #define SYS_getuid 174
