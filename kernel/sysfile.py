@@ -11,7 +11,7 @@ from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                    O_RDONLY, O_TRUNC, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
 from .ramfs import DIR, FILE, LNK
-from .vm import PROT_R, PROT_W, Fault
+from .vm import PROT_R, PROT_W
 
 AT_FDCWD = -100
 AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x200, 0x1000, 0x100, 0x800
@@ -105,21 +105,13 @@ def _iovecs(t, iov, cnt):
 
 
 def _usable(t, vecs, access):
-    """The leading part of vecs, at most MAX_IO bytes, whose memory allows access: a readv
-    or writev moves the bytes before the first bad address and returns their count, and is
-    EFAULT only when that count would be 0 (Linux's partial transfer)."""
+    """vecs cut to MAX_IO bytes, each segment's memory allowing access, and their total; a
+    Fault (EFAULT, nothing moved) for a bad one: what Linux's pipes do (a regular file there
+    moves the bytes before the bad address instead: docs/linux.md)."""
     out, total = [], 0
     for base, n in vecs:
         n = min(n, MAX_IO - total)
-        try:
-            t.proc.aspace.check(base, n, access)
-        except Fault as e:
-            if e.va > base:
-                out.append((base, e.va - base))
-                total += e.va - base
-            if total:
-                break
-            raise
+        t.proc.aspace.check(base, n, access)
         out.append((base, n))
         total += n
     return out, total
