@@ -72,6 +72,8 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_gettimeofday: T.sys_gettimeofday, N.SYS_sched_getscheduler: R.sys_sched_getscheduler,
     N.SYS_sched_getparam: R.sys_sched_getparam, N.SYS_sched_get_priority_max: R.sys_sched_get_priority_max,
     N.SYS_sched_get_priority_min: R.sys_sched_get_priority_min,
+    N.SYS_getsid: P.sys_getsid, N.SYS_truncate: F.sys_truncate, N.SYS_preadv: F.sys_preadv,
+    N.SYS_pwritev: F.sys_pwritev,
 })
 
 # LAB syscall BEGIN: the dispatch of the new call

@@ -12,6 +12,7 @@ SYS_linkat = 37
 SYS_renameat = 38
 SYS_statfs = 43
 SYS_fstatfs = 44
+SYS_truncate = 45
 SYS_ftruncate = 46
 SYS_faccessat = 48
 SYS_chdir = 49
@@ -31,6 +32,8 @@ SYS_readv = 65
 SYS_writev = 66
 SYS_pread64 = 67
 SYS_pwrite64 = 68
+SYS_preadv = 69
+SYS_pwritev = 70
 SYS_sendfile = 71
 SYS_pselect6 = 72
 SYS_ppoll = 73
@@ -88,6 +91,7 @@ SYS_setfsgid = 152
 SYS_times = 153
 SYS_setpgid = 154
 SYS_getpgid = 155
+SYS_getsid = 156
 SYS_setsid = 157
 SYS_getgroups = 158
 SYS_setgroups = 159
@@ -158,6 +162,7 @@ NAMES = {
     38: 'renameat',
     43: 'statfs',
     44: 'fstatfs',
+    45: 'truncate',
     46: 'ftruncate',
     48: 'faccessat',
     49: 'chdir',
@@ -177,6 +182,8 @@ NAMES = {
     66: 'writev',
     67: 'pread64',
     68: 'pwrite64',
+    69: 'preadv',
+    70: 'pwritev',
     71: 'sendfile',
     72: 'pselect6',
     73: 'ppoll',
@@ -234,6 +241,7 @@ NAMES = {
     153: 'times',
     154: 'setpgid',
     155: 'getpgid',
+    156: 'getsid',
     157: 'setsid',
     158: 'getgroups',
     159: 'setgroups',
@@ -305,6 +313,7 @@ NARGS = {
     38: 4,
     43: 2,
     44: 2,
+    45: 2,
     46: 2,
     48: 3,
     49: 1,
@@ -324,6 +333,8 @@ NARGS = {
     66: 3,
     67: 4,
     68: 4,
+    69: 5,
+    70: 5,
     71: 4,
     72: 6,
     73: 5,
@@ -381,6 +392,7 @@ NARGS = {
     153: 1,
     154: 2,
     155: 1,
+    156: 1,
     157: 0,
     158: 2,
     159: 2,

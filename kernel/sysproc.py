@@ -213,6 +213,14 @@ def sys_getpgid(k, t, pid):
     return p.pgid
 
 
+def sys_getsid(k, t, pid):
+    pid = i32(pid)
+    p = t.proc if pid == 0 else k.procs.procs.get(pid)
+    if p is None:
+        raise SysError(ESRCH)
+    return p.sid
+
+
 def sys_setsid(k, t):
     p = t.proc
     if any(q.pgid == p.pid for q in k.procs.procs.values()):

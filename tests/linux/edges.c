@@ -3,7 +3,7 @@
  * bytes than its segments hold (no wait for more),
  * a negative iovec length, lseek past the largest offset (an overflow) and with an unknown whence,
  * O_CREAT|O_DIRECTORY, tgkill with a bad tgid, getrlimit(NULL), gettimeofday and the
- * scheduling-policy queries through raw system calls. */
+ * scheduling-policy queries through raw system calls, getsid, truncate, preadv and pwritev. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -91,5 +91,29 @@ int main(void)
     SHOW("priority min RR", syscall(SYS_sched_get_priority_min, SCHED_RR));
     SHOW("priority max OTHER", syscall(SYS_sched_get_priority_max, SCHED_OTHER));
     SHOW("priority max 42", syscall(SYS_sched_get_priority_max, 42));
+
+    SHOW("getsid(0) is a session", getsid(0) > 0);
+    SHOW("getsid(no such pid)", getsid(999999));
+    f = open("/tmp/edges.tr", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    write(f, "0123456789", 10);
+    SHOW("truncate to 4", truncate("/tmp/edges.tr", 4));
+    SHOW("  size", lseek(f, 0, SEEK_END));
+    SHOW("truncate -1", truncate("/tmp/edges.tr", -1));
+    SHOW("truncate a directory", truncate("/tmp", 0));
+    SHOW("truncate a missing file", truncate("/tmp/edges.none", 0));
+    SHOW("truncate a device", truncate("/dev/null", 0));
+    char c[3] = {0}, d[3] = {0};
+    struct iovec cd[2] = { { c, 2 }, { d, 2 } };
+    SHOW("preadv at 1", preadv(f, cd, 2, 1));
+    printf("  \"%s\" \"%s\", offset still %ld\n", c, d, (long)lseek(f, 0, SEEK_CUR));
+    SHOW("pwritev at 6", pwritev(f, cd, 2, 6));
+    SHOW("  size", lseek(f, 0, SEEK_END));
+    SHOW("preadv offset -1", preadv(f, cd, 2, -1));
+    SHOW("preadv past the end", preadv(f, cd, 2, 100));
+    pipe(p);
+    SHOW("preadv on a pipe", preadv(p[0], cd, 2, 0));
+    SHOW("pwritev on a read-only fd", (close(f), f = open("/tmp/edges.tr", O_RDONLY), pwritev(f, cd, 2, 0)));
+    close(f);
+    unlink("/tmp/edges.tr");
     return 0;
 }

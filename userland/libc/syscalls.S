@@ -110,6 +110,15 @@ __sys_fstatfs:
 	ret
 	.size __sys_fstatfs, .-__sys_fstatfs
 
+	.globl __sys_truncate
+	.type __sys_truncate, @function
+	.p2align 2
+__sys_truncate:
+	li a7, 45
+	ecall
+	ret
+	.size __sys_truncate, .-__sys_truncate
+
 	.globl __sys_ftruncate
 	.type __sys_ftruncate, @function
 	.p2align 2
@@ -280,6 +289,24 @@ __sys_pwrite64:
 	ecall
 	ret
 	.size __sys_pwrite64, .-__sys_pwrite64
+
+	.globl __sys_preadv
+	.type __sys_preadv, @function
+	.p2align 2
+__sys_preadv:
+	li a7, 69
+	ecall
+	ret
+	.size __sys_preadv, .-__sys_preadv
+
+	.globl __sys_pwritev
+	.type __sys_pwritev, @function
+	.p2align 2
+__sys_pwritev:
+	li a7, 70
+	ecall
+	ret
+	.size __sys_pwritev, .-__sys_pwritev
 
 	.globl __sys_sendfile
 	.type __sys_sendfile, @function
@@ -793,6 +820,15 @@ __sys_getpgid:
 	ecall
 	ret
 	.size __sys_getpgid, .-__sys_getpgid
+
+	.globl __sys_getsid
+	.type __sys_getsid, @function
+	.p2align 2
+__sys_getsid:
+	li a7, 156
+	ecall
+	ret
+	.size __sys_getsid, .-__sys_getsid
 
 	.globl __sys_setsid
 	.type __sys_setsid, @function

@@ -14,6 +14,7 @@
 #define SYS_renameat 38
 #define SYS_statfs 43
 #define SYS_fstatfs 44
+#define SYS_truncate 45
 #define SYS_ftruncate 46
 #define SYS_faccessat 48
 #define SYS_chdir 49
@@ -33,6 +34,8 @@
 #define SYS_writev 66
 #define SYS_pread64 67
 #define SYS_pwrite64 68
+#define SYS_preadv 69
+#define SYS_pwritev 70
 #define SYS_sendfile 71
 #define SYS_pselect6 72
 #define SYS_ppoll 73
@@ -90,6 +93,7 @@
 #define SYS_times 153
 #define SYS_setpgid 154
 #define SYS_getpgid 155
+#define SYS_getsid 156
 #define SYS_setsid 157
 #define SYS_getgroups 158
 #define SYS_setgroups 159
