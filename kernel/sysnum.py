@@ -45,6 +45,7 @@ SYS_fdatasync = 83
 SYS_utimensat = 88
 SYS_exit = 93
 SYS_exit_group = 94
+SYS_waitid = 95
 SYS_set_tid_address = 96
 SYS_futex = 98
 SYS_nanosleep = 101
@@ -195,6 +196,7 @@ NAMES = {
     88: 'utimensat',
     93: 'exit',
     94: 'exit_group',
+    95: 'waitid',
     96: 'set_tid_address',
     98: 'futex',
     101: 'nanosleep',
@@ -346,6 +348,7 @@ NARGS = {
     88: 4,
     93: 1,
     94: 1,
+    95: 5,
     96: 1,
     98: 6,
     101: 2,

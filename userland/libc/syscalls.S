@@ -407,6 +407,15 @@ __sys_exit_group:
 	ret
 	.size __sys_exit_group, .-__sys_exit_group
 
+	.globl __sys_waitid
+	.type __sys_waitid, @function
+	.p2align 2
+__sys_waitid:
+	li a7, 95
+	ecall
+	ret
+	.size __sys_waitid, .-__sys_waitid
+
 	.globl __sys_set_tid_address
 	.type __sys_set_tid_address, @function
 	.p2align 2

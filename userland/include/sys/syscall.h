@@ -47,6 +47,7 @@
 #define SYS_utimensat 88
 #define SYS_exit 93
 #define SYS_exit_group 94
+#define SYS_waitid 95
 #define SYS_set_tid_address 96
 #define SYS_futex 98
 #define SYS_nanosleep 101
