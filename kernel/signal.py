@@ -434,10 +434,11 @@ def sys_rt_sigsuspend(k, t, maskp, size):
 
 
 def sys_rt_sigpending(k, t, setp, size):
-    if size != 8:
+    """Linux takes any size up to 8 here and writes that many bytes of the set."""
+    if size > 8:
         raise SysError(EINVAL)
     pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
-    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
+    t.proc.aspace.copyout(setp, struct.pack("<Q", pending)[:size])
     return 0
 
 

@@ -3,7 +3,7 @@
  * bytes than its segments hold (no wait for more),
  * a negative iovec length, lseek past the largest offset (an overflow) and with an unknown whence,
  * O_CREAT|O_DIRECTORY, tgkill with a bad tgid, getrlimit(NULL), gettimeofday and the
- * scheduling-policy queries through raw system calls, getsid, truncate, preadv and pwritev. */
+ * scheduling-policy queries through raw system calls, rt_sigpending's short sizes, getsid, truncate, preadv and pwritev. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -91,6 +91,11 @@ int main(void)
     SHOW("priority min RR", syscall(SYS_sched_get_priority_min, SCHED_RR));
     SHOW("priority max OTHER", syscall(SYS_sched_get_priority_max, SCHED_OTHER));
     SHOW("priority max 42", syscall(SYS_sched_get_priority_max, 42));
+
+    long set = -1;
+    SHOW("rt_sigpending size 4", syscall(SYS_rt_sigpending, &set, 4));
+    printf("  upper half untouched %d\n", set == (long)0xffffffff00000000UL);
+    SHOW("rt_sigpending size 16", syscall(SYS_rt_sigpending, &set, 16));
 
     SHOW("getsid(0) is a session", getsid(0) > 0);
     SHOW("getsid(no such pid)", getsid(999999));
