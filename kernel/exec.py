@@ -33,16 +33,14 @@ def read_string_array(aspace, va: int, budget: list) -> list:
     if va == 0:
         return out
     while True:
-        n = (PAGE_SIZE - va % PAGE_SIZE) // 8 or 1          # the pointers up to a page's end
-        for ptr in struct.unpack(f"<{n}Q", aspace.copyin(va, 8 * n)):
-            if ptr == 0:
-                return out
-            s = aspace.copyinstr(ptr, min(budget[0], params.MAXARGSTRLEN))
-            budget[0] -= 8 + len(s or b"") + 1
-            if s is None or budget[0] < 0:
-                raise SysError(E2BIG)
-            out.append(s)
-        va += 8 * n
+        ptr = struct.unpack("<Q", aspace.copyin(va + 8 * len(out), 8))[0]
+        if ptr == 0:
+            return out
+        s = aspace.copyinstr(ptr, min(budget[0], params.MAXARGSTRLEN))
+        budget[0] -= 8 + len(s or b"") + 1
+        if s is None or budget[0] < 0:
+            raise SysError(E2BIG)
+        out.append(s)
 
 
 class FileBacking:
@@ -177,11 +175,11 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
 
 
 def interpret(k, p, path: bytes, argv: list):
-    """(path, argv) to load for an exec of path: a file that starts with "#!" names its
-    interpreter, run as Linux's binfmt_script runs it, with argv [interpreter, its optional
-    argument, path, argv[1:]...]. A first line of only spaces, or one that runs past
-    params.BINPRM_BUF bytes inside the interpreter's name, is ENOEXEC; more than params.SCRIPT_DEPTH
-    nested interpreters ELOOP. What is not a readable script is left to load()."""
+    """(path, argv) to load for an exec of path that is not ELF: a file that starts with
+    "#!" names its interpreter, run as Linux's binfmt_script runs it, with argv [interpreter,
+    its optional argument, path, argv[1:]...]. A first line of only spaces, or one that runs
+    past params.BINPRM_BUF bytes inside the interpreter's name, is ENOEXEC; more than
+    params.SCRIPT_DEPTH nested interpreters ELOOP. What is not a script is left to load()."""
     for _ in range(params.SCRIPT_DEPTH + 1):
         ino = k.fsys.resolve(path, p.cwd)[2]
         if ino is None or ino.kind != FILE or not ino.mode & 0o111 or ino.size < 2:
@@ -231,7 +229,8 @@ def _load(k, p, path, argv, envp, backing):
     try:
         img = read_image(backing.read, backing.ino.size)
     except ElfError as e:
-        k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
+        if backing.read(0, 2) != b"#!":    # a script is execve's to run (interpret)
+            k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
         raise SysError(ENOEXEC) from None
     k.charge(k.cost.EXEC_BASE)
     try:
@@ -260,8 +259,14 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     budget = [params.MAXARGLEN]
     argv = read_string_array(old, argv_va, budget) or [b""]     # as Linux since 5.18: argc >= 1
     envp = read_string_array(old, envp_va, budget)
-    image, argv = interpret(k, p, path, argv)
-    aspace, entry, sp, symbols = load(k, p, image, argv, envp)
+    try:
+        aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    except SysError as e:                # not an ELF file: a script? (ELF programs never pay for the look)
+        image, script_argv = interpret(k, p, path, argv) if e.errno == ENOEXEC else (path, argv)
+        if image == path:
+            raise
+        argv = script_argv
+        aspace, entry, sp, symbols = load(k, p, image, argv, envp)
     for x in list(p.threads):            # the other LWPs end, as in Linux (de_thread)
         if x is not t:
             k.sched.kill_thread(x)
