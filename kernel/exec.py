@@ -12,7 +12,7 @@ import struct
 from . import arch, params, utrace
 from .arch import PAGE_SIZE
 from .elf import ElfError, read_image
-from .errno import E2BIG, EACCES, EFAULT, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
+from .errno import E2BIG, EACCES, EFAULT, ELOOP, ENAMETOOLONG, ENOENT, ENOEXEC, ENOMEM, SysError
 from .kalloc import OutOfMemory
 from .ramfs import FILE
 from .vm import PROT_R, PROT_W, PROT_X, AddressSpace, Fault, PageInError
@@ -26,7 +26,9 @@ CLKTCK = 100                           # USER_HZ: times() and /proc count ticks 
 
 
 def read_string_array(aspace, va: int, budget: list) -> list:
-    """NULL-terminated array of string pointers at va (argv/envp); budget = [count, bytes]."""
+    """NULL-terminated array of string pointers at va (argv/envp). budget = [bytes left]:
+    each string, its NUL and its pointer count against it, as Linux counts its limit
+    (params.MAXARGLEN); past it, or for one string longer than params.MAXARGSTRLEN, E2BIG."""
     out = []
     if va == 0:
         return out
@@ -34,12 +36,10 @@ def read_string_array(aspace, va: int, budget: list) -> list:
         ptr = struct.unpack("<Q", aspace.copyin(va + 8 * len(out), 8))[0]
         if ptr == 0:
             return out
-        if len(out) >= budget[0]:
+        s = aspace.copyinstr(ptr, min(budget[0], params.MAXARGSTRLEN))
+        budget[0] -= 8 + len(s or b"") + 1
+        if s is None or budget[0] < 0:
             raise SysError(E2BIG)
-        s = aspace.copyinstr(ptr, budget[1])
-        if s is None:
-            raise SysError(E2BIG)
-        budget[1] -= len(s) + 1
         out.append(s)
 
 
@@ -174,6 +174,36 @@ def _build_stack(aspace, img, argv, envp, execfn: bytes, random16: bytes) -> int
     return sp
 
 
+def interpret(k, p, path: bytes, argv: list):
+    """(path, argv) to load for an exec of path that is not ELF: a file that starts with
+    "#!" names its interpreter, run as Linux's binfmt_script runs it, with argv [interpreter,
+    its optional argument, path, argv[1:]...]. A first line of only spaces, or one that runs
+    past params.BINPRM_BUF bytes inside the interpreter's name, is ENOEXEC; more than
+    params.SCRIPT_DEPTH nested interpreters ELOOP. What is not a script is left to load()."""
+    for _ in range(params.SCRIPT_DEPTH + 1):
+        ino = k.fsys.resolve(path, p.cwd)[2]
+        if ino is None or ino.kind != FILE or not ino.mode & 0o111 or ino.size < 2:
+            return path, argv
+        buf = ino.read(0, min(ino.size, params.BINPRM_BUF)).ljust(params.BINPRM_BUF, b"\0")   # Linux's buffer
+        if not buf.startswith(b"#!"):
+            return path, argv
+        end = buf.find(b"\n")
+        if end < 0:                         # no newline: the name must end inside the buffer
+            end = params.BINPRM_BUF - 1
+            rest = buf[2:end].lstrip(b" \t")
+            if not any(c in b" \t\0" for c in rest):
+                raise SysError(ENOEXEC)
+        line = buf[2:end].strip(b" \t")
+        if not line:
+            raise SysError(ENOEXEC)
+        sep = min((i for i in (line.find(b" "), line.find(b"\t"), line.find(b"\0")) if i >= 0), default=len(line))
+        name = line[:sep]
+        arg = [line[sep:].lstrip(b" \t").split(b"\0")[0]] if sep < len(line) and line[sep] else []
+        argv = [name] + arg + [path] + argv[1:]
+        path = name
+    raise SysError(ELOOP)
+
+
 def load(k, p, path: bytes, argv: list, envp: list):
     """Build a new image for p from path; returns (aspace, entry, sp, symbols) without
     installing it. Raises SysError. May sleep reading the file's headers. As for root on
@@ -199,7 +229,8 @@ def _load(k, p, path, argv, envp, backing):
     try:
         img = read_image(backing.read, backing.ino.size)
     except ElfError as e:
-        k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
+        if backing.read(0, 2) != b"#!":    # a script is execve's to run (interpret)
+            k.log(f"pid {p.pid} ({p.name}): exec {path.decode(errors='replace')}: {e}")
         raise SysError(ENOEXEC) from None
     k.charge(k.cost.EXEC_BASE)
     try:
@@ -225,10 +256,17 @@ def execve(k, t, path_va: int, argv_va: int, envp_va: int) -> None:
     path = old.copyinstr(path_va, params.MAXPATH)
     if path is None:
         raise SysError(ENAMETOOLONG)
-    budget = [params.MAXARG, params.MAXARGLEN]
-    argv = read_string_array(old, argv_va, budget)
+    budget = [params.MAXARGLEN]
+    argv = read_string_array(old, argv_va, budget) or [b""]     # as Linux since 5.18: argc >= 1
     envp = read_string_array(old, envp_va, budget)
-    aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    try:
+        aspace, entry, sp, symbols = load(k, p, path, argv, envp)
+    except SysError as e:                # not an ELF file: a script? (ELF programs never pay for the look)
+        image, script_argv = interpret(k, p, path, argv) if e.errno == ENOEXEC else (path, argv)
+        if image == path:
+            raise
+        argv = script_argv
+        aspace, entry, sp, symbols = load(k, p, image, argv, envp)
     for x in list(p.threads):            # the other LWPs end, as in Linux (de_thread)
         if x is not t:
             k.sched.kill_thread(x)

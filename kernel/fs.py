@@ -322,8 +322,8 @@ class InodeFile(File):
 
     def lseek(self, off: int, whence: int) -> int:
         base = {SEEK_SET: 0, SEEK_CUR: self.off, SEEK_END: self.ino.size}.get(whence)
-        if base is None or base + off < 0:
-            raise SysError(EINVAL)
+        if base is None or not 0 <= base + off < 1 << 63:
+            raise SysError(EINVAL)              # as Linux: negative, or past loff_t (an overflow)
         self.off = base + off
         if self.ino.kind == DIR:
             self.dirpos = self.off

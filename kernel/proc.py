@@ -274,16 +274,20 @@ class ProcTable:
             self.k.sched.wakeup(p.parent)
         raise ThreadExit()
 
-    def wait(self, p: Proc, pid: int, options: int, reaped=None):
+    def wait(self, p: Proc, pid: int, options: int, reaped=None, exited=True, nowait=False):
         """Reap a child: returns (pid, status), or (0, 0) with WNOHANG; SysError otherwise.
-        The reaped Proc is appended to the list `reaped`, if given (wait4's rusage)."""
+        The reaped Proc is appended to the list `reaped`, if given (wait4's rusage).
+        waitid's choices: exited False ignores zombies (no WEXITED), nowait leaves the
+        child or its stop report to be waited for again (WNOWAIT)."""
         while True:
             kids = [c for c in p.children if pid == -1 or c.pid == pid
                     or (pid == 0 and c.pgid == p.pgid) or (pid < -1 and c.pgid == -pid)]
             if not kids:
                 raise SysError(ECHILD)
             for c in kids:
-                if c.state == ZOMBIE:
+                if c.state == ZOMBIE and exited:
+                    if nowait:
+                        return c.pid, c.status
                     self.k.charge(self.k.cost.PROC_WAIT)
                     p.children.remove(c)
                     del self.procs[c.pid]
@@ -293,7 +297,9 @@ class ProcTable:
                         reaped.append(c)
                     return c.pid, c.status
                 if options & WUNTRACED and c.sig.stop_report:
-                    sig, c.sig.stop_report = c.sig.stop_report, 0
+                    sig = c.sig.stop_report
+                    if not nowait:
+                        c.sig.stop_report = 0
                     return c.pid, (sig << 8) | 0x7F
             if options & WNOHANG:
                 return 0, 0

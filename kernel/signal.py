@@ -434,10 +434,11 @@ def sys_rt_sigsuspend(k, t, maskp, size):
 
 
 def sys_rt_sigpending(k, t, setp, size):
-    if size != 8:
+    """Linux takes any size up to 8 here and writes that many bytes of the set."""
+    if size > 8:
         raise SysError(EINVAL)
     pending = (t.proc.sig.pending | t.sigpending) & t.sigmask
-    t.proc.aspace.copyout(setp, struct.pack("<Q", pending))
+    t.proc.aspace.copyout(setp, struct.pack("<Q", pending)[:size])
     return 0
 
 
@@ -462,19 +463,26 @@ def sys_sigaltstack(k, t, ss, old):
 
 
 def sys_tgkill(k, t, tgid, tid, sig):
-    tgid, tid, sig = i32(tgid), i32(tid), i32(sig)
+    if i32(tgid) <= 0:
+        raise SysError(EINVAL)
+    return _tkill(k, t, i32(tgid), tid, sig)
+
+
+def sys_tkill(k, t, tid, sig):
+    return _tkill(k, t, None, tid, sig)
+
+
+def _tkill(k, t, tgid, tid, sig):
+    """Signal LWP tid, of process tgid unless that is None (tkill)."""
+    tid, sig = i32(tid), i32(sig)
     x = k.sched.threads.get(tid)
     if tid <= 0 or not 0 <= sig <= NSIG:
         raise SysError(EINVAL)
-    if x is None or x.proc is None or (tgid != -1 and x.proc.pid != tgid):
+    if x is None or x.proc is None or (tgid is not None and x.proc.pid != tgid):
         raise SysError(ESRCH)
     if sig:
         k.signals.post(x.proc, sig, x, info_sender(sig, SI_TKILL, t.proc.pid))
     return 0
-
-
-def sys_tkill(k, t, tid, sig):
-    return sys_tgkill(k, t, -1, tid, sig)
 
 
 def sys_rt_sigprocmask(k, t, how, setp, oldp, size):

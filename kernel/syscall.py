@@ -69,6 +69,11 @@ HANDLERS.update({       # issue 16: calls unmodified Linux programs make
     N.SYS_timer_delete: PT.sys_timer_delete,
     N.SYS_mremap: MM.sys_mremap, N.SYS_madvise: MM.sys_madvise, N.SYS_mincore: MM.sys_mincore,
     N.SYS_msync: MM.sys_msync,
+    N.SYS_gettimeofday: T.sys_gettimeofday, N.SYS_sched_getscheduler: R.sys_sched_getscheduler,
+    N.SYS_sched_getparam: R.sys_sched_getparam, N.SYS_sched_get_priority_max: R.sys_sched_get_priority_max,
+    N.SYS_sched_get_priority_min: R.sys_sched_get_priority_min,
+    N.SYS_getsid: P.sys_getsid, N.SYS_truncate: F.sys_truncate, N.SYS_preadv: F.sys_preadv,
+    N.SYS_pwritev: F.sys_pwritev, N.SYS_waitid: P.sys_waitid,
 })
 
 # LAB syscall BEGIN: the dispatch of the new call
@@ -77,7 +82,7 @@ HANDLERS[N.SYS_lwpcount] = L.sys_lwpcount
 
 # Calls that are restarted after a signal when no handler ran or it has SA_RESTART
 # (Linux's -ERESTARTSYS set, less the ones Linux never restarts: nanosleep, sigsuspend).
-RESTARTABLE = {N.SYS_read, N.SYS_write, N.SYS_readv, N.SYS_writev, N.SYS_wait4, N.SYS_openat,
+RESTARTABLE = {N.SYS_read, N.SYS_write, N.SYS_readv, N.SYS_writev, N.SYS_wait4, N.SYS_waitid, N.SYS_openat,
                N.SYS_lwp_wait, N.SYS_ioctl}
 
 

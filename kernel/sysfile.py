@@ -5,13 +5,13 @@ import struct
 
 from . import params
 from .arch import i32, sx
-from .errno import (EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY,
-                    EPERM, ERANGE, ESPIPE, SysError)
+from .errno import (EBADF, EBUSY, EEXIST, EFAULT, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR,
+                    ENOTEMPTY, EPERM, ERANGE, ESPIPE, SysError)
 from .file import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH,
-                   O_RDONLY, O_TRUNC, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
+                   O_RDONLY, O_TRUNC, O_WRONLY, PipeEnd, check_flags, fd_alloc, fd_close, fd_get, fd_limit, make_pipe)
 from .fs import InodeFile, inode_stat, stat_bytes
 from .ramfs import DIR, FILE, LNK
-from .vm import PROT_W
+from .vm import PROT_R, PROT_W
 
 AT_FDCWD = -100
 AT_REMOVEDIR, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x200, 0x1000, 0x100, 0x800
@@ -89,41 +89,89 @@ def sys_write(k, t, fd, buf, n):
 
 
 def _iovecs(t, iov, cnt):
+    """The (base, length) pairs of a struct iovec array, checked as Linux's import_iovec
+    checks each: a length negative as ssize_t is EINVAL, one reaching past user space EFAULT."""
     cnt = i32(cnt)
     if not 0 <= cnt <= IOV_MAX:
         raise SysError(EINVAL)
     raw = t.proc.aspace.copyin(iov, 16 * cnt)
-    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+    vecs = [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+    for base, n in vecs:
+        if n >> 63:
+            raise SysError(EINVAL)
+        if base + n > params.USER_TOP:
+            raise SysError(EFAULT)
+    return vecs
+
+
+def _usable(t, vecs, access):
+    """vecs cut to MAX_IO bytes, each segment's memory allowing access, and their total; a
+    Fault (EFAULT, nothing moved) for a bad one: what Linux's pipes do (a regular file there
+    moves the bytes before the bad address instead: docs/linux.md)."""
+    out, total = [], 0
+    for base, n in vecs:
+        n = min(n, MAX_IO - total)
+        t.proc.aspace.check(base, n, access)
+        out.append((base, n))
+        total += n
+    return out, total
 
 
 def sys_readv(k, t, fd, iov, cnt):
-    total = 0
-    for base, length in _iovecs(t, iov, cnt):
-        if length == 0:
-            continue
-        got = sys_read(k, t, fd, base, length)
-        total += got
-        if got < length:
-            break
-    return total
+    f = fd_get(t.proc, i32(fd))
+    if not f.readable:
+        raise SysError(EBADF)
+    return _scatter(t, iov, cnt, f.read)
 
 
 def sys_writev(k, t, fd, iov, cnt):
-    vecs = _iovecs(t, iov, cnt)
     f = fd_get(t.proc, i32(fd))
     if not f.writable:
         raise SysError(EBADF)
-    return f.write(b"".join(t.proc.aspace.copyin(b, n) for b, n in vecs if n))
+    return _gather(t, iov, cnt, f.write)
+
+
+def sys_preadv(k, t, fd, iov, cnt, off, _off_high):
+    """preadv(fd, iov, cnt, off): on a 64-bit kernel the offset is the low word whole."""
+    off = _offset(off)
+    f = _positional(t, fd, "readable")
+    return _scatter(t, iov, cnt, lambda n: f.pread(n, off))
+
+
+def sys_pwritev(k, t, fd, iov, cnt, off, _off_high):
+    off = _offset(off)
+    f = _positional(t, fd, "writable")
+    return _gather(t, iov, cnt, lambda data: f.pwrite(data, off))
+
+
+def _scatter(t, iov, cnt, read):
+    """One read of the iovecs' total, spread over them: no wait for more than one read gives."""
+    vecs, total = _usable(t, _iovecs(t, iov, cnt), PROT_W)
+    if total == 0:
+        return 0
+    data = read(total)
+    at = 0
+    for base, n in vecs:
+        t.proc.aspace.copyout(base, data[at:at + n])
+        at += n
+    return len(data)
+
+
+def _gather(t, iov, cnt, write):
+    vecs, _ = _usable(t, _iovecs(t, iov, cnt), PROT_R)
+    return write(b"".join(t.proc.aspace.copyin(b, n) for b, n in vecs if n))
 
 
 def sys_openat(k, t, dirfd, path_va, flags, mode):
     flags = i32(flags)
     path = _path(t, path_va)
     p = t.proc
-    if all(f is not None for f in p.files[:fd_limit(p)]):
-        raise SysError(EMFILE)                      # as Linux: before anything is created
     if flags & O_PATH:
         flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW
+    if flags & O_CREAT and flags & O_DIRECTORY:
+        raise SysError(EINVAL)                      # as Linux since 6.4
+    if all(f is not None for f in p.files[:fd_limit(p)]):
+        raise SysError(EMFILE)                      # as Linux: before anything is created
     follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
     d, name, ino = k.fsys.resolve(path, _dir(t, dirfd, path), follow)
     if ino is None:
@@ -253,7 +301,11 @@ def sys_pipe2(k, t, fds, flags):
 
 
 def sys_lseek(k, t, fd, off, whence):
-    return fd_get(t.proc, i32(fd)).lseek(sx(off), i32(whence))
+    f = fd_get(t.proc, i32(fd))
+    whence &= 0xffffffff
+    if whence > 4:                                  # Linux's SEEK_MAX (SEEK_HOLE): EINVAL even on a pipe
+        raise SysError(EINVAL)
+    return f.lseek(sx(off), whence)
 
 
 def sys_fstat(k, t, fd, buf):
@@ -353,13 +405,20 @@ def _offset(off) -> int:
     return off
 
 
-def sys_pread64(k, t, fd, buf, n, off):
-    off = _offset(off)                                  # Linux checks the offset first
+def _positional(t, fd, access):
+    """The file for a pread/pwrite: ESPIPE for pipes and the console, then EBADF unless it
+    is open for access (Linux's order)."""
     f = fd_get(t.proc, i32(fd))
     if not f.seekable:
-        raise SysError(ESPIPE)                          # pipes and the console have no offsets
-    if not f.readable:
+        raise SysError(ESPIPE)
+    if not getattr(f, access):
         raise SysError(EBADF)
+    return f
+
+
+def sys_pread64(k, t, fd, buf, n, off):
+    off = _offset(off)                                  # Linux checks the offset first
+    f = _positional(t, fd, "readable")
     n = min(n, MAX_IO)
     t.proc.aspace.check(buf, n, PROT_W)
     data = f.pread(n, off)
@@ -369,11 +428,7 @@ def sys_pread64(k, t, fd, buf, n, off):
 
 def sys_pwrite64(k, t, fd, buf, n, off):
     off = _offset(off)
-    f = fd_get(t.proc, i32(fd))
-    if not f.seekable:
-        raise SysError(ESPIPE)
-    if not f.writable:
-        raise SysError(EBADF)
+    f = _positional(t, fd, "writable")
     return f.pwrite(t.proc.aspace.copyin(buf, min(n, MAX_IO)), off)
 
 
@@ -388,6 +443,27 @@ def sys_ftruncate(k, t, fd, length):
     if length < 0:
         raise SysError(EINVAL)
     f.truncate(length)
+    return 0
+
+
+def sys_truncate(k, t, path_va, length):
+    """ftruncate of the file path names, opened for writing meanwhile: EINVAL for a negative
+    length (before the path) or what is not a regular file, EISDIR for a directory, ETXTBSY
+    while a process runs it."""
+    length = sx(length)
+    if length < 0:
+        raise SysError(EINVAL)
+    path = _path(t, path_va)
+    ino = k.fsys.namei(path, _dir(t, AT_FDCWD, path))
+    if ino.kind == DIR:
+        raise SysError(EISDIR)
+    if ino.kind != FILE or ino.opener is not None:
+        raise SysError(EINVAL)
+    f = InodeFile(k, ino, O_WRONLY)
+    try:
+        f.truncate(length)
+    finally:
+        f.close()
     return 0
 
 

@@ -12,6 +12,7 @@ SYS_linkat = 37
 SYS_renameat = 38
 SYS_statfs = 43
 SYS_fstatfs = 44
+SYS_truncate = 45
 SYS_ftruncate = 46
 SYS_faccessat = 48
 SYS_chdir = 49
@@ -31,6 +32,8 @@ SYS_readv = 65
 SYS_writev = 66
 SYS_pread64 = 67
 SYS_pwrite64 = 68
+SYS_preadv = 69
+SYS_pwritev = 70
 SYS_sendfile = 71
 SYS_pselect6 = 72
 SYS_ppoll = 73
@@ -42,6 +45,7 @@ SYS_fdatasync = 83
 SYS_utimensat = 88
 SYS_exit = 93
 SYS_exit_group = 94
+SYS_waitid = 95
 SYS_set_tid_address = 96
 SYS_futex = 98
 SYS_nanosleep = 101
@@ -55,9 +59,13 @@ SYS_timer_delete = 111
 SYS_clock_gettime = 113
 SYS_clock_getres = 114
 SYS_clock_nanosleep = 115
+SYS_sched_getscheduler = 120
+SYS_sched_getparam = 121
 SYS_sched_setaffinity = 122
 SYS_sched_getaffinity = 123
 SYS_sched_yield = 124
+SYS_sched_get_priority_max = 125
+SYS_sched_get_priority_min = 126
 SYS_kill = 129
 SYS_tkill = 130
 SYS_tgkill = 131
@@ -84,6 +92,7 @@ SYS_setfsgid = 152
 SYS_times = 153
 SYS_setpgid = 154
 SYS_getpgid = 155
+SYS_getsid = 156
 SYS_setsid = 157
 SYS_getgroups = 158
 SYS_setgroups = 159
@@ -94,6 +103,7 @@ SYS_getrusage = 165
 SYS_umask = 166
 SYS_prctl = 167
 SYS_getcpu = 168
+SYS_gettimeofday = 169
 SYS_getpid = 172
 SYS_getppid = 173
 SYS_getuid = 174
@@ -153,6 +163,7 @@ NAMES = {
     38: 'renameat',
     43: 'statfs',
     44: 'fstatfs',
+    45: 'truncate',
     46: 'ftruncate',
     48: 'faccessat',
     49: 'chdir',
@@ -172,6 +183,8 @@ NAMES = {
     66: 'writev',
     67: 'pread64',
     68: 'pwrite64',
+    69: 'preadv',
+    70: 'pwritev',
     71: 'sendfile',
     72: 'pselect6',
     73: 'ppoll',
@@ -183,6 +196,7 @@ NAMES = {
     88: 'utimensat',
     93: 'exit',
     94: 'exit_group',
+    95: 'waitid',
     96: 'set_tid_address',
     98: 'futex',
     101: 'nanosleep',
@@ -196,9 +210,13 @@ NAMES = {
     113: 'clock_gettime',
     114: 'clock_getres',
     115: 'clock_nanosleep',
+    120: 'sched_getscheduler',
+    121: 'sched_getparam',
     122: 'sched_setaffinity',
     123: 'sched_getaffinity',
     124: 'sched_yield',
+    125: 'sched_get_priority_max',
+    126: 'sched_get_priority_min',
     129: 'kill',
     130: 'tkill',
     131: 'tgkill',
@@ -225,6 +243,7 @@ NAMES = {
     153: 'times',
     154: 'setpgid',
     155: 'getpgid',
+    156: 'getsid',
     157: 'setsid',
     158: 'getgroups',
     159: 'setgroups',
@@ -235,6 +254,7 @@ NAMES = {
     166: 'umask',
     167: 'prctl',
     168: 'getcpu',
+    169: 'gettimeofday',
     172: 'getpid',
     173: 'getppid',
     174: 'getuid',
@@ -295,6 +315,7 @@ NARGS = {
     38: 4,
     43: 2,
     44: 2,
+    45: 2,
     46: 2,
     48: 3,
     49: 1,
@@ -314,6 +335,8 @@ NARGS = {
     66: 3,
     67: 4,
     68: 4,
+    69: 5,
+    70: 5,
     71: 4,
     72: 6,
     73: 5,
@@ -325,6 +348,7 @@ NARGS = {
     88: 4,
     93: 1,
     94: 1,
+    95: 5,
     96: 1,
     98: 6,
     101: 2,
@@ -338,9 +362,13 @@ NARGS = {
     113: 2,
     114: 2,
     115: 4,
+    120: 1,
+    121: 2,
     122: 3,
     123: 3,
     124: 0,
+    125: 1,
+    126: 1,
     129: 2,
     130: 2,
     131: 3,
@@ -367,6 +395,7 @@ NARGS = {
     153: 1,
     154: 2,
     155: 1,
+    156: 1,
     157: 0,
     158: 2,
     159: 2,
@@ -377,6 +406,7 @@ NARGS = {
     166: 1,
     167: 5,
     168: 3,
+    169: 2,
     172: 0,
     173: 0,
     174: 0,

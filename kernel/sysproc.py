@@ -12,6 +12,7 @@ from .errno import EINTR, EINVAL, ENOSYS, EPERM, ESRCH, SysError
 from .exec import execve
 from .lwp import CLONE_THREAD, CLONE_VFORK, CLONE_VM, clone_thread
 from .proc import ZOMBIE, rusage_bytes
+from .sigframe import CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED
 from .signal import SIGCHLD
 from .thread import RUNNABLE, RUNNING
 from .vm import PROT_R, PROT_W
@@ -20,6 +21,8 @@ from .vma import page_up
 REALTIME_EPOCH = 1_767_225_600          # virtual wall clock starts at 2026-01-01 00:00 UTC
 NS = 1_000_000_000
 WNOHANG, WUNTRACED, WCONTINUED, WALL = 1, 2, 8, 0x40000000
+WSTOPPED, WEXITED, WNOWAIT = WUNTRACED, 4, 0x01000000
+P_ALL, P_PID, P_PGID = 0, 1, 2
 
 
 def sys_getpid(k, t):
@@ -84,6 +87,45 @@ def sys_wait4(k, t, pid, wstatus, options, rusage):
         times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
         p.aspace.copyout(rusage, rusage_bytes(*times))
     return cpid
+
+
+def sys_waitid(k, t, idtype, id_, infop, options, rusage):
+    """wait4's search (P_ALL, P_PID, P_PGID with 0 for the caller's group) reported as
+    Linux's waitid reports it: si_signo SIGCHLD, si_code CLD_EXITED, CLD_KILLED, CLD_DUMPED
+    or CLD_STOPPED, si_pid, si_uid, si_status; with WNOHANG and nothing to report, 0 and
+    those fields zero. WNOWAIT leaves the child waitable. Continues are not reported (as
+    wait4's WCONTINUED); P_PIDFD is EINVAL (no pidfds)."""
+    idtype, id_, options = i32(idtype), i32(id_), i32(options)
+    if (options & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WALL)
+            or not options & (WSTOPPED | WEXITED | WCONTINUED)):
+        raise SysError(EINVAL)
+    if idtype == P_ALL:
+        pid = -1
+    elif idtype == P_PID and id_ > 0:
+        pid = id_
+    elif idtype == P_PGID and id_ >= 0:
+        pid = 0 if id_ in (0, t.proc.pgid) else -id_        # (-1 would mean any child)
+    else:
+        raise SysError(EINVAL)
+    p = t.proc
+    reaped = []
+    cpid, status = k.procs.wait(p, pid, options, reaped, exited=bool(options & WEXITED),
+                                nowait=bool(options & WNOWAIT))
+    if not cpid:
+        code = signo = 0
+    elif status & 0xFF == 0x7F:
+        signo, code, status = SIGCHLD, CLD_STOPPED, (status >> 8) & 0xFF
+    elif status & 0x7F == 0:
+        signo, code, status = SIGCHLD, CLD_EXITED, (status >> 8) & 0xFF
+    else:
+        signo, code, status = SIGCHLD, CLD_DUMPED if status & 0x80 else CLD_KILLED, status & 0x7F
+    if infop:
+        p.aspace.copyout(infop, struct.pack("<iii4xiIi", signo, 0, code, cpid, 0, status))
+    if cpid and rusage:
+        c = reaped[0] if reaped else None
+        times = (c.utime + c.cutime, c.stime + c.cstime) if c else (0, 0)
+        p.aspace.copyout(rusage, rusage_bytes(*times))
+    return 0
 
 
 def sys_brk(k, t, addr):
@@ -211,6 +253,14 @@ def sys_getpgid(k, t, pid):
     if p is None:
         raise SysError(ESRCH)
     return p.pgid
+
+
+def sys_getsid(k, t, pid):
+    pid = i32(pid)
+    p = t.proc if pid == 0 else k.procs.procs.get(pid)
+    if p is None:
+        raise SysError(ESRCH)
+    return p.sid
 
 
 def sys_setsid(k, t):

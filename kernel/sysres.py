@@ -1,5 +1,6 @@
 """Identity, limits and small process calls: user and group ids, supplementary groups,
-resource limits, prctl names, nice values, membarrier, getrandom.
+resource limits, prctl names, nice values, the scheduling-policy queries (every process is
+SCHED_OTHER), membarrier, getrandom.
 
 One user: every process is root, uid and gid 0 (real, effective, saved, file system).
 The set*id calls accept 0 and -1 ("unchanged"); any other id is EPERM, since the kernel has
@@ -19,6 +20,7 @@ from .vm import PROT_W
 NO_ID = 0xFFFFFFFF                    # (uid_t)-1: leave this id unchanged
 PR_SET_NAME, PR_GET_NAME = 15, 16
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
 MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_GLOBAL, MEMBARRIER_CMD_GLOBAL_EXPEDITED = 0, 1, 2
 MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED = 4, 8
 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 16
@@ -115,6 +117,8 @@ def sys_prlimit64(k, t, pid, resource, new, old):
 
 
 def sys_getrlimit(k, t, resource, va):
+    if not va:
+        raise SysError(EFAULT)
     return sys_prlimit64(k, t, 0, resource, 0, va)
 
 
@@ -173,6 +177,41 @@ def sys_getpriority(k, t, which, who):
     if not targets:
         raise SysError(ESRCH)
     return 20 - min(p.nice for p in targets)
+
+
+def sys_sched_getscheduler(k, t, pid):
+    """Every process is SCHED_OTHER (0): the policy of kernel/policy.py is the machine's."""
+    if i32(pid) < 0:
+        raise SysError(EINVAL)
+    _target(k, t, i32(pid))
+    return SCHED_OTHER
+
+
+def sys_sched_getparam(k, t, pid, param):
+    """struct sched_param: priority 0, SCHED_OTHER's only one."""
+    if i32(pid) < 0 or not param:
+        raise SysError(EINVAL)
+    _target(k, t, i32(pid))
+    t.proc.aspace.copyout(param, bytes(4))
+    return 0
+
+
+def sys_sched_get_priority_max(k, t, policy):
+    return _priority_range(policy)[1]
+
+
+def sys_sched_get_priority_min(k, t, policy):
+    return _priority_range(policy)[0]
+
+
+def _priority_range(policy):
+    """Linux's static priorities: 1-99 for the real-time policies, 0 for the others."""
+    policy = i32(policy)
+    if policy in (SCHED_FIFO, SCHED_RR):
+        return 1, 99
+    if policy in (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE):
+        return 0, 0
+    raise SysError(EINVAL)
 
 
 # ---- membarrier, getrandom ----

@@ -1,4 +1,4 @@
-"""Time and resource-usage system calls: clock_getres, clock_nanosleep, times, getrusage,
+"""Time and resource-usage system calls: gettimeofday, clock_getres, clock_nanosleep, times, getrusage,
 sysinfo. All clocks run on virtual time (1 instruction = 1 ns, kernel work charged from
 cost.py); CLOCK_REALTIME is that plus the boot's wall-clock time (Kernel.realtime).
 
@@ -20,6 +20,17 @@ CLOCK_BOOTTIME = 7
 CLOCKS = range(8)                     # REALTIME .. BOOTTIME, the ones clock_gettime reads
 TIMER_ABSTIME = 1
 RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD = 0, -1, 1
+
+
+def sys_gettimeofday(k, t, tv, tz):
+    """struct timeval of CLOCK_REALTIME; the struct timezone, if asked, is UTC (zeros)."""
+    a = t.proc.aspace
+    if tv:
+        ns = k.realtime()
+        a.copyout(tv, struct.pack("<qq", ns // NS, ns % NS // 1000))
+    if tz:
+        a.copyout(tz, bytes(8))
+    return 0
 
 
 def sys_clock_getres(k, t, clk, res):

@@ -64,7 +64,7 @@ def test_mn_race_fails_only_with_two_lwps(userland):
 
 
 def test_replay_debug_opens_the_debugger_at_the_deadlock(userland):
-    p = subprocess.run([sys.executable, "-m", "tools.explore", "lockorder", "--replay", "s41444:c2:p0@106668",
+    p = subprocess.run([sys.executable, "-m", "tools.explore", "lockorder", "--replay", "s5306:c2:p0@110910",
                         "--debug"], cwd=ROOT, input="info threads\nquit\n", capture_output=True, text=True,
                        timeout=300)
     assert "FAILED: deadlock" in p.stdout and "Traceback" not in p.stderr, p.stdout + p.stderr

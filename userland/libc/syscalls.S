@@ -110,6 +110,15 @@ __sys_fstatfs:
 	ret
 	.size __sys_fstatfs, .-__sys_fstatfs
 
+	.globl __sys_truncate
+	.type __sys_truncate, @function
+	.p2align 2
+__sys_truncate:
+	li a7, 45
+	ecall
+	ret
+	.size __sys_truncate, .-__sys_truncate
+
 	.globl __sys_ftruncate
 	.type __sys_ftruncate, @function
 	.p2align 2
@@ -281,6 +290,24 @@ __sys_pwrite64:
 	ret
 	.size __sys_pwrite64, .-__sys_pwrite64
 
+	.globl __sys_preadv
+	.type __sys_preadv, @function
+	.p2align 2
+__sys_preadv:
+	li a7, 69
+	ecall
+	ret
+	.size __sys_preadv, .-__sys_preadv
+
+	.globl __sys_pwritev
+	.type __sys_pwritev, @function
+	.p2align 2
+__sys_pwritev:
+	li a7, 70
+	ecall
+	ret
+	.size __sys_pwritev, .-__sys_pwritev
+
 	.globl __sys_sendfile
 	.type __sys_sendfile, @function
 	.p2align 2
@@ -379,6 +406,15 @@ __sys_exit_group:
 	ecall
 	ret
 	.size __sys_exit_group, .-__sys_exit_group
+
+	.globl __sys_waitid
+	.type __sys_waitid, @function
+	.p2align 2
+__sys_waitid:
+	li a7, 95
+	ecall
+	ret
+	.size __sys_waitid, .-__sys_waitid
 
 	.globl __sys_set_tid_address
 	.type __sys_set_tid_address, @function
@@ -497,6 +533,24 @@ __sys_clock_nanosleep:
 	ret
 	.size __sys_clock_nanosleep, .-__sys_clock_nanosleep
 
+	.globl __sys_sched_getscheduler
+	.type __sys_sched_getscheduler, @function
+	.p2align 2
+__sys_sched_getscheduler:
+	li a7, 120
+	ecall
+	ret
+	.size __sys_sched_getscheduler, .-__sys_sched_getscheduler
+
+	.globl __sys_sched_getparam
+	.type __sys_sched_getparam, @function
+	.p2align 2
+__sys_sched_getparam:
+	li a7, 121
+	ecall
+	ret
+	.size __sys_sched_getparam, .-__sys_sched_getparam
+
 	.globl __sys_sched_setaffinity
 	.type __sys_sched_setaffinity, @function
 	.p2align 2
@@ -523,6 +577,24 @@ __sys_sched_yield:
 	ecall
 	ret
 	.size __sys_sched_yield, .-__sys_sched_yield
+
+	.globl __sys_sched_get_priority_max
+	.type __sys_sched_get_priority_max, @function
+	.p2align 2
+__sys_sched_get_priority_max:
+	li a7, 125
+	ecall
+	ret
+	.size __sys_sched_get_priority_max, .-__sys_sched_get_priority_max
+
+	.globl __sys_sched_get_priority_min
+	.type __sys_sched_get_priority_min, @function
+	.p2align 2
+__sys_sched_get_priority_min:
+	li a7, 126
+	ecall
+	ret
+	.size __sys_sched_get_priority_min, .-__sys_sched_get_priority_min
 
 	.globl __sys_kill
 	.type __sys_kill, @function
@@ -758,6 +830,15 @@ __sys_getpgid:
 	ret
 	.size __sys_getpgid, .-__sys_getpgid
 
+	.globl __sys_getsid
+	.type __sys_getsid, @function
+	.p2align 2
+__sys_getsid:
+	li a7, 156
+	ecall
+	ret
+	.size __sys_getsid, .-__sys_getsid
+
 	.globl __sys_setsid
 	.type __sys_setsid, @function
 	.p2align 2
@@ -847,6 +928,15 @@ __sys_getcpu:
 	ecall
 	ret
 	.size __sys_getcpu, .-__sys_getcpu
+
+	.globl __sys_gettimeofday
+	.type __sys_gettimeofday, @function
+	.p2align 2
+__sys_gettimeofday:
+	li a7, 169
+	ecall
+	ret
+	.size __sys_gettimeofday, .-__sys_gettimeofday
 
 	.globl __sys_getpid
 	.type __sys_getpid, @function

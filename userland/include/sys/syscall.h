@@ -14,6 +14,7 @@
 #define SYS_renameat 38
 #define SYS_statfs 43
 #define SYS_fstatfs 44
+#define SYS_truncate 45
 #define SYS_ftruncate 46
 #define SYS_faccessat 48
 #define SYS_chdir 49
@@ -33,6 +34,8 @@
 #define SYS_writev 66
 #define SYS_pread64 67
 #define SYS_pwrite64 68
+#define SYS_preadv 69
+#define SYS_pwritev 70
 #define SYS_sendfile 71
 #define SYS_pselect6 72
 #define SYS_ppoll 73
@@ -44,6 +47,7 @@
 #define SYS_utimensat 88
 #define SYS_exit 93
 #define SYS_exit_group 94
+#define SYS_waitid 95
 #define SYS_set_tid_address 96
 #define SYS_futex 98
 #define SYS_nanosleep 101
@@ -57,9 +61,13 @@
 #define SYS_clock_gettime 113
 #define SYS_clock_getres 114
 #define SYS_clock_nanosleep 115
+#define SYS_sched_getscheduler 120
+#define SYS_sched_getparam 121
 #define SYS_sched_setaffinity 122
 #define SYS_sched_getaffinity 123
 #define SYS_sched_yield 124
+#define SYS_sched_get_priority_max 125
+#define SYS_sched_get_priority_min 126
 #define SYS_kill 129
 #define SYS_tkill 130
 #define SYS_tgkill 131
@@ -86,6 +94,7 @@
 #define SYS_times 153
 #define SYS_setpgid 154
 #define SYS_getpgid 155
+#define SYS_getsid 156
 #define SYS_setsid 157
 #define SYS_getgroups 158
 #define SYS_setgroups 159
@@ -96,6 +105,7 @@
 #define SYS_umask 166
 #define SYS_prctl 167
 #define SYS_getcpu 168
+#define SYS_gettimeofday 169
 #define SYS_getpid 172
 #define SYS_getppid 173
 #define SYS_getuid 174
