@@ -17,7 +17,7 @@ from .arch import i32
 from .errno import EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError
 from .proc import ALIVE
 from .sigframe import (BUS_ADRALN, BUS_ADRERR, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED,
-                       ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SI_TKILL, SI_USER, TRAP_BRKPT, info_child,
+                       ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SI_USER, TRAP_BRKPT, info_child,
                        info_fault, info_sender)
 from .thread import SLEEPING
 from .vm import PROT_W, Fault
@@ -459,29 +459,6 @@ def sys_sigaltstack(k, t, ss, old):
         t.altstack = (nsp, nflags, nsize) if nflags != SS_DISABLE else (0, SS_DISABLE, 0)
     if old:
         a.copyout(old, struct.pack("<QiiQ", sp, SS_ONSTACK if on else flags, 0, size))
-    return 0
-
-
-def sys_tgkill(k, t, tgid, tid, sig):
-    if i32(tgid) <= 0:
-        raise SysError(EINVAL)
-    return _tkill(k, t, i32(tgid), tid, sig)
-
-
-def sys_tkill(k, t, tid, sig):
-    return _tkill(k, t, None, tid, sig)
-
-
-def _tkill(k, t, tgid, tid, sig):
-    """Signal LWP tid, of process tgid unless that is None (tkill)."""
-    tid, sig = i32(tid), i32(sig)
-    x = k.sched.threads.get(tid)
-    if tid <= 0 or not 0 <= sig <= NSIG:
-        raise SysError(EINVAL)
-    if x is None or x.proc is None or (tgid is not None and x.proc.pid != tgid):
-        raise SysError(ESRCH)
-    if sig:
-        k.signals.post(x.proc, sig, x, info_sender(sig, SI_TKILL, t.proc.pid))
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Waiting for signals synchronously and sending them with a siginfo: rt_sigtimedwait (sigwait,
-sigwaitinfo, sigtimedwait), rt_sigqueueinfo (sigqueue) and rt_tgsigqueueinfo.
+"""Waiting for signals synchronously, and sending them to one LWP or with a siginfo:
+rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait), tgkill, tkill, rt_sigqueueinfo
+(sigqueue) and rt_tgsigqueueinfo.
 
 rt_sigtimedwait takes a pending signal of its set, the LWP's own first, lowest number first
 and a real-time signal's instances in the order they were sent. With none pending it
@@ -13,7 +14,7 @@ from . import params
 from .arch import i32
 from .errno import EAGAIN, EINTR, EINVAL, EPERM, ESRCH, SysError
 from .signal import NSIG, SIGRTMIN_KERNEL, UNBLOCKABLE
-from .sigframe import INFO_SIZE, SI_TKILL
+from .sigframe import INFO_SIZE, SI_TKILL, info_sender
 from .sysproc import read_timespec
 from .thread import TIMEOUT
 
@@ -104,4 +105,27 @@ def sys_rt_tgsigqueueinfo(k, t, tgid, tid, sig, infop):
     if sig:
         check_room(k, x.proc, sig, x)
         k.signals.post(x.proc, sig, x, info)
+    return 0
+
+
+def sys_tgkill(k, t, tgid, tid, sig):
+    if i32(tgid) <= 0:
+        raise SysError(EINVAL)
+    return _tkill(k, t, i32(tgid), tid, sig)
+
+
+def sys_tkill(k, t, tid, sig):
+    return _tkill(k, t, None, tid, sig)
+
+
+def _tkill(k, t, tgid, tid, sig):
+    """Signal LWP tid, of process tgid unless that is None (tkill)."""
+    tid, sig = i32(tid), i32(sig)
+    x = k.sched.threads.get(tid)
+    if tid <= 0 or not 0 <= sig <= NSIG:
+        raise SysError(EINVAL)
+    if x is None or x.proc is None or (tgid is not None and x.proc.pid != tgid):
+        raise SysError(ESRCH)
+    if sig:
+        k.signals.post(x.proc, sig, x, info_sender(sig, SI_TKILL, t.proc.pid))
     return 0

@@ -467,23 +467,6 @@ def sys_truncate(k, t, path_va, length):
     return 0
 
 
-RENAME_NOREPLACE = 1
-
-
-def sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, flags):
-    flags = i32(flags)
-    check_flags(flags, RENAME_NOREPLACE)                # EXCHANGE and WHITEOUT: EINVAL
-    old, new = _path(t, old_va), _path(t, new_va)
-    d1, n1 = k.fsys.split(old, _dir(t, olddirfd, old))
-    d2, n2 = k.fsys.split(new, _dir(t, newdirfd, new))
-    k.fsys.rename(d1, n1, d2, n2, bool(flags & RENAME_NOREPLACE))
-    return 0
-
-
-def sys_renameat(k, t, olddirfd, old_va, newdirfd, new_va):
-    return sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, 0)
-
-
 def sys_sendfile(k, t, out_fd, in_fd, offp, count):
     """Copy up to count bytes from in_fd (a file, not a pipe: EINVAL) to out_fd, from *offp
     (then updated, in_fd's offset untouched) or from in_fd's offset."""

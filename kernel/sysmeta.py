@@ -1,4 +1,5 @@
-"""System calls on file metadata: modes, owners, times, links, access checks, file systems.
+"""System calls on file metadata: modes, owners, times, links and renames, access checks, file
+systems.
 
 Every process is root (uid and gid 0, docs/linux.md), so the permission checks are
 Linux's for root (CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_CHOWN): reading and writing are always
@@ -215,3 +216,20 @@ def sys_fstatfs(k, t, fd, buf):
     ino = _fd_node(t, fd)
     t.proc.aspace.copyout(buf, statfs_bytes(_PipeFS if ino is None else ino.fs))
     return 0
+
+
+RENAME_NOREPLACE = 1
+
+
+def sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, flags):
+    flags = i32(flags)
+    check_flags(flags, RENAME_NOREPLACE)                # EXCHANGE and WHITEOUT: EINVAL
+    old, new = _path(t, old_va), _path(t, new_va)
+    d1, n1 = k.fsys.split(old, _dir(t, olddirfd, old))
+    d2, n2 = k.fsys.split(new, _dir(t, newdirfd, new))
+    k.fsys.rename(d1, n1, d2, n2, bool(flags & RENAME_NOREPLACE))
+    return 0
+
+
+def sys_renameat(k, t, olddirfd, old_va, newdirfd, new_va):
+    return sys_renameat2(k, t, olddirfd, old_va, newdirfd, new_va, 0)
