@@ -4,9 +4,8 @@ Each program runs once uninterrupted; then with pauses requested (Machine.reques
 points a seed picks among many: kernel events, the kernel's run_hart calls (before and
 after), timer interrupts, clock event callbacks, and, with the debugger's hooks in place
 (breakpoints at some functions, for some a watchpoint on all of RAM: count mode, Python
-hooks),
-from inside those hooks as a SIGALRM handler would. Every run must give the same event log,
-output, exit status, final virtual time and per-hart instret and time."""
+hooks), from inside those hooks as a SIGALRM handler would. Every run must give the same
+event log, output, exit status, final virtual time and per-hart instret and time."""
 import itertools
 import random
 import shutil
