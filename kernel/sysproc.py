@@ -247,20 +247,21 @@ def sys_setpgid(k, t, pid, pgid):
     return 0
 
 
-def sys_getpgid(k, t, pid):
+def _proc_named(k, t, pid):
+    """The process pid names (0: the caller's), or ESRCH."""
     pid = i32(pid)
     p = t.proc if pid == 0 else k.procs.procs.get(pid)
     if p is None:
         raise SysError(ESRCH)
-    return p.pgid
+    return p
+
+
+def sys_getpgid(k, t, pid):
+    return _proc_named(k, t, pid).pgid
 
 
 def sys_getsid(k, t, pid):
-    pid = i32(pid)
-    p = t.proc if pid == 0 else k.procs.procs.get(pid)
-    if p is None:
-        raise SysError(ESRCH)
-    return p.sid
+    return _proc_named(k, t, pid).sid
 
 
 def sys_setsid(k, t):
